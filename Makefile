@@ -1,0 +1,18 @@
+# pgshop: `make run` serves the API with demo data; `make test` runs every suite on a throwaway cluster.
+# Everything is in scripts/pgshop.sh so the two share one set-up.
+SHELL := /bin/bash
+
+.PHONY: run test admin schema
+
+run:
+	@scripts/pgshop.sh run
+
+test:
+	@scripts/pgshop.sh test
+
+admin:
+	@scripts/pgshop.sh admin "$(EMAIL)" "$(PASSWORD)"
+
+# Regenerate db/schema.sql (dbmate's dump of the whole schema, committed for reviewers).
+schema:
+	@scripts/pgshop.sh schema
