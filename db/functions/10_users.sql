@@ -1,0 +1,196 @@
+-- Users and authentication. Passwords are hashed here with bcrypt (pgcrypto) and never leave the database.
+
+create or replace function shop.user_json(p_user shop.users) returns json
+language sql
+stable
+as $$
+  select json_build_object(
+    'id', p_user.id,
+    'email', p_user.email,
+    'first_name', p_user.first_name,
+    'last_name', p_user.last_name,
+    'role', p_user.role,
+    'created_at', p_user.created_at,
+    'updated_at', p_user.updated_at
+  )
+$$;
+comment on function shop.user_json(shop.users) is 'The public shape of a user: never any password material.';
+
+create or replace function shop.check_password(p_password text) returns void
+language plpgsql
+immutable
+as $$
+begin
+  if p_password is null then
+    raise exception using
+      errcode = 'PT422', message = 'missing_field',
+      detail = 'email, password, first_name and last_name are required';
+  end if;
+  if length(p_password) < 8 then
+    raise exception using
+      errcode = 'PT422', message = 'password_too_short',
+      detail = 'the password needs at least 8 characters';
+  end if;
+  if octet_length(p_password) > 72 then
+    raise exception using
+      errcode = 'PT422', message = 'password_too_long',
+      detail = 'the password may have at most 72 bytes (bcrypt ignores the rest)';
+  end if;
+end
+$$;
+comment on function shop.check_password(text) is
+  'Password policy: required, 8 characters to 72 bytes (bcrypt''s limit).';
+
+create or replace function shop.upsert_user(
+  p_email text,
+  p_password text,
+  p_first_name text,
+  p_last_name text,
+  p_role text
+) returns shop.users
+language plpgsql
+volatile
+as $$
+declare
+  v_user shop.users;
+  v_constraint text;
+begin
+  perform shop.check_password(p_password);
+  insert into shop.users (email, password_hash, first_name, last_name, role)
+  values (btrim(p_email), public.crypt(p_password, public.gen_salt('bf', 10)),
+          btrim(p_first_name), btrim(p_last_name), p_role)
+  returning * into v_user;
+  return v_user;
+exception
+  -- Re-raised without the failing row: PostgreSQL's own DETAIL would carry the password hash.
+  when unique_violation then
+    raise exception using
+      errcode = 'PT409', message = 'email_taken',
+      detail = 'an account with this email already exists';
+  when not_null_violation then
+    raise exception using
+      errcode = 'PT422', message = 'missing_field',
+      detail = 'email, password, first_name and last_name are required';
+  when check_violation then
+    get stacked diagnostics v_constraint = constraint_name;
+    raise exception using
+      errcode = 'PT422',
+      message = case v_constraint when 'users_email_format' then 'invalid_email' else 'invalid_name' end,
+      detail = case v_constraint
+        when 'users_email_format' then 'the email address is not valid'
+        else 'first_name and last_name must not be blank'
+      end;
+end
+$$;
+comment on function shop.upsert_user(text, text, text, text, text) is
+  'Inserts a user with a bcrypt-hashed password; maps constraint failures to PT409/PT422 without echoing the row.';
+
+create or replace function api.register(
+  p_email text,
+  p_password text,
+  p_first_name text,
+  p_last_name text
+) returns json
+language sql
+volatile
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+  select shop.user_json(shop.upsert_user(p_email, p_password, p_first_name, p_last_name, 'customer'))
+$$;
+comment on function api.register(text, text, text, text) is
+  'POST /api/auth/register: creates a customer. 409 email_taken (any letter case), 422 invalid_email, '
+  'invalid_name, missing_field, password_too_short, password_too_long.';
+
+create or replace function api.login(p_email text, p_password text) returns json
+language plpgsql
+stable
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  v_user shop.users;
+begin
+  select * into v_user
+  from shop.users u
+  where lower(u.email) = lower(btrim(p_email));
+
+  -- An unknown email costs one bcrypt round like a wrong password, so timing tells nothing.
+  if v_user.id is null
+     or v_user.password_hash <> public.crypt(coalesce(p_password, ''), v_user.password_hash) then
+    if v_user.id is null then
+      perform public.crypt(coalesce(p_password, ''), '$2a$10$Y8gun.fGFmZCujkSaMJ3W.LFmOaFwIyWbjXPXtUzy8UCSI7povaRK');
+    end if;
+    raise exception using
+      errcode = 'PT401', message = 'invalid_credentials',
+      detail = 'the email or the password is wrong';
+  end if;
+  return json_build_object('user_id', v_user.id, 'role', v_user.role);
+end
+$$;
+comment on function api.login(text, text) is
+  'POST /api/auth/login: checks the password and returns {user_id, role} for the token. '
+  'Unknown email and wrong password raise the same PT401 invalid_credentials.';
+
+create or replace function api.profile_get() returns json
+language sql
+stable
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+  select shop.user_json(u)
+  from shop.users u
+  where u.id = shop.require_user()
+$$;
+comment on function api.profile_get() is 'GET /api/users/profile: the caller''s own profile. PT401 when anonymous.';
+
+create or replace function api.profile_update(p_first_name text default null, p_last_name text default null)
+returns json
+language plpgsql
+volatile
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  v_user shop.users;
+begin
+  update shop.users u
+  set first_name = coalesce(btrim(p_first_name), u.first_name),
+      last_name = coalesce(btrim(p_last_name), u.last_name)
+  where u.id = shop.require_user()
+  returning * into v_user;
+  return shop.user_json(v_user);
+exception
+  when check_violation then
+    raise exception using
+      errcode = 'PT422', message = 'invalid_name',
+      detail = 'first_name and last_name must not be blank';
+end
+$$;
+comment on function api.profile_update(text, text) is
+  'PUT /api/users/profile: changes the caller''s own names (only those; email and role are not writable here).';
+
+create or replace function shop.make_admin(p_email text, p_password text) returns text
+language plpgsql
+volatile
+as $$
+begin
+  update shop.users u
+  set role = 'admin'
+  where lower(u.email) = lower(btrim(p_email));
+  if found then
+    return 'promoted ' || p_email || ' to admin';
+  end if;
+  perform shop.upsert_user(p_email, p_password, 'Admin', 'User', 'admin');
+  return 'created admin ' || p_email;
+end
+$$;
+comment on function shop.make_admin(text, text) is
+  'make admin: promotes an existing user (password unchanged) or creates an admin. Idempotent. Owner only.';
+
+grant execute on function
+  api.register(text, text, text, text),
+  api.login(text, text),
+  api.profile_get(),
+  api.profile_update(text, text)
+to pgshop_api;

@@ -1,0 +1,375 @@
+-- Catalog: categories (a tree) and products (full-text and typo-tolerant search, keyset pagination,
+-- soft delete). Reads show active, live products; admins also see inactive ones by id.
+
+create or replace function shop.category_json(p_category shop.categories) returns json
+language sql
+stable
+as $$
+  select json_build_object(
+    'id', p_category.id,
+    'name', p_category.name,
+    'description', p_category.description,
+    'parent_id', p_category.parent_id,
+    'created_at', p_category.created_at
+  )
+$$;
+comment on function shop.category_json(shop.categories) is 'The public shape of a category.';
+
+create or replace function api.categories_list() returns json
+language sql
+stable
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+  select json_build_object(
+    'items', coalesce(json_agg(shop.category_json(c) order by c.id), '[]'),
+    'next_cursor', null
+  )
+  from shop.categories c
+$$;
+comment on function api.categories_list() is
+  'GET /api/categories: every category (the tree is small, so one page; next_cursor is always null).';
+
+create or replace function api.category_create(
+  p_name text,
+  p_description text default null,
+  p_parent_id bigint default null
+) returns json
+language plpgsql
+volatile
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  v_category shop.categories;
+begin
+  perform shop.require_admin();
+  insert into shop.categories (name, description, parent_id)
+  values (btrim(p_name), p_description, p_parent_id)
+  returning * into v_category;
+  return shop.category_json(v_category);
+exception
+  when unique_violation then
+    raise exception using
+      errcode = 'PT409', message = 'category_exists',
+      detail = format('a category named %L already exists', btrim(p_name));
+  when foreign_key_violation then
+    raise exception using
+      errcode = 'PT422', message = 'unknown_parent',
+      detail = format('there is no category %s to be the parent', p_parent_id);
+end
+$$;
+comment on function api.category_create(text, text, bigint) is
+  'POST /api/categories (admin): 409 category_exists (any letter case), 422 unknown_parent.';
+
+create or replace function shop.product_json(p_product shop.products) returns json
+language sql
+stable
+as $$
+  select json_build_object(
+    'id', p_product.id,
+    'name', p_product.name,
+    'description', p_product.description,
+    'price', p_product.price::text,
+    'category_id', p_product.category_id,
+    'stock_quantity', p_product.stock_quantity,
+    'sku', p_product.sku,
+    'is_active', p_product.is_active,
+    'metadata', p_product.metadata,
+    'low_stock_threshold', p_product.low_stock_threshold,
+    'created_at', p_product.created_at,
+    'updated_at', p_product.updated_at
+  )
+$$;
+comment on function shop.product_json(shop.products) is 'The public shape of a product; price as a decimal string.';
+
+create or replace function shop.not_found(p_what text, p_id bigint) returns void
+language plpgsql
+immutable
+as $$
+begin
+  raise exception using
+    errcode = 'PT404', message = 'not_found',
+    detail = format('%s %s does not exist', p_what, p_id);
+end
+$$;
+comment on function shop.not_found(text, bigint) is 'Raises PT404 not_found for a missing or deleted row.';
+
+create or replace function api.product_get(p_id bigint) returns json
+language plpgsql
+stable
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  v_product shop.products;
+begin
+  select * into v_product
+  from shop.products p
+  where p.id = p_id
+    and p.deleted_at is null;
+  if v_product.id is null or not (v_product.is_active or shop.is_admin()) then
+    perform shop.not_found('product', p_id);
+  end if;
+  return shop.product_json(v_product);
+end
+$$;
+comment on function api.product_get(bigint) is
+  'GET /api/products/{id}: a live product; inactive ones only for admins. PT404 not_found otherwise.';
+
+-- Search rank: full-text rank with name (A) weighted above description (B), plus a little of the
+-- trigram word similarity of the query to the name, which is what finds typos ("Brownswich").
+create or replace function shop.product_rank(p_product shop.products, p_q text, p_tsq tsquery) returns real
+language sql
+immutable
+as $$
+  select ts_rank('{0.1, 0.2, 0.4, 1.0}', p_product.search, p_tsq)
+       + 0.1 * public.word_similarity(p_q, p_product.name)
+$$;
+comment on function shop.product_rank(shop.products, text, tsquery) is
+  'Relevance of a product to a search: ts_rank (name A above description B) + 0.1 * trigram word similarity.';
+
+create or replace function api.products_list(
+  p_q text default null,
+  p_category_id bigint default null,
+  p_min_price numeric default null,
+  p_max_price numeric default null,
+  p_in_stock boolean default false,
+  p_sort text default null,
+  p_limit integer default 20,
+  p_cursor text default null
+) returns json
+language plpgsql
+stable
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  v_q text := nullif(btrim(p_q), '');
+  v_tsq tsquery := case when v_q is not null then websearch_to_tsquery('english', v_q) end;
+  v_sort text := coalesce(p_sort, case when v_q is null then 'newest' else 'relevance' end);
+  v_limit integer := coalesce(p_limit, 20);
+  v_categories bigint[];
+  v_cursor jsonb := shop.cursor_decode(p_cursor, v_sort, case
+    when v_sort in ('price', '-price') then 'numeric'
+    when v_sort = 'newest' then 'timestamptz'
+    when v_sort = 'relevance' then 'float8'
+    else 'text' end);
+  v_where text := 'p.deleted_at is null and p.is_active';
+  v_order text;
+  v_after text;
+  v_rows shop.products[];
+  v_last shop.products;
+begin
+  if v_limit not between 1 and 100 then
+    raise exception using errcode = 'PT422', message = 'invalid_limit', detail = 'limit must be between 1 and 100';
+  end if;
+  if v_sort not in ('relevance', 'price', '-price', 'newest', 'name') then
+    raise exception using errcode = 'PT422', message = 'invalid_sort',
+      detail = 'sort must be one of relevance, price, -price, newest, name';
+  end if;
+  if v_sort = 'relevance' and v_q is null then
+    raise exception using errcode = 'PT422', message = 'invalid_sort', detail = 'sort=relevance needs q';
+  end if;
+  if p_min_price > p_max_price then
+    raise exception using errcode = 'PT422', message = 'invalid_price_range',
+      detail = 'min_price is above max_price';
+  end if;
+  if v_q is not null then
+    v_where := v_where || ' and (p.search @@ $2 or $1 operator(public.<%) p.name)';
+  end if;
+  if p_category_id is not null then
+    with recursive tree (id) as (
+      select p_category_id
+      union
+      select c.id from shop.categories c join tree on c.parent_id = tree.id
+    )
+    select array_agg(tree.id) into v_categories from tree;
+    v_where := v_where || ' and p.category_id = any ($3)';
+  end if;
+  if p_min_price is not null then
+    v_where := v_where || ' and p.price >= $4';
+  end if;
+  if p_max_price is not null then
+    v_where := v_where || ' and p.price <= $5';
+  end if;
+  if p_in_stock then
+    v_where := v_where || ' and p.stock_quantity > 0';
+  end if;
+
+  -- Keyset: each sort is a total order (ties broken by id) with its own index.
+  case v_sort
+    when 'price' then
+      v_order := 'p.price, p.id';
+      v_after := '(p.price, p.id) > ($6::numeric, $7)';
+    when '-price' then
+      v_order := 'p.price desc, p.id desc';
+      v_after := '(p.price, p.id) < ($6::numeric, $7)';
+    when 'newest' then
+      v_order := 'p.created_at desc, p.id desc';
+      v_after := '(p.created_at, p.id) < ($6::timestamptz, $7)';
+    when 'name' then
+      v_order := 'p.name, p.id';
+      v_after := '(p.name, p.id) > ($6, $7)';
+    else
+      v_order := 'shop.product_rank(p, $1, $2) desc, p.id';
+      v_after := '(shop.product_rank(p, $1, $2) < $6::float8::real'
+              || ' or (shop.product_rank(p, $1, $2) = $6::float8::real and p.id > $7))';
+  end case;
+  if v_cursor is not null then
+    v_where := v_where || ' and ' || v_after;
+  end if;
+
+  execute format(
+    'select array(select p from shop.products p where %s order by %s limit $8 + 1)', v_where, v_order)
+  into v_rows
+  using v_q, v_tsq, v_categories, p_min_price, p_max_price, v_cursor ->> 'k', (v_cursor ->> 'id')::bigint, v_limit;
+
+  if cardinality(v_rows) > v_limit then
+    v_last := v_rows[v_limit];
+  end if;
+  return json_build_object(
+    'items', (select coalesce(json_agg(shop.product_json(v_rows[i]) order by i), '[]')
+              from generate_subscripts(v_rows, 1) i
+              where i <= v_limit),
+    'next_cursor', shop.cursor_encode(v_sort, case v_sort
+      when 'price' then v_last.price::text
+      when '-price' then v_last.price::text
+      when 'newest' then v_last.created_at::text
+      when 'name' then v_last.name::text
+      else shop.product_rank(v_last, v_q, v_tsq)::float8::text
+    end, v_last.id)
+  );
+end
+$$;
+comment on function api.products_list(text, bigint, numeric, numeric, boolean, text, integer, text) is
+  'GET /api/products: live active products filtered by q (full text, ranked, typo-tolerant), category '
+  '(whole subtree), price range and stock; sorted by relevance, price, -price, newest or name; one page of '
+  '{items, next_cursor} with an opaque keyset cursor. PT422 invalid_limit, invalid_sort, invalid_cursor, '
+  'invalid_price_range.';
+
+create or replace function api.product_create(
+  p_name text,
+  p_price numeric,
+  p_sku text,
+  p_description text default null,
+  p_category_id bigint default null,
+  p_stock_quantity integer default 0,
+  p_is_active boolean default true,
+  p_metadata jsonb default '{}',
+  p_low_stock_threshold integer default 5
+) returns json
+language plpgsql
+volatile
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  v_product shop.products;
+begin
+  perform shop.require_admin();
+  insert into shop.products
+    (name, price, sku, description, category_id, stock_quantity, is_active, metadata, low_stock_threshold)
+  values
+    (btrim(p_name), p_price, btrim(p_sku), p_description, p_category_id, coalesce(p_stock_quantity, 0),
+     coalesce(p_is_active, true), coalesce(p_metadata, '{}'), coalesce(p_low_stock_threshold, 5))
+  returning * into v_product;
+  return shop.product_json(v_product);
+exception
+  when unique_violation then
+    raise exception using
+      errcode = 'PT409', message = 'sku_taken',
+      detail = format('a live product already has SKU %L', btrim(p_sku));
+  when foreign_key_violation then
+    raise exception using
+      errcode = 'PT422', message = 'unknown_category',
+      detail = format('there is no category %s', p_category_id);
+end
+$$;
+comment on function api.product_create(text, numeric, text, text, bigint, integer, boolean, jsonb, integer) is
+  'POST /api/products (admin): 409 sku_taken, 422 unknown_category; constraint failures (negative price or '
+  'stock, blank name) surface as 422.';
+
+create or replace function api.product_update(p_id bigint, p_patch jsonb) returns json
+language plpgsql
+volatile
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  v_product shop.products;
+  v_unknown text;
+begin
+  perform shop.require_admin();
+  select string_agg(k, ', ') into v_unknown
+  from jsonb_object_keys(p_patch) k
+  where k not in ('name', 'description', 'price', 'category_id', 'stock_quantity', 'sku', 'is_active',
+                  'metadata', 'low_stock_threshold');
+  if v_unknown is not null then
+    raise exception using errcode = 'PT422', message = 'unknown_field',
+      detail = format('these fields cannot be updated: %s', v_unknown);
+  end if;
+
+  update shop.products p
+  set name = case when p_patch ? 'name' then btrim(p_patch ->> 'name') else p.name end,
+      description = case when p_patch ? 'description' then p_patch ->> 'description' else p.description end,
+      price = case when p_patch ? 'price' then (p_patch ->> 'price')::numeric else p.price end,
+      category_id = case when p_patch ? 'category_id' then (p_patch ->> 'category_id')::bigint else p.category_id end,
+      stock_quantity = case when p_patch ? 'stock_quantity' then (p_patch ->> 'stock_quantity')::integer
+                            else p.stock_quantity end,
+      sku = case when p_patch ? 'sku' then btrim(p_patch ->> 'sku') else p.sku end,
+      is_active = case when p_patch ? 'is_active' then (p_patch ->> 'is_active')::boolean else p.is_active end,
+      metadata = case when p_patch ? 'metadata' then p_patch -> 'metadata' else p.metadata end,
+      low_stock_threshold = case when p_patch ? 'low_stock_threshold'
+                                 then (p_patch ->> 'low_stock_threshold')::integer else p.low_stock_threshold end
+  where p.id = p_id
+    and p.deleted_at is null
+  returning * into v_product;
+  if v_product.id is null then
+    perform shop.not_found('product', p_id);
+  end if;
+  return shop.product_json(v_product);
+exception
+  when unique_violation then
+    raise exception using
+      errcode = 'PT409', message = 'sku_taken',
+      detail = format('a live product already has SKU %L', btrim(p_patch ->> 'sku'));
+  when foreign_key_violation then
+    raise exception using
+      errcode = 'PT422', message = 'unknown_category',
+      detail = format('there is no category %s', p_patch ->> 'category_id');
+end
+$$;
+comment on function api.product_update(bigint, jsonb) is
+  'PUT /api/products/{id} (admin): partial update from a JSON object of the fields to change. '
+  'PT404 not_found, PT409 sku_taken, PT422 unknown_field, unknown_category; constraint failures as 422.';
+
+create or replace function api.product_delete(p_id bigint) returns void
+language plpgsql
+volatile
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+  perform shop.require_admin();
+  update shop.products p
+  set deleted_at = now()
+  where p.id = p_id
+    and p.deleted_at is null;
+  if not found then
+    perform shop.not_found('product', p_id);
+  end if;
+end
+$$;
+comment on function api.product_delete(bigint) is
+  'DELETE /api/products/{id} (admin): soft delete. The row stays for past orders; reads no longer show it.';
+
+grant execute on function
+  api.categories_list(),
+  api.category_create(text, text, bigint),
+  api.product_get(bigint),
+  api.products_list(text, bigint, numeric, numeric, boolean, text, integer, text),
+  api.product_create(text, numeric, text, text, bigint, integer, boolean, jsonb, integer),
+  api.product_update(bigint, jsonb),
+  api.product_delete(bigint)
+to pgshop_api;
