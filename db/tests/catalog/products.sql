@@ -1,0 +1,269 @@
+-- api.product_create, product_get, product_update, product_delete (as pgshop_api) and shop.products' invariants.
+begin;
+select plan(76);
+
+create function pg_temp.act_as(p_user bigint, p_role text default 'customer') returns void
+language sql as $$
+  select set_config('request.jwt.claims',
+    case when p_user is null then '' else json_build_object('sub', p_user::text, 'role', p_role)::text end,
+    true)
+$$;
+create function pg_temp.id(p_name text) returns bigint
+language sql stable as $$ select current_setting('tests.' || p_name)::bigint $$;
+-- keep(name, result): remember an api result (tests.<name>.json) and its id (tests.<name>).
+create function pg_temp.keep(p_name text, p_result json) returns void
+language sql as $$
+  select set_config('tests.' || p_name || '.json', p_result::text, true),
+         set_config('tests.' || p_name, p_result ->> 'id', true)
+$$;
+create function pg_temp.kept(p_name text) returns jsonb
+language sql stable as $$ select current_setting('tests.' || p_name || '.json')::jsonb $$;
+
+-- Function properties ---------------------------------------------------------------------------------
+select function_privs_are('api', 'product_create',
+  array['text', 'numeric', 'text', 'text', 'bigint', 'integer', 'boolean', 'jsonb', 'integer'], 'pgshop_api', array['EXECUTE']);
+select function_privs_are('api', 'product_get', array['bigint'], 'pgshop_api', array['EXECUTE']);
+select function_privs_are('api', 'product_update', array['bigint', 'jsonb'], 'pgshop_api', array['EXECUTE']);
+select function_privs_are('api', 'product_delete', array['bigint'], 'pgshop_api', array['EXECUTE']);
+select volatility_is('api', 'product_create',
+  array['text', 'numeric', 'text', 'text', 'bigint', 'integer', 'boolean', 'jsonb', 'integer'], 'volatile');
+select volatility_is('api', 'product_get', array['bigint'], 'stable');
+select volatility_is('api', 'product_update', array['bigint', 'jsonb'], 'volatile');
+select volatility_is('api', 'product_delete', array['bigint'], 'volatile');
+select is_definer('api', 'product_create',
+  array['text', 'numeric', 'text', 'text', 'bigint', 'integer', 'boolean', 'jsonb', 'integer']);
+select is_definer('api', 'product_get', array['bigint']);
+select is_definer('api', 'product_update', array['bigint', 'jsonb']);
+select is_definer('api', 'product_delete', array['bigint']);
+
+do $$
+declare
+  v_id bigint;
+begin
+  insert into shop.users (email, password_hash, first_name, last_name, role)
+  values ('zqxwv-prod-admin@zqxwv.test', public.crypt('password123', public.gen_salt('bf', 4)), 'Ad', 'Min', 'admin')
+  returning id into v_id;
+  perform set_config('tests.admin_id', v_id::text, true);
+  insert into shop.users (email, password_hash, first_name, last_name, role)
+  values ('zqxwv-prod-customer@zqxwv.test', public.crypt('password123', public.gen_salt('bf', 4)), 'Cus', 'Tomer', 'customer')
+  returning id into v_id;
+  perform set_config('tests.customer_id', v_id::text, true);
+  insert into shop.categories (name) values ('Zqxwv Products') returning id into v_id;
+  perform set_config('tests.category', v_id::text, true);
+  insert into shop.categories (name) values ('Zqxwv Products Other') returning id into v_id;
+  perform set_config('tests.category2', v_id::text, true);
+  perform set_config('tests.missing_category', ((select max(id) from shop.categories) + 1000)::text, true);
+  -- A product last touched long ago, to see updated_at move.
+  insert into shop.products (name, price, sku, created_at, updated_at)
+  values ('Zqxwv Old', 1, 'ZQXWV-OLD', '2000-01-01 00:00:00+00', '2000-01-01 00:00:00+00')
+  returning id into v_id;
+  perform set_config('tests.old', v_id::text, true);
+  perform set_config('tests.missing_product', ((select max(id) from shop.products) + 1000)::text, true);
+end
+$$;
+
+set local role pgshop_api;
+
+-- api.product_create ----------------------------------------------------------------------------------
+select pg_temp.act_as(pg_temp.id('admin_id'), 'admin');
+
+select pg_temp.keep('p1', api.product_create(
+  ' Zqxwv Widget ', 19.99, ' ZQXWV-SKU-1 ', 'A widget', pg_temp.id('category'), 7, true, '{"color": "red"}', 3));
+select is(
+  pg_temp.kept('p1') - 'id' - 'created_at' - 'updated_at',
+  jsonb_build_object('name', 'Zqxwv Widget', 'description', 'A widget', 'price', '19.99',
+    'category_id', pg_temp.id('category'), 'stock_quantity', 7, 'sku', 'ZQXWV-SKU-1', 'is_active', true,
+    'metadata', '{"color": "red"}'::jsonb, 'low_stock_threshold', 3),
+  'product_create (admin) returns the product; name and sku trimmed; price as the string "19.99"');
+select is(jsonb_typeof(pg_temp.kept('p1') -> 'price'), 'string', 'the price is a JSON string, not a number');
+select is(
+  array(select jsonb_object_keys(pg_temp.kept('p1')) order by 1),
+  array['category_id', 'created_at', 'description', 'id', 'is_active', 'low_stock_threshold', 'metadata', 'name',
+        'price', 'sku', 'stock_quantity', 'updated_at'],
+  'a product has exactly the documented fields (no search vector, no deleted_at)');
+
+select pg_temp.keep('p2', api.product_create('Zqxwv Plain', 5, 'ZQXWV-SKU-2'));
+select is(
+  pg_temp.kept('p2') - 'id' - 'created_at' - 'updated_at',
+  jsonb_build_object('name', 'Zqxwv Plain', 'description', null, 'price', '5.00', 'category_id', null,
+    'stock_quantity', 0, 'sku', 'ZQXWV-SKU-2', 'is_active', true, 'metadata', '{}'::jsonb, 'low_stock_threshold', 5),
+  'product_create defaults: stock 0, active, empty metadata, low stock threshold 5; price "5.00"');
+
+select pg_temp.keep('inactive', api.product_create('Zqxwv Hidden', 9.5, 'ZQXWV-SKU-HIDDEN', p_is_active => false));
+
+select throws_ok($$select api.product_create('Zqxwv Again', 1, 'ZQXWV-SKU-1')$$, 'PT409', 'sku_taken',
+  'product_create: a SKU in use -> PT409 sku_taken');
+select throws_ok($$select api.product_create('Zqxwv Again', 1, '  ZQXWV-SKU-1 ')$$, 'PT409', 'sku_taken',
+  'product_create: a SKU in use, with spaces around -> PT409 sku_taken');
+select throws_ok($$select api.product_create('Zqxwv Negative', -0.01, 'ZQXWV-SKU-NEG')$$, '23514', null,
+  'product_create: a negative price -> 23514');
+select throws_ok($$select api.product_create('Zqxwv Negative', 1, 'ZQXWV-SKU-NEG', p_stock_quantity => -1)$$, '23514', null,
+  'product_create: a negative stock -> 23514');
+select throws_ok($$select api.product_create('  ', 1, 'ZQXWV-SKU-BLANK')$$, '23514', null,
+  'product_create: a blank name -> 23514');
+select throws_ok(
+  format('select api.product_create(%L, 1, %L, p_category_id => %s)', 'Zqxwv Lost', 'ZQXWV-SKU-LOST', pg_temp.id('missing_category')),
+  'PT422', 'unknown_category', 'product_create: a category that does not exist -> PT422 unknown_category');
+
+-- A soft-deleted product frees its SKU.
+select pg_temp.keep('gone', api.product_create('Zqxwv Gone', 3, 'ZQXWV-SKU-3'));
+select api.product_delete(pg_temp.id('gone'));
+select pg_temp.keep('reborn', api.product_create('Zqxwv Reborn', 4, 'ZQXWV-SKU-3'));
+select isnt(pg_temp.id('reborn'), pg_temp.id('gone'), 'the SKU of a soft-deleted product can be used again');
+
+select pg_temp.act_as(pg_temp.id('customer_id'));
+select throws_ok($$select api.product_create('Zqxwv Customer', 1, 'ZQXWV-SKU-C')$$, 'PT403', 'forbidden',
+  'product_create: a customer -> PT403 forbidden');
+select pg_temp.act_as(null);
+select throws_ok($$select api.product_create('Zqxwv Anonymous', 1, 'ZQXWV-SKU-A')$$, 'PT401', 'unauthenticated',
+  'product_create: anonymous -> PT401 unauthenticated');
+
+-- api.product_get ---------------------------------------------------------------------------------------
+select pg_temp.act_as(pg_temp.id('customer_id'));
+select is(api.product_get(pg_temp.id('p1'))::jsonb, pg_temp.kept('p1'), 'product_get (customer) returns the product');
+select throws_ok(format('select api.product_get(%s)', pg_temp.id('missing_product')), 'PT404', 'not_found',
+  'product_get: an unknown id -> PT404 not_found');
+select throws_ok(format('select api.product_get(%s)', pg_temp.id('gone')), 'PT404', 'not_found',
+  'product_get: a deleted product -> PT404 not_found');
+select throws_ok(format('select api.product_get(%s)', pg_temp.id('inactive')), 'PT404', 'not_found',
+  'product_get: an inactive product, for a customer -> PT404 not_found');
+select pg_temp.act_as(pg_temp.id('customer_id'), 'admin');
+select throws_ok(format('select api.product_get(%s)', pg_temp.id('inactive')), 'PT404', 'not_found',
+  'product_get: an inactive product, for a customer with an admin token -> PT404 not_found');
+
+select pg_temp.act_as(null);
+select is(api.product_get(pg_temp.id('p1'))::jsonb, pg_temp.kept('p1'), 'product_get (anonymous) returns an active product');
+select throws_ok(format('select api.product_get(%s)', pg_temp.id('inactive')), 'PT404', 'not_found',
+  'product_get: an inactive product, anonymous -> PT404 not_found');
+
+select pg_temp.act_as(pg_temp.id('admin_id'), 'admin');
+select is(api.product_get(pg_temp.id('inactive'))::jsonb, pg_temp.kept('inactive'), 'product_get: an admin sees an inactive product');
+select throws_ok(format('select api.product_get(%s)', pg_temp.id('gone')), 'PT404', 'not_found',
+  'product_get: a deleted product, even for an admin -> PT404 not_found');
+
+-- api.product_update ------------------------------------------------------------------------------------
+select pg_temp.keep('p1.v2', api.product_update(pg_temp.id('p1'), '{"price": "25"}'));
+select is(pg_temp.kept('p1.v2') ->> 'price', '25.00', 'product_update: the price changes');
+select is(pg_temp.kept('p1.v2') - 'price' - 'updated_at', pg_temp.kept('p1') - 'price' - 'updated_at',
+  'product_update: nothing else changes');
+
+select pg_temp.keep('p1.v3', api.product_update(pg_temp.id('p1'),
+  '{"name": " Zqxwv Widget Pro ", "stock_quantity": 0, "metadata": {"size": "L"}, "low_stock_threshold": 1,
+    "price": 30.5, "sku": "ZQXWV-SKU-1B", "category_id": null, "is_active": false}'));
+select is(pg_temp.kept('p1.v3') - 'updated_at',
+  pg_temp.kept('p1') - 'updated_at' || jsonb_build_object('name', 'Zqxwv Widget Pro', 'stock_quantity', 0,
+    'metadata', '{"size": "L"}'::jsonb, 'low_stock_threshold', 1, 'price', '30.50', 'sku', 'ZQXWV-SKU-1B',
+    'category_id', null, 'is_active', false),
+  'product_update: several fields at once (name/sku trimmed, metadata replaced, category cleared by null)');
+select is(
+  api.product_update(pg_temp.id('p1'), jsonb_build_object('description', null, 'category_id', pg_temp.id('category2')))::jsonb
+    - 'updated_at',
+  pg_temp.kept('p1.v3') - 'updated_at' || jsonb_build_object('description', null, 'category_id', pg_temp.id('category2')),
+  'product_update: an explicit null clears the description; category_id set');
+select is(
+  api.product_update(pg_temp.id('p1'), '{}')::jsonb - 'updated_at',
+  pg_temp.kept('p1.v3') - 'updated_at' || jsonb_build_object('description', null, 'category_id', pg_temp.id('category2')),
+  'product_update: an empty patch changes nothing');
+
+select throws_ok(format($$select api.product_update(%s, '{"price": 1, "role": "admin"}')$$, pg_temp.id('p1')),
+  'PT422', 'unknown_field', 'product_update: an unknown key -> PT422 unknown_field');
+select throws_ok(format($$select api.product_update(%s, '{"deleted_at": null}')$$, pg_temp.id('p1')),
+  'PT422', 'unknown_field', 'product_update: deleted_at is not updatable -> PT422 unknown_field');
+select throws_ok(format($$select api.product_update(%s, '{"id": 1}')$$, pg_temp.id('p1')),
+  'PT422', 'unknown_field', 'product_update: id is not updatable -> PT422 unknown_field');
+select is(api.product_get(pg_temp.id('p1')) ->> 'price', '30.50', 'a refused patch changed nothing');
+select throws_ok(format($$select api.product_update(%s, '{"price": 1}')$$, pg_temp.id('gone')),
+  'PT404', 'not_found', 'product_update: a deleted product -> PT404 not_found');
+select throws_ok(format($$select api.product_update(%s, '{"price": 1}')$$, pg_temp.id('missing_product')),
+  'PT404', 'not_found', 'product_update: an unknown id -> PT404 not_found');
+select throws_ok(format($$select api.product_update(%s, '{"sku": " ZQXWV-SKU-2 "}')$$, pg_temp.id('p1')),
+  'PT409', 'sku_taken', 'product_update: another live product''s SKU -> PT409 sku_taken');
+select throws_ok(format($$select api.product_update(%s, '{"category_id": %s}')$$, pg_temp.id('p1'), pg_temp.id('missing_category')),
+  'PT422', 'unknown_category', 'product_update: a category that does not exist -> PT422 unknown_category');
+select throws_ok(format($$select api.product_update(%s, '{"stock_quantity": -1}')$$, pg_temp.id('p1')),
+  '23514', null, 'product_update: a negative stock -> 23514');
+
+select is(
+  (api.product_update(pg_temp.id('old'), '{"stock_quantity": 3}')::jsonb ->> 'updated_at')::timestamptz, now(),
+  'product_update sets updated_at to now()');
+
+select pg_temp.act_as(pg_temp.id('customer_id'), 'admin');
+select throws_ok(format($$select api.product_update(%s, '{"price": 0}')$$, pg_temp.id('p2')),
+  'PT403', 'forbidden', 'product_update: a customer (even with an admin token) -> PT403 forbidden');
+select pg_temp.act_as(null);
+select throws_ok(format($$select api.product_update(%s, '{"price": 0}')$$, pg_temp.id('p2')),
+  'PT401', 'unauthenticated', 'product_update: anonymous -> PT401 unauthenticated');
+
+-- api.product_delete ------------------------------------------------------------------------------------
+select pg_temp.act_as(pg_temp.id('customer_id'));
+select throws_ok(format('select api.product_delete(%s)', pg_temp.id('p2')), 'PT403', 'forbidden',
+  'product_delete: a customer -> PT403 forbidden');
+select pg_temp.act_as(null);
+select throws_ok(format('select api.product_delete(%s)', pg_temp.id('p2')), 'PT401', 'unauthenticated',
+  'product_delete: anonymous -> PT401 unauthenticated');
+
+select pg_temp.act_as(pg_temp.id('admin_id'), 'admin');
+select lives_ok(format('select api.product_delete(%s)', pg_temp.id('p2')), 'product_delete (admin)');
+select throws_ok(format('select api.product_get(%s)', pg_temp.id('p2')), 'PT404', 'not_found',
+  'a deleted product is gone for product_get');
+select throws_ok(format('select api.product_delete(%s)', pg_temp.id('p2')), 'PT404', 'not_found',
+  'product_delete: deleting again -> PT404 not_found');
+select throws_ok(format('select api.product_delete(%s)', pg_temp.id('missing_product')), 'PT404', 'not_found',
+  'product_delete: an unknown id -> PT404 not_found');
+
+reset role;
+
+select results_eq(
+  format('select p.name::text, p.sku::text, p.deleted_at = now() from shop.products p where p.id = %s', pg_temp.id('p2')),
+  $$values ('Zqxwv Plain', 'ZQXWV-SKU-2', true)$$,
+  'product_delete is a soft delete: the row stays, with deleted_at set');
+select results_eq(
+  format('select p.updated_at = now(), p.created_at from shop.products p where p.id = %s', pg_temp.id('old')),
+  $$values (true, '2000-01-01 00:00:00+00'::timestamptz)$$,
+  'in the table: the updated product''s updated_at is now(), created_at unchanged');
+
+-- The updated_at trigger wins over whatever an update sets.
+update shop.products set updated_at = '2000-01-01 00:00:00+00' where id = pg_temp.id('old');
+select is((select p.updated_at from shop.products p where p.id = pg_temp.id('old')), now(),
+  'tg_products__set_updated_at sets updated_at to now() even when an update sets it explicitly');
+
+-- Table invariants ------------------------------------------------------------------------------------
+select col_has_check('shop', 'products', 'price', 'products has a check on price');
+select col_has_check('shop', 'products', 'stock_quantity', 'products has a check on stock_quantity');
+select col_has_check('shop', 'products', 'name', 'products has a check on name');
+select col_has_check('shop', 'products', 'sku', 'products has a check on sku');
+select col_has_check('shop', 'products', 'low_stock_threshold', 'products has a check on low_stock_threshold');
+select col_has_check('shop', 'products', 'metadata', 'products has a check on metadata');
+
+select throws_ok($$insert into shop.products (name, price, sku) values ('Zqxwv T', -1, 'ZQXWV-T1')$$,
+  '23514', 'new row for relation "products" violates check constraint "products_price_not_negative"',
+  'a negative price violates products_price_not_negative');
+select throws_ok($$insert into shop.products (name, price, sku, stock_quantity) values ('Zqxwv T', 1, 'ZQXWV-T2', -1)$$,
+  '23514', 'new row for relation "products" violates check constraint "products_stock_not_negative"',
+  'a negative stock violates products_stock_not_negative');
+select throws_ok(format('update shop.products set stock_quantity = stock_quantity - 4 where id = %s', pg_temp.id('old')),
+  '23514', 'new row for relation "products" violates check constraint "products_stock_not_negative"',
+  'an update taking the stock below zero violates products_stock_not_negative');
+select throws_ok($$insert into shop.products (name, price, sku, low_stock_threshold) values ('Zqxwv T', 1, 'ZQXWV-T3', -1)$$,
+  '23514', 'new row for relation "products" violates check constraint "products_low_stock_threshold_not_negative"',
+  'a negative low stock threshold violates products_low_stock_threshold_not_negative');
+select throws_ok($$insert into shop.products (name, price, sku, metadata) values ('Zqxwv T', 1, 'ZQXWV-T4', '[]')$$,
+  '23514', 'new row for relation "products" violates check constraint "products_metadata_is_object"',
+  'metadata that is not an object violates products_metadata_is_object');
+select throws_ok($$insert into shop.products (name, price, sku) values ('Zqxwv T', 1, ' ')$$,
+  '23514', 'new row for relation "products" violates check constraint "products_sku_not_blank"',
+  'a blank SKU violates products_sku_not_blank');
+
+select index_is_unique('shop', 'products', 'products_sku_live_key');
+select is(
+  (select pg_get_expr(i.indpred, i.indrelid) from pg_index i where i.indexrelid = 'shop.products_sku_live_key'::regclass),
+  '(deleted_at IS NULL)',
+  'products_sku_live_key is partial: only live products');
+select throws_ok($$insert into shop.products (name, price, sku) values ('Zqxwv T', 1, 'ZQXWV-SKU-3')$$,
+  '23505', null, 'a second live product with the same SKU violates products_sku_live_key');
+select lives_ok(
+  $$insert into shop.products (name, price, sku, deleted_at) values ('Zqxwv T', 1, 'ZQXWV-SKU-3', now())$$,
+  'a deleted product may share a SKU with a live one (and with other deleted ones)');
+
+select * from finish();
+rollback;

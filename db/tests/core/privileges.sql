@@ -1,0 +1,116 @@
+-- Who may do what: pgshop_api executes api functions and nothing else; bi_reader never touches shop.
+begin;
+select plan(44);
+
+-- Schemas --------------------------------------------------------------------------------------------
+select has_schema('shop');
+select has_schema('api');
+select has_schema('reporting');
+select has_schema('audit');
+
+select is_empty(
+  $$select c.relname from pg_class c where c.relnamespace = 'api'::regnamespace$$,
+  'the api schema holds no tables, views or sequences');
+
+-- The api functions and pgshop_api's EXECUTE on each -------------------------------------------------
+select functions_are('api', array[
+  'register', 'login', 'profile_get', 'profile_update',
+  'categories_list', 'category_create',
+  'product_get', 'products_list', 'product_create', 'product_update', 'product_delete'
+]);
+
+select function_privs_are('api', 'register', array['text', 'text', 'text', 'text'], 'pgshop_api', array['EXECUTE']);
+select function_privs_are('api', 'login', array['text', 'text'], 'pgshop_api', array['EXECUTE']);
+select function_privs_are('api', 'profile_get', '{}'::text[], 'pgshop_api', array['EXECUTE']);
+select function_privs_are('api', 'profile_update', array['text', 'text'], 'pgshop_api', array['EXECUTE']);
+select function_privs_are('api', 'categories_list', '{}'::text[], 'pgshop_api', array['EXECUTE']);
+select function_privs_are('api', 'category_create', array['text', 'text', 'bigint'], 'pgshop_api', array['EXECUTE']);
+select function_privs_are('api', 'product_get', array['bigint'], 'pgshop_api', array['EXECUTE']);
+select function_privs_are('api', 'products_list',
+  array['text', 'bigint', 'numeric', 'numeric', 'boolean', 'text', 'integer', 'text'], 'pgshop_api', array['EXECUTE']);
+select function_privs_are('api', 'product_create',
+  array['text', 'numeric', 'text', 'text', 'bigint', 'integer', 'boolean', 'jsonb', 'integer'], 'pgshop_api', array['EXECUTE']);
+select function_privs_are('api', 'product_update', array['bigint', 'jsonb'], 'pgshop_api', array['EXECUTE']);
+select function_privs_are('api', 'product_delete', array['bigint'], 'pgshop_api', array['EXECUTE']);
+
+select is_empty(
+  $$select p.oid::regprocedure from pg_proc p
+    where p.pronamespace = 'api'::regnamespace
+      and (p.proacl is null or exists (select from aclexplode(p.proacl) a where a.grantee = 0))$$,
+  'no api function is executable by PUBLIC (every grant is explicit)');
+
+select is_empty(
+  $$select p.oid::regprocedure from pg_proc p
+    where p.pronamespace = 'api'::regnamespace and has_function_privilege('bi_reader', p.oid, 'EXECUTE')$$,
+  'bi_reader cannot execute any api function');
+
+-- Every api function: security definer, commented, with a fixed search_path --------------------------
+select is_empty(
+  $$select p.oid::regprocedure from pg_proc p where p.pronamespace = 'api'::regnamespace and not p.prosecdef$$,
+  'every api function is security definer');
+
+select is_empty(
+  $$select p.oid::regprocedure from pg_proc p
+    where p.pronamespace = 'api'::regnamespace and obj_description(p.oid, 'pg_proc') is null$$,
+  'every api function has a comment');
+
+select is_empty(
+  $$select p.oid::regprocedure from pg_proc p
+    where p.pronamespace = 'api'::regnamespace
+      and not exists (select from unnest(p.proconfig) c where c like 'search_path=%')$$,
+  'every api function sets search_path');
+
+-- Schemas and tables: pgshop_api and bi_reader have nothing in shop ----------------------------------
+select schema_privs_are('api', 'pgshop_api', array['USAGE']);
+select schema_privs_are('shop', 'pgshop_api', '{}'::text[]);
+select schema_privs_are('shop', 'bi_reader', '{}'::text[]);
+
+select table_privs_are('shop', 'users', 'pgshop_api', '{}'::text[]);
+select table_privs_are('shop', 'categories', 'pgshop_api', '{}'::text[]);
+select table_privs_are('shop', 'products', 'pgshop_api', '{}'::text[]);
+select table_privs_are('shop', 'users', 'bi_reader', '{}'::text[]);
+select table_privs_are('shop', 'categories', 'bi_reader', '{}'::text[]);
+select table_privs_are('shop', 'products', 'bi_reader', '{}'::text[]);
+
+select is_empty(
+  $$select r.rolname, c.oid::regclass from pg_class c
+    cross join pg_roles r
+    where c.relnamespace = 'shop'::regnamespace
+      and r.rolname in ('pgshop_api', 'bi_reader')
+      and (case when c.relkind = 'S'
+                then has_sequence_privilege(r.oid, c.oid, 'USAGE, SELECT, UPDATE')
+                else has_table_privilege(r.oid, c.oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')
+           end)$$,
+  'neither pgshop_api nor bi_reader holds any privilege on any relation in shop');
+
+select is_empty(
+  $$select p.oid::regprocedure from pg_proc p
+    where p.pronamespace = 'shop'::regnamespace and has_function_privilege('pgshop_api', p.oid, 'EXECUTE')$$,
+  'pgshop_api cannot execute any shop function');
+
+select function_privs_are('shop', 'make_admin', array['text', 'text'], 'pgshop_api', '{}'::text[]);
+select function_privs_are('shop', 'upsert_user', array['text', 'text', 'text', 'text', 'text'], 'pgshop_api', '{}'::text[]);
+
+select isnt_superuser('pgshop_api');
+
+-- ... and as pgshop_api it is refused -----------------------------------------------------------------
+set local role pgshop_api;
+select throws_ok('select * from shop.users', '42501', null, 'as pgshop_api: select from shop.users -> 42501');
+select throws_ok($$insert into shop.products (name, price, sku) values ('Zqxwv x', 1, 'ZQXWV-PRIV')$$, '42501', null,
+  'as pgshop_api: insert into shop.products -> 42501');
+select throws_ok($$update shop.categories set name = name$$, '42501', null,
+  'as pgshop_api: update shop.categories -> 42501');
+select throws_ok('delete from shop.users', '42501', null, 'as pgshop_api: delete from shop.users -> 42501');
+select throws_ok($$select shop.make_admin('zqxwv-evil@zqxwv.test', 'password123')$$, '42501', null,
+  'as pgshop_api: shop.make_admin -> 42501');
+select throws_ok($$select shop.upsert_user('zqxwv-evil@zqxwv.test', 'password123', 'E', 'Vil', 'admin')$$, '42501', null,
+  'as pgshop_api: shop.upsert_user -> 42501');
+select throws_ok('select shop.current_user_id()', '42501', null, 'as pgshop_api: shop.current_user_id -> 42501');
+reset role;
+
+set local role bi_reader;
+select throws_ok('select * from shop.products', '42501', null, 'as bi_reader: select from shop.products -> 42501');
+reset role;
+
+select * from finish();
+rollback;
