@@ -1,0 +1,53 @@
+"""The Litestar app factory: `uvicorn api.app:create_app --factory`."""
+
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+
+import psycopg
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from psycopg_pool import PoolTimeout
+
+from api import errors
+from api.config import Settings
+from api.db import Database
+from api.routes import ROUTES
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    database = Database(settings.database_url, settings.pool_size)
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncGenerator[None, None]:
+        await database.pool.open(wait=True)
+        try:
+            yield
+        finally:
+            await database.pool.close()
+
+    return Litestar(
+        route_handlers=ROUTES,
+        dependencies={"db": Provide(lambda: database, sync_to_thread=False)},
+        lifespan=[lifespan],
+        state=State({"settings": settings}),
+        exception_handlers={
+            psycopg.Error: errors.database_error,
+            PoolTimeout: errors.pool_timeout,
+            HTTPException: errors.http_error,
+            Exception: errors.internal_error,
+        },
+        openapi_config=OpenAPIConfig(
+            title="pgshop",
+            version="0.1.0",
+            description="A database-centric e-commerce backend. Errors are application/problem+json "
+            "with a stable `code` (docs/errors.md).",
+            components=Components(
+                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
+            ),
+        ),
+    )

@@ -1,0 +1,37 @@
+"""Settings from the environment (see README: Environment)."""
+
+import os
+from dataclasses import dataclass
+
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+
+def _api_url(owner_url: str) -> str:
+    """The owner's URL with the user swapped for pgshop_api (and no password) when API_DATABASE_URL is unset."""
+    params = conninfo_to_dict(owner_url)
+    params.pop("password", None)
+    params["user"] = "pgshop_api"
+    return make_conninfo(**params)
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    jwt_secret: str
+    jwt_issuer: str
+    jwt_audience: str
+    jwt_ttl_seconds: int
+    pool_size: int
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        env = os.environ
+        url = env.get("API_DATABASE_URL") or _api_url(env["DATABASE_URL"])
+        return cls(
+            database_url=url,
+            jwt_secret=env["JWT_SECRET"],
+            jwt_issuer=env.get("JWT_ISSUER", "pgshop"),
+            jwt_audience=env.get("JWT_AUDIENCE", "pgshop-api"),
+            jwt_ttl_seconds=int(env.get("JWT_TTL_SECONDS", "3600")),
+            pool_size=int(env.get("DB_POOL_SIZE", "4")),
+        )

@@ -1,0 +1,114 @@
+"""Endpoints: each authenticates, makes one database call and passes the database's JSON through."""
+
+from decimal import Decimal
+
+import msgspec
+from litestar import Request, Response, delete, get, post, put
+from litestar.di import Provide
+from litestar.params import Parameter
+
+from api import auth
+from api.auth import Claims
+from api.db import Database
+from api.schemas import (CategoryIn, CategoryList, CategoryOut, Health, LoginIn, ProductIn, ProductList,
+                         ProductOut, ProductPatch, ProfileIn, RegisterIn, TokenOut, UserOut)
+
+BEARER = [{"bearer": []}]
+ANYONE = {"claims": Provide(auth.anyone)}
+USER = {"claims": Provide(auth.user)}
+ADMIN = {"claims": Provide(auth.admin)}
+
+
+def ok(body: bytes, status: int = 200) -> Response:
+    return Response(body, status_code=status, media_type="application/json")
+
+
+@get("/health", tags=["health"])
+async def health(db: Database) -> Response[Health]:
+    await db.ping()
+    return ok(b'{"status":"ok"}')
+
+
+@post("/api/auth/register", tags=["auth"])
+async def register(data: RegisterIn, db: Database) -> Response[UserOut]:
+    return ok(await db.call(None, "api.register(%s, %s, %s, %s)",
+                            data.email, data.password, data.first_name, data.last_name), 201)
+
+
+@post("/api/auth/login", tags=["auth"], status_code=200)
+async def login(data: LoginIn, db: Database, request: Request) -> Response[TokenOut]:
+    user = msgspec.json.decode(await db.call(None, "api.login(%s, %s)", data.email, data.password))
+    settings = request.app.state.settings
+    return ok(msgspec.json.encode({
+        "access_token": auth.issue_token(settings, user["user_id"], user["role"]),
+        "token_type": "bearer",
+        "expires_in": settings.jwt_ttl_seconds,
+    }))
+
+
+@get("/api/users/profile", tags=["users"], dependencies=USER, security=BEARER)
+async def profile_get(claims: Claims, db: Database) -> Response[UserOut]:
+    return ok(await db.call(claims, "api.profile_get()"))
+
+
+@put("/api/users/profile", tags=["users"], dependencies=USER, security=BEARER)
+async def profile_update(data: ProfileIn, claims: Claims, db: Database) -> Response[UserOut]:
+    return ok(await db.call(claims, "api.profile_update(%s, %s)", data.first_name, data.last_name))
+
+
+@get("/api/categories", tags=["catalog"])
+async def categories_list(db: Database) -> Response[CategoryList]:
+    return ok(await db.call(None, "api.categories_list()"))
+
+
+@post("/api/categories", tags=["catalog"], dependencies=ADMIN, security=BEARER)
+async def category_create(data: CategoryIn, claims: Claims, db: Database) -> Response[CategoryOut]:
+    return ok(await db.call(claims, "api.category_create(%s, %s, %s::bigint)",
+                            data.name, data.description, data.parent_id), 201)
+
+
+@get("/api/products", tags=["catalog"], dependencies=ANYONE)
+async def products_list(
+    claims: Claims | None,
+    db: Database,
+    q: str | None = None,
+    category_id: int | None = None,
+    min_price: Decimal | None = None,
+    max_price: Decimal | None = None,
+    in_stock: bool = False,
+    sort: str | None = Parameter(default=None, description="relevance (default with q), price, -price, newest, name"),
+    limit: int = Parameter(default=20, description="1..100"),
+    cursor: str | None = Parameter(default=None, description="next_cursor of the previous page"),
+) -> Response[ProductList]:
+    return ok(await db.call(
+        claims,
+        "api.products_list(%s, %s::bigint, %s::numeric, %s::numeric, %s, %s, %s::integer, %s)",
+        q, category_id, min_price, max_price, in_stock, sort, limit, cursor))
+
+
+@get("/api/products/{product_id:int}", tags=["catalog"], dependencies=ANYONE)
+async def product_get(product_id: int, claims: Claims | None, db: Database) -> Response[ProductOut]:
+    return ok(await db.call(claims, "api.product_get(%s::bigint)", product_id))
+
+
+@post("/api/products", tags=["catalog"], dependencies=ADMIN, security=BEARER)
+async def product_create(data: ProductIn, claims: Claims, db: Database) -> Response[ProductOut]:
+    return ok(await db.call(
+        claims, "api.product_create(%s, %s::numeric, %s, %s, %s::bigint, %s::integer, %s, %s::jsonb, %s::integer)",
+        data.name, data.price, data.sku, data.description, data.category_id, data.stock_quantity,
+        data.is_active, msgspec.json.encode(data.metadata).decode(), data.low_stock_threshold), 201)
+
+
+@put("/api/products/{product_id:int}", tags=["catalog"], dependencies=ADMIN, security=BEARER)
+async def product_update(product_id: int, data: ProductPatch, claims: Claims, db: Database) -> Response[ProductOut]:
+    return ok(await db.call(claims, "api.product_update(%s::bigint, %s::jsonb)",
+                            product_id, msgspec.json.encode(data).decode()))
+
+
+@delete("/api/products/{product_id:int}", tags=["catalog"], dependencies=ADMIN, security=BEARER)
+async def product_delete(product_id: int, claims: Claims, db: Database) -> None:
+    await db.call(claims, "api.product_delete(%s::bigint)", product_id)
+
+
+ROUTES = [health, register, login, profile_get, profile_update, categories_list, category_create,
+          products_list, product_get, product_create, product_update, product_delete]

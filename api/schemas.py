@@ -1,0 +1,112 @@
+"""Request bodies (validated by msgspec) and the documented shapes of the JSON the database returns."""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from msgspec import UNSET, Struct, UnsetType
+
+
+class In(Struct, forbid_unknown_fields=True):
+    """Request bodies: unknown fields are refused (422), so nothing like `role` slips through."""
+
+
+class RegisterIn(In):
+    email: str
+    password: str
+    first_name: str
+    last_name: str
+
+
+class LoginIn(In):
+    email: str
+    password: str
+
+
+class ProfileIn(In):
+    first_name: str | None = None
+    last_name: str | None = None
+
+
+class CategoryIn(In):
+    name: str
+    description: str | None = None
+    parent_id: int | None = None
+
+
+class ProductIn(In):
+    name: str
+    price: Decimal
+    sku: str
+    description: str | None = None
+    category_id: int | None = None
+    stock_quantity: int = 0
+    is_active: bool = True
+    metadata: dict[str, Any] = {}
+    low_stock_threshold: int = 5
+
+
+class ProductPatch(In):
+    name: str | UnsetType = UNSET
+    price: Decimal | UnsetType = UNSET
+    sku: str | UnsetType = UNSET
+    description: str | None | UnsetType = UNSET
+    category_id: int | None | UnsetType = UNSET
+    stock_quantity: int | UnsetType = UNSET
+    is_active: bool | UnsetType = UNSET
+    metadata: dict[str, Any] | UnsetType = UNSET
+    low_stock_threshold: int | UnsetType = UNSET
+
+
+# Response shapes (documentation only: the bytes come from the database).
+class UserOut(Struct):
+    id: int
+    email: str
+    first_name: str
+    last_name: str
+    role: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class TokenOut(Struct):
+    access_token: str
+    token_type: str
+    expires_in: int
+
+
+class CategoryOut(Struct):
+    id: int
+    name: str
+    description: str | None
+    parent_id: int | None
+    created_at: datetime
+
+
+class CategoryList(Struct):
+    items: list[CategoryOut]
+    next_cursor: str | None
+
+
+class ProductOut(Struct):
+    id: int
+    name: str
+    description: str | None
+    price: str
+    category_id: int | None
+    stock_quantity: int
+    sku: str
+    is_active: bool
+    metadata: dict[str, Any]
+    low_stock_threshold: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProductList(Struct):
+    items: list[ProductOut]
+    next_cursor: str | None
+
+
+class Health(Struct):
+    status: str

@@ -1,0 +1,121 @@
+"""pytest runs the real app (uvicorn, as `make run` does) against the real database of `make test`.
+
+DATABASE_URL is the owner's URL of that throwaway database; the app itself connects as pgshop_api.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import psycopg
+import pytest
+
+JWT_SECRET = "test-secret-" + uuid.uuid4().hex * 2
+PASSWORD = "correct horse battery"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        pytest.exit("DATABASE_URL is not set: run the tests with `make test`", returncode=2)
+    return url
+
+
+@pytest.fixture(scope="session")
+def base_url(database_url: str) -> Iterator[str]:
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "JWT_SECRET": JWT_SECRET, "API_DATABASE_URL": "",
+           "DB_POOL_SIZE": "8"}
+    # Two workers, as `make run WORKERS=2` would: concurrency tests reach the database in parallel.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(port), "--workers", "2",
+         "--no-access-log", "--log-level", "warning"],
+        env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{url}/health").status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.exit("the API did not start", returncode=3)
+        time.sleep(0.1)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture
+def client(base_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=base_url, timeout=30) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def db(database_url: str) -> Iterator[psycopg.Connection]:
+    """The owner's connection, for setting up data the API cannot create (admins) and checking state."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        yield conn
+
+
+def unique_email(prefix: str = "user") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}@example.com"
+
+
+def register(client: httpx.Client, email: str | None = None, **fields: str) -> dict:
+    body = {"email": email or unique_email(), "password": PASSWORD, "first_name": "Ada", "last_name": "Lovelace",
+            **fields}
+    response = client.post("/api/auth/register", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def login(client: httpx.Client, email: str, password: str = PASSWORD) -> str:
+    response = client.post("/api/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    return response.json()["access_token"]
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def customer(client: httpx.Client) -> dict:
+    """A fresh customer: {"user": ..., "headers": ...}."""
+    user = register(client)
+    return {"user": user, "headers": bearer(login(client, user["email"]))}
+
+
+@pytest.fixture
+def admin(client: httpx.Client, db: psycopg.Connection) -> dict:
+    email = unique_email("admin")
+    db.execute("select shop.make_admin(%s, %s)", (email, PASSWORD))
+    return {"email": email, "headers": bearer(login(client, email))}
+
+
+def assert_problem(response: httpx.Response, status: int, code: str | None = None) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["status"] == status
+    assert body["title"] and isinstance(body["detail"], str)
+    if code is not None:
+        assert body["code"] == code, body
+    return body
