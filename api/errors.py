@@ -35,7 +35,10 @@ def database_error(_: Request, exc: psycopg.Error) -> Response:
     state = exc.sqlstate or ""
     diag = exc.diag
     if state.startswith("PT") and state[2:].isdigit():
-        return problem(int(state[2:]), diag.message_primary or "error", diag.message_detail or "")
+        # A HINT holding a JSON object adds members to the problem (e.g. the products short on stock).
+        hint = diag.message_hint or ""
+        extra = msgspec.json.decode(hint) if hint.startswith("{") else {}
+        return problem(int(state[2:]), diag.message_primary or "error", diag.message_detail or "", **extra)
     if state in _SQLSTATES:
         status, code = _SQLSTATES[state]
         # message_primary only: PostgreSQL's DETAIL can echo a whole row.

@@ -14,6 +14,7 @@ from api.schemas import (CategoryIn, CategoryList, CategoryOut, Health, LoginIn,
                          ProductOut, ProductPatch, ProfileIn, RegisterIn, TokenOut, UserOut)
 
 BEARER = [{"bearer": []}]
+CART_TOKEN = Parameter(header="X-Cart-Token", required=False, description="guest cart token")
 ANYONE = {"claims": Provide(auth.anyone)}
 USER = {"claims": Provide(auth.user)}
 ADMIN = {"claims": Provide(auth.admin)}
@@ -36,14 +37,24 @@ async def register(data: RegisterIn, db: Database) -> Response[UserOut]:
 
 
 @post("/api/auth/login", tags=["auth"], status_code=200)
-async def login(data: LoginIn, db: Database, request: Request) -> Response[TokenOut]:
-    user = msgspec.json.decode(await db.call(None, "api.login(%s, %s)", data.email, data.password))
+async def login(data: LoginIn, db: Database, request: Request,
+                x_cart_token: str | None = CART_TOKEN) -> Response[TokenOut]:
+    """Signs in; a guest cart sent in X-Cart-Token is merged into the user's cart (reported in `cart`)."""
+    user = msgspec.json.decode(await db.call(None, "api.login(%s, %s, %s)", data.email, data.password, x_cart_token),
+                               type=_Login)
     settings = request.app.state.settings
     return ok(msgspec.json.encode({
-        "access_token": auth.issue_token(settings, user["user_id"], user["role"]),
+        "access_token": auth.issue_token(settings, user.user_id, user.role),
         "token_type": "bearer",
         "expires_in": settings.jwt_ttl_seconds,
+        "cart": user.cart,
     }))
+
+
+class _Login(msgspec.Struct):
+    user_id: int
+    role: str
+    cart: msgspec.Raw  # the merge report, passed through as the database wrote it
 
 
 @get("/api/users/profile", tags=["users"], dependencies=USER, security=BEARER)

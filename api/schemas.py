@@ -69,10 +69,6 @@ class UserOut(Struct):
     updated_at: datetime
 
 
-class TokenOut(Struct):
-    access_token: str
-    token_type: str
-    expires_in: int
 
 
 class CategoryOut(Struct):
@@ -110,3 +106,99 @@ class ProductList(Struct):
 
 class Health(Struct):
     status: str
+
+
+class CartItemIn(In):
+    product_id: int
+    quantity: int
+
+
+class CartLineIn(In):
+    quantity: int
+
+
+class CheckoutIn(In):
+    shipping_address: dict[str, Any]
+
+
+class OrderStatusIn(In):
+    status: str
+
+
+class CartLine(Struct):
+    product_id: int
+    name: str
+    sku: str
+    unit_price: str
+    quantity: int
+    line_total: str
+
+
+class CartOut(Struct):
+    token: str | None
+    items: list[CartLine]
+    total: str
+    item_count: int
+
+
+class OrderItem(Struct):
+    product_id: int
+    name: str
+    sku: str
+    quantity: int
+    unit_price: str
+    total_price: str
+
+
+class StatusChange(Struct):
+    status: str
+    at: datetime
+
+
+class OrderOut(Struct):
+    id: int
+    status: str
+    total_amount: str
+    shipping_address: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    items: list[OrderItem]
+    history: list[StatusChange]
+
+
+class OrderList(Struct):
+    items: list[OrderOut]
+    next_cursor: str | None
+
+
+class LowStockItem(Struct):
+    product_id: int
+    name: str
+    sku: str
+    stock_quantity: int
+    low_stock_threshold: int
+    since: datetime
+
+
+class LowStockList(Struct):
+    items: list[LowStockItem]
+    next_cursor: str | None
+
+
+class CartAdjustment(Struct):
+    product_id: int
+    requested: int
+    quantity: int
+    reason: str
+
+
+class CartMerge(Struct):
+    merged: bool
+    adjustments: list[CartAdjustment]
+
+
+class TokenOut(Struct):
+    access_token: str
+    token_type: str
+    expires_in: int
+    cart: CartMerge

@@ -43,6 +43,20 @@ COMMENT ON SCHEMA audit IS 'Append-only change log.';
 
 
 --
+-- Name: pg_cron; Type: EXTENSION; Schema: -; Owner: -
+--
+
+CREATE EXTENSION IF NOT EXISTS pg_cron WITH SCHEMA public;
+
+
+--
+-- Name: EXTENSION pg_cron; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON EXTENSION pg_cron IS 'Job scheduler for PostgreSQL';
+
+
+--
 -- Name: reporting; Type: SCHEMA; Schema: -; Owner: -
 --
 
@@ -117,6 +131,25 @@ COMMENT ON FUNCTION shop.current_user_id() IS 'The calling user''s id from the r
 
 
 --
+-- Name: set_stock_context(text, bigint); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.set_stock_context(p_reason text, p_order_id bigint) RETURNS void
+    LANGUAGE sql
+    AS $$
+  select set_config('pgshop.stock_reason', coalesce(p_reason, ''), true),
+         set_config('pgshop.stock_order_id', coalesce(p_order_id::text, ''), true)
+$$;
+
+
+--
+-- Name: FUNCTION set_stock_context(p_reason text, p_order_id bigint); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.set_stock_context(p_reason text, p_order_id bigint) IS 'Sets (or, with nulls, clears) the reason and order the stock ledger trigger records for the next stock changes.';
+
+
+--
 -- Name: tg__set_updated_at(); Type: FUNCTION; Schema: shop; Owner: -
 --
 
@@ -169,6 +202,159 @@ $$;
 COMMENT ON FUNCTION shop.tg_categories__no_cycle() IS 'Trigger: refuses a parent_id that would make the category tree cyclic.';
 
 
+--
+-- Name: tg_orders__check_transition(); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.tg_orders__check_transition() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+  if new.status is distinct from old.status and not exists (
+    select from shop.order_status_transitions t
+    where t.from_status = old.status
+      and t.to_status = new.status
+  ) then
+    raise exception using
+      errcode = 'PT409', message = 'invalid_transition',
+      detail = format('order %s cannot go from %s to %s', old.id, old.status, new.status);
+  end if;
+  return new;
+end
+$$;
+
+
+--
+-- Name: FUNCTION tg_orders__check_transition(); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.tg_orders__check_transition() IS 'Trigger: refuses a status change that shop.order_status_transitions does not allow (PT409 invalid_transition).';
+
+
+--
+-- Name: tg_orders__status_changed(); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.tg_orders__status_changed() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+  insert into shop.order_status_history (order_id, from_status, status, changed_by)
+  values (new.id, case when tg_op = 'UPDATE' then old.status end, new.status, shop.current_user_id());
+  if new.status = 'cancelled' then
+    perform shop.set_stock_context('cancel', new.id);
+    -- Lock in product id order, as checkout does, so cancellations and checkouts cannot deadlock.
+    perform
+    from shop.products p
+    where p.id in (select oi.product_id from shop.order_items oi where oi.order_id = new.id)
+    order by p.id
+    for update;
+    update shop.products p
+    set stock_quantity = p.stock_quantity + oi.quantity
+    from shop.order_items oi
+    where oi.order_id = new.id
+      and oi.product_id = p.id;
+    perform shop.set_stock_context(null, null);
+  end if;
+  return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION tg_orders__status_changed(); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.tg_orders__status_changed() IS 'Trigger: records each status in shop.order_status_history; on cancel returns the order''s stock (ledger reason cancel).';
+
+
+--
+-- Name: tg_products__low_stock(); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.tg_products__low_stock() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+  if new.stock_quantity <= new.low_stock_threshold and new.deleted_at is null then
+    insert into shop.low_stock_alerts (product_id, stock_quantity, low_stock_threshold)
+    values (new.id, new.stock_quantity, new.low_stock_threshold)
+    on conflict (product_id) where closed_at is null do nothing;
+    if found then
+      perform pg_notify('low_stock', json_build_object(
+        'product_id', new.id, 'name', new.name, 'sku', new.sku,
+        'stock_quantity', new.stock_quantity, 'low_stock_threshold', new.low_stock_threshold)::text);
+    end if;
+  elsif tg_op = 'UPDATE' then
+    update shop.low_stock_alerts a
+    set closed_at = now()
+    where a.product_id = new.id
+      and a.closed_at is null;
+  end if;
+  return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION tg_products__low_stock(); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.tg_products__low_stock() IS 'Trigger: opens a low-stock alert and fires pg_notify(''low_stock'', product json) when stock falls to or below the threshold; closes it when stock rises above.';
+
+
+--
+-- Name: tg_products__record_stock(); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.tg_products__record_stock() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+declare
+  v_delta integer := new.stock_quantity - coalesce(old.stock_quantity, 0);
+  v_reason text := coalesce(nullif(current_setting('pgshop.stock_reason', true), ''),
+                            case when tg_op = 'INSERT' then 'initial' else 'adjustment' end);
+begin
+  if v_delta <> 0 then
+    insert into shop.stock_movements (product_id, delta, stock_after, reason, order_id, actor_id)
+    values (new.id, v_delta, new.stock_quantity, v_reason,
+            nullif(current_setting('pgshop.stock_order_id', true), '')::bigint,
+            shop.current_user_id());
+  end if;
+  return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION tg_products__record_stock(); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.tg_products__record_stock() IS 'Trigger: writes a shop.stock_movements row for every change of stock_quantity (reason from pgshop.stock_reason).';
+
+
+--
+-- Name: tg_stock_movements__append_only(); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.tg_stock_movements__append_only() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+  raise exception using
+    errcode = 'PT409', message = 'append_only',
+    detail = 'stock movements are never changed or deleted; record a correcting movement instead';
+end
+$$;
+
+
+--
+-- Name: FUNCTION tg_stock_movements__append_only(); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.tg_stock_movements__append_only() IS 'Trigger: the stock ledger is append-only.';
+
+
 SET default_tablespace = '';
 
 SET default_table_access_method = heap;
@@ -179,6 +365,91 @@ SET default_table_access_method = heap;
 
 CREATE TABLE public.schema_migrations (
     version character varying NOT NULL
+);
+
+
+--
+-- Name: cart_items; Type: TABLE; Schema: shop; Owner: -
+--
+
+CREATE TABLE shop.cart_items (
+    id bigint NOT NULL,
+    cart_id bigint NOT NULL,
+    product_id bigint NOT NULL,
+    quantity integer NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT cart_items_quantity_positive CHECK ((quantity > 0))
+);
+
+
+--
+-- Name: TABLE cart_items; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON TABLE shop.cart_items IS 'Cart lines: one per product and cart, quantity at least 1.';
+
+
+--
+-- Name: cart_items_id_seq; Type: SEQUENCE; Schema: shop; Owner: -
+--
+
+ALTER TABLE shop.cart_items ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME shop.cart_items_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: carts; Type: TABLE; Schema: shop; Owner: -
+--
+
+CREATE TABLE shop.carts (
+    id bigint NOT NULL,
+    user_id bigint,
+    token uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT carts_owner_is_user_or_token CHECK (((user_id IS NULL) <> (token IS NULL)))
+);
+
+
+--
+-- Name: TABLE carts; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON TABLE shop.carts IS 'One persistent cart per user, or a guest cart reached by its token. Guest carts idle for 30 days are purged.';
+
+
+--
+-- Name: COLUMN carts.token; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.carts.token IS 'Opaque guest token (X-Cart-Token); null for a user''s cart.';
+
+
+--
+-- Name: COLUMN carts.updated_at; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.carts.updated_at IS 'Last change to the cart; a guest cart expires 30 days after it.';
+
+
+--
+-- Name: carts_id_seq; Type: SEQUENCE; Schema: shop; Owner: -
+--
+
+ALTER TABLE shop.carts ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME shop.carts_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
 );
 
 
@@ -225,6 +496,225 @@ COMMENT ON COLUMN shop.categories.parent_id IS 'Parent category; null for a root
 
 ALTER TABLE shop.categories ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME shop.categories_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: idempotency_keys; Type: TABLE; Schema: shop; Owner: -
+--
+
+CREATE TABLE shop.idempotency_keys (
+    user_id bigint NOT NULL,
+    key character varying(255) NOT NULL,
+    request_hash bytea NOT NULL,
+    order_id bigint,
+    response jsonb,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT idempotency_keys_done_together CHECK (((order_id IS NULL) = (response IS NULL)))
+);
+
+
+--
+-- Name: TABLE idempotency_keys; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON TABLE shop.idempotency_keys IS 'Idempotency-Key of checkouts, per user: the request''s hash and the response to replay. Kept 24 hours at least.';
+
+
+--
+-- Name: low_stock_alerts; Type: TABLE; Schema: shop; Owner: -
+--
+
+CREATE TABLE shop.low_stock_alerts (
+    id bigint NOT NULL,
+    product_id bigint NOT NULL,
+    stock_quantity integer NOT NULL,
+    low_stock_threshold integer NOT NULL,
+    opened_at timestamp with time zone DEFAULT now() NOT NULL,
+    closed_at timestamp with time zone
+);
+
+
+--
+-- Name: TABLE low_stock_alerts; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON TABLE shop.low_stock_alerts IS 'Opened when a product''s stock falls to or below its threshold (one open alert per product), closed when restocked above it.';
+
+
+--
+-- Name: low_stock_alerts_id_seq; Type: SEQUENCE; Schema: shop; Owner: -
+--
+
+ALTER TABLE shop.low_stock_alerts ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME shop.low_stock_alerts_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: order_items; Type: TABLE; Schema: shop; Owner: -
+--
+
+CREATE TABLE shop.order_items (
+    id bigint NOT NULL,
+    order_id bigint NOT NULL,
+    product_id bigint NOT NULL,
+    name character varying(255) NOT NULL,
+    sku character varying(100) NOT NULL,
+    quantity integer NOT NULL,
+    unit_price numeric(12,2) NOT NULL,
+    total_price numeric(12,2) NOT NULL,
+    CONSTRAINT order_items_quantity_positive CHECK ((quantity > 0)),
+    CONSTRAINT order_items_total_is_price_times_quantity CHECK ((total_price = (unit_price * (quantity)::numeric))),
+    CONSTRAINT order_items_unit_price_not_negative CHECK ((unit_price >= (0)::numeric))
+);
+
+
+--
+-- Name: TABLE order_items; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON TABLE shop.order_items IS 'Order lines with name, SKU and unit price as they were at checkout: later product changes never alter them.';
+
+
+--
+-- Name: order_items_id_seq; Type: SEQUENCE; Schema: shop; Owner: -
+--
+
+ALTER TABLE shop.order_items ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME shop.order_items_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: order_status_history; Type: TABLE; Schema: shop; Owner: -
+--
+
+CREATE TABLE shop.order_status_history (
+    id bigint NOT NULL,
+    order_id bigint NOT NULL,
+    from_status text,
+    status text NOT NULL,
+    changed_by bigint,
+    db_role text DEFAULT CURRENT_USER NOT NULL,
+    changed_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: TABLE order_status_history; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON TABLE shop.order_status_history IS 'Every status an order took, when, and who set it (changed_by: the API user; db_role: the database role).';
+
+
+--
+-- Name: order_status_history_id_seq; Type: SEQUENCE; Schema: shop; Owner: -
+--
+
+ALTER TABLE shop.order_status_history ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME shop.order_status_history_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: order_status_transitions; Type: TABLE; Schema: shop; Owner: -
+--
+
+CREATE TABLE shop.order_status_transitions (
+    from_status text NOT NULL,
+    to_status text NOT NULL
+);
+
+
+--
+-- Name: TABLE order_status_transitions; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON TABLE shop.order_status_transitions IS 'The allowed status changes; a trigger on shop.orders refuses any other.';
+
+
+--
+-- Name: order_statuses; Type: TABLE; Schema: shop; Owner: -
+--
+
+CREATE TABLE shop.order_statuses (
+    status text NOT NULL,
+    "position" integer NOT NULL
+);
+
+
+--
+-- Name: TABLE order_statuses; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON TABLE shop.order_statuses IS 'The order statuses, in workflow order.';
+
+
+--
+-- Name: orders; Type: TABLE; Schema: shop; Owner: -
+--
+
+CREATE TABLE shop.orders (
+    id bigint NOT NULL,
+    user_id bigint NOT NULL,
+    status character varying(50) DEFAULT 'pending'::character varying NOT NULL,
+    total_amount numeric(12,2) NOT NULL,
+    shipping_address jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT orders_shipping_address_complete CHECK (((jsonb_typeof(shipping_address) = 'object'::text) AND (COALESCE(btrim((shipping_address ->> 'name'::text)), ''::text) <> ''::text) AND (COALESCE(btrim((shipping_address ->> 'line1'::text)), ''::text) <> ''::text) AND (COALESCE(btrim((shipping_address ->> 'city'::text)), ''::text) <> ''::text) AND (COALESCE(btrim((shipping_address ->> 'postal_code'::text)), ''::text) <> ''::text) AND (COALESCE(btrim((shipping_address ->> 'country'::text)), ''::text) <> ''::text))),
+    CONSTRAINT orders_total_not_negative CHECK ((total_amount >= (0)::numeric))
+);
+
+
+--
+-- Name: TABLE orders; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON TABLE shop.orders IS 'Orders made at checkout; status follows shop.order_status_transitions.';
+
+
+--
+-- Name: COLUMN orders.total_amount; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.orders.total_amount IS 'Sum of the order''s line totals, at the prices of checkout time.';
+
+
+--
+-- Name: COLUMN orders.shipping_address; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.orders.shipping_address IS 'name, line1, city, postal_code, country (required), line2, region, phone (optional).';
+
+
+--
+-- Name: orders_id_seq; Type: SEQUENCE; Schema: shop; Owner: -
+--
+
+ALTER TABLE shop.orders ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME shop.orders_id_seq
     START WITH 1
     INCREMENT BY 1
     NO MINVALUE
@@ -318,6 +808,85 @@ ALTER TABLE shop.products ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 
 
 --
+-- Name: stock_movements; Type: TABLE; Schema: shop; Owner: -
+--
+
+CREATE TABLE shop.stock_movements (
+    id bigint NOT NULL,
+    product_id bigint NOT NULL,
+    delta integer NOT NULL,
+    stock_after integer NOT NULL,
+    reason text NOT NULL,
+    order_id bigint,
+    actor_id bigint,
+    db_role text DEFAULT CURRENT_USER NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT stock_movements_delta_not_zero CHECK ((delta <> 0)),
+    CONSTRAINT stock_movements_order_for_sale_and_cancel CHECK (((reason = ANY (ARRAY['sale'::text, 'cancel'::text])) = (order_id IS NOT NULL))),
+    CONSTRAINT stock_movements_reason_known CHECK ((reason = ANY (ARRAY['initial'::text, 'restock'::text, 'sale'::text, 'cancel'::text, 'adjustment'::text]))),
+    CONSTRAINT stock_movements_stock_after_not_negative CHECK ((stock_after >= 0))
+);
+
+
+--
+-- Name: TABLE stock_movements; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON TABLE shop.stock_movements IS 'Append-only stock ledger: one row per change of a product''s stock, written by trigger on shop.products.';
+
+
+--
+-- Name: COLUMN stock_movements.reason; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.stock_movements.reason IS 'initial (product created with stock), restock, sale (checkout), cancel (stock returned), adjustment (admin or by hand).';
+
+
+--
+-- Name: COLUMN stock_movements.actor_id; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.stock_movements.actor_id IS 'The API user who caused it; null when changed by hand in SQL (see db_role).';
+
+
+--
+-- Name: stock_movements_id_seq; Type: SEQUENCE; Schema: shop; Owner: -
+--
+
+ALTER TABLE shop.stock_movements ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME shop.stock_movements_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: stock_reconciliation; Type: VIEW; Schema: shop; Owner: -
+--
+
+CREATE VIEW shop.stock_reconciliation AS
+ SELECT p.id AS product_id,
+    p.stock_quantity,
+    (COALESCE(m.ledger_quantity, (0)::bigint))::integer AS ledger_quantity,
+    (p.stock_quantity - COALESCE(m.ledger_quantity, (0)::bigint)) AS difference
+   FROM (shop.products p
+     LEFT JOIN ( SELECT sm.product_id,
+            sum(sm.delta) AS ledger_quantity
+           FROM shop.stock_movements sm
+          GROUP BY sm.product_id) m ON ((m.product_id = p.id)));
+
+
+--
+-- Name: VIEW stock_reconciliation; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON VIEW shop.stock_reconciliation IS 'Stock on hand against the sum of the ledger, per product; difference is always 0.';
+
+
+--
 -- Name: users; Type: TABLE; Schema: shop; Owner: -
 --
 
@@ -389,11 +958,123 @@ ALTER TABLE ONLY public.schema_migrations
 
 
 --
+-- Name: cart_items cart_items_one_line_per_product; Type: CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.cart_items
+    ADD CONSTRAINT cart_items_one_line_per_product UNIQUE (cart_id, product_id);
+
+
+--
+-- Name: cart_items cart_items_pkey; Type: CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.cart_items
+    ADD CONSTRAINT cart_items_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: carts carts_pkey; Type: CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.carts
+    ADD CONSTRAINT carts_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: carts carts_token_key; Type: CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.carts
+    ADD CONSTRAINT carts_token_key UNIQUE (token);
+
+
+--
+-- Name: carts carts_user_id_key; Type: CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.carts
+    ADD CONSTRAINT carts_user_id_key UNIQUE (user_id);
+
+
+--
 -- Name: categories categories_pkey; Type: CONSTRAINT; Schema: shop; Owner: -
 --
 
 ALTER TABLE ONLY shop.categories
     ADD CONSTRAINT categories_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: idempotency_keys idempotency_keys_pkey; Type: CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.idempotency_keys
+    ADD CONSTRAINT idempotency_keys_pkey PRIMARY KEY (user_id, key);
+
+
+--
+-- Name: low_stock_alerts low_stock_alerts_pkey; Type: CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.low_stock_alerts
+    ADD CONSTRAINT low_stock_alerts_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: order_items order_items_one_line_per_product; Type: CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.order_items
+    ADD CONSTRAINT order_items_one_line_per_product UNIQUE (order_id, product_id);
+
+
+--
+-- Name: order_items order_items_pkey; Type: CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.order_items
+    ADD CONSTRAINT order_items_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: order_status_history order_status_history_pkey; Type: CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.order_status_history
+    ADD CONSTRAINT order_status_history_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: order_status_transitions order_status_transitions_pkey; Type: CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.order_status_transitions
+    ADD CONSTRAINT order_status_transitions_pkey PRIMARY KEY (from_status, to_status);
+
+
+--
+-- Name: order_statuses order_statuses_pkey; Type: CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.order_statuses
+    ADD CONSTRAINT order_statuses_pkey PRIMARY KEY (status);
+
+
+--
+-- Name: order_statuses order_statuses_position_key; Type: CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.order_statuses
+    ADD CONSTRAINT order_statuses_position_key UNIQUE ("position");
+
+
+--
+-- Name: orders orders_pkey; Type: CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.orders
+    ADD CONSTRAINT orders_pkey PRIMARY KEY (id);
 
 
 --
@@ -405,11 +1086,33 @@ ALTER TABLE ONLY shop.products
 
 
 --
+-- Name: stock_movements stock_movements_pkey; Type: CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.stock_movements
+    ADD CONSTRAINT stock_movements_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: users users_pkey; Type: CONSTRAINT; Schema: shop; Owner: -
 --
 
 ALTER TABLE ONLY shop.users
     ADD CONSTRAINT users_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: cart_items_product_id_idx; Type: INDEX; Schema: shop; Owner: -
+--
+
+CREATE INDEX cart_items_product_id_idx ON shop.cart_items USING btree (product_id);
+
+
+--
+-- Name: carts_guest_updated_at_idx; Type: INDEX; Schema: shop; Owner: -
+--
+
+CREATE INDEX carts_guest_updated_at_idx ON shop.carts USING btree (updated_at) WHERE (token IS NOT NULL);
 
 
 --
@@ -424,6 +1127,48 @@ CREATE UNIQUE INDEX categories_name_lower_key ON shop.categories USING btree (lo
 --
 
 CREATE INDEX categories_parent_id_idx ON shop.categories USING btree (parent_id);
+
+
+--
+-- Name: idempotency_keys_created_at_idx; Type: INDEX; Schema: shop; Owner: -
+--
+
+CREATE INDEX idempotency_keys_created_at_idx ON shop.idempotency_keys USING btree (created_at);
+
+
+--
+-- Name: low_stock_alerts_one_open_key; Type: INDEX; Schema: shop; Owner: -
+--
+
+CREATE UNIQUE INDEX low_stock_alerts_one_open_key ON shop.low_stock_alerts USING btree (product_id) WHERE (closed_at IS NULL);
+
+
+--
+-- Name: order_items_product_id_idx; Type: INDEX; Schema: shop; Owner: -
+--
+
+CREATE INDEX order_items_product_id_idx ON shop.order_items USING btree (product_id);
+
+
+--
+-- Name: order_status_history_order_idx; Type: INDEX; Schema: shop; Owner: -
+--
+
+CREATE INDEX order_status_history_order_idx ON shop.order_status_history USING btree (order_id, id);
+
+
+--
+-- Name: orders_status_idx; Type: INDEX; Schema: shop; Owner: -
+--
+
+CREATE INDEX orders_status_idx ON shop.orders USING btree (status);
+
+
+--
+-- Name: orders_user_newest_idx; Type: INDEX; Schema: shop; Owner: -
+--
+
+CREATE INDEX orders_user_newest_idx ON shop.orders USING btree (user_id, created_at DESC, id DESC);
 
 
 --
@@ -476,10 +1221,31 @@ CREATE UNIQUE INDEX products_sku_live_key ON shop.products USING btree (sku) WHE
 
 
 --
+-- Name: stock_movements_order_idx; Type: INDEX; Schema: shop; Owner: -
+--
+
+CREATE INDEX stock_movements_order_idx ON shop.stock_movements USING btree (order_id) WHERE (order_id IS NOT NULL);
+
+
+--
+-- Name: stock_movements_product_idx; Type: INDEX; Schema: shop; Owner: -
+--
+
+CREATE INDEX stock_movements_product_idx ON shop.stock_movements USING btree (product_id, id);
+
+
+--
 -- Name: users_email_lower_key; Type: INDEX; Schema: shop; Owner: -
 --
 
 CREATE UNIQUE INDEX users_email_lower_key ON shop.users USING btree (lower((email)::text));
+
+
+--
+-- Name: cart_items tg_cart_items__set_updated_at; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER tg_cart_items__set_updated_at BEFORE UPDATE ON shop.cart_items FOR EACH ROW EXECUTE FUNCTION shop.tg__set_updated_at();
 
 
 --
@@ -497,6 +1263,48 @@ CREATE TRIGGER tg_categories__set_updated_at BEFORE UPDATE ON shop.categories FO
 
 
 --
+-- Name: orders tg_orders__check_transition; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER tg_orders__check_transition BEFORE UPDATE OF status ON shop.orders FOR EACH ROW EXECUTE FUNCTION shop.tg_orders__check_transition();
+
+
+--
+-- Name: orders tg_orders__set_updated_at; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER tg_orders__set_updated_at BEFORE UPDATE ON shop.orders FOR EACH ROW EXECUTE FUNCTION shop.tg__set_updated_at();
+
+
+--
+-- Name: orders tg_orders__status_changed; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER tg_orders__status_changed AFTER UPDATE OF status ON shop.orders FOR EACH ROW WHEN (((old.status)::text IS DISTINCT FROM (new.status)::text)) EXECUTE FUNCTION shop.tg_orders__status_changed();
+
+
+--
+-- Name: orders tg_orders__status_created; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER tg_orders__status_created AFTER INSERT ON shop.orders FOR EACH ROW EXECUTE FUNCTION shop.tg_orders__status_changed();
+
+
+--
+-- Name: products tg_products__low_stock; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER tg_products__low_stock AFTER INSERT OR UPDATE OF stock_quantity, low_stock_threshold, deleted_at ON shop.products FOR EACH ROW EXECUTE FUNCTION shop.tg_products__low_stock();
+
+
+--
+-- Name: products tg_products__record_stock; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER tg_products__record_stock AFTER INSERT OR UPDATE OF stock_quantity ON shop.products FOR EACH ROW EXECUTE FUNCTION shop.tg_products__record_stock();
+
+
+--
 -- Name: products tg_products__set_updated_at; Type: TRIGGER; Schema: shop; Owner: -
 --
 
@@ -504,10 +1312,41 @@ CREATE TRIGGER tg_products__set_updated_at BEFORE UPDATE ON shop.products FOR EA
 
 
 --
+-- Name: stock_movements tg_stock_movements__append_only; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER tg_stock_movements__append_only BEFORE DELETE OR UPDATE ON shop.stock_movements FOR EACH ROW EXECUTE FUNCTION shop.tg_stock_movements__append_only();
+
+
+--
 -- Name: users tg_users__set_updated_at; Type: TRIGGER; Schema: shop; Owner: -
 --
 
 CREATE TRIGGER tg_users__set_updated_at BEFORE UPDATE ON shop.users FOR EACH ROW EXECUTE FUNCTION shop.tg__set_updated_at();
+
+
+--
+-- Name: cart_items cart_items_cart_id_fkey; Type: FK CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.cart_items
+    ADD CONSTRAINT cart_items_cart_id_fkey FOREIGN KEY (cart_id) REFERENCES shop.carts(id) ON DELETE CASCADE;
+
+
+--
+-- Name: cart_items cart_items_product_id_fkey; Type: FK CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.cart_items
+    ADD CONSTRAINT cart_items_product_id_fkey FOREIGN KEY (product_id) REFERENCES shop.products(id);
+
+
+--
+-- Name: carts carts_user_id_fkey; Type: FK CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.carts
+    ADD CONSTRAINT carts_user_id_fkey FOREIGN KEY (user_id) REFERENCES shop.users(id) ON DELETE CASCADE;
 
 
 --
@@ -519,11 +1358,123 @@ ALTER TABLE ONLY shop.categories
 
 
 --
+-- Name: idempotency_keys idempotency_keys_order_id_fkey; Type: FK CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.idempotency_keys
+    ADD CONSTRAINT idempotency_keys_order_id_fkey FOREIGN KEY (order_id) REFERENCES shop.orders(id);
+
+
+--
+-- Name: idempotency_keys idempotency_keys_user_id_fkey; Type: FK CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.idempotency_keys
+    ADD CONSTRAINT idempotency_keys_user_id_fkey FOREIGN KEY (user_id) REFERENCES shop.users(id) ON DELETE CASCADE;
+
+
+--
+-- Name: low_stock_alerts low_stock_alerts_product_id_fkey; Type: FK CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.low_stock_alerts
+    ADD CONSTRAINT low_stock_alerts_product_id_fkey FOREIGN KEY (product_id) REFERENCES shop.products(id);
+
+
+--
+-- Name: order_items order_items_order_id_fkey; Type: FK CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.order_items
+    ADD CONSTRAINT order_items_order_id_fkey FOREIGN KEY (order_id) REFERENCES shop.orders(id);
+
+
+--
+-- Name: order_items order_items_product_id_fkey; Type: FK CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.order_items
+    ADD CONSTRAINT order_items_product_id_fkey FOREIGN KEY (product_id) REFERENCES shop.products(id);
+
+
+--
+-- Name: order_status_history order_status_history_changed_by_fkey; Type: FK CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.order_status_history
+    ADD CONSTRAINT order_status_history_changed_by_fkey FOREIGN KEY (changed_by) REFERENCES shop.users(id);
+
+
+--
+-- Name: order_status_history order_status_history_order_id_fkey; Type: FK CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.order_status_history
+    ADD CONSTRAINT order_status_history_order_id_fkey FOREIGN KEY (order_id) REFERENCES shop.orders(id);
+
+
+--
+-- Name: order_status_transitions order_status_transitions_from_status_fkey; Type: FK CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.order_status_transitions
+    ADD CONSTRAINT order_status_transitions_from_status_fkey FOREIGN KEY (from_status) REFERENCES shop.order_statuses(status);
+
+
+--
+-- Name: order_status_transitions order_status_transitions_to_status_fkey; Type: FK CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.order_status_transitions
+    ADD CONSTRAINT order_status_transitions_to_status_fkey FOREIGN KEY (to_status) REFERENCES shop.order_statuses(status);
+
+
+--
+-- Name: orders orders_status_fkey; Type: FK CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.orders
+    ADD CONSTRAINT orders_status_fkey FOREIGN KEY (status) REFERENCES shop.order_statuses(status);
+
+
+--
+-- Name: orders orders_user_id_fkey; Type: FK CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.orders
+    ADD CONSTRAINT orders_user_id_fkey FOREIGN KEY (user_id) REFERENCES shop.users(id);
+
+
+--
 -- Name: products products_category_id_fkey; Type: FK CONSTRAINT; Schema: shop; Owner: -
 --
 
 ALTER TABLE ONLY shop.products
     ADD CONSTRAINT products_category_id_fkey FOREIGN KEY (category_id) REFERENCES shop.categories(id);
+
+
+--
+-- Name: stock_movements stock_movements_actor_id_fkey; Type: FK CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.stock_movements
+    ADD CONSTRAINT stock_movements_actor_id_fkey FOREIGN KEY (actor_id) REFERENCES shop.users(id);
+
+
+--
+-- Name: stock_movements stock_movements_order_id_fkey; Type: FK CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.stock_movements
+    ADD CONSTRAINT stock_movements_order_id_fkey FOREIGN KEY (order_id) REFERENCES shop.orders(id);
+
+
+--
+-- Name: stock_movements stock_movements_product_id_fkey; Type: FK CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.stock_movements
+    ADD CONSTRAINT stock_movements_product_id_fkey FOREIGN KEY (product_id) REFERENCES shop.products(id);
 
 
 --
@@ -540,4 +1491,5 @@ ALTER TABLE ONLY shop.products
 INSERT INTO public.schema_migrations (version) VALUES
     ('20261124190000'),
     ('20261124190100'),
-    ('20261124190200');
+    ('20261124190200'),
+    ('20261124200000');

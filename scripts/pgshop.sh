@@ -61,6 +61,7 @@ listen_addresses = '$listen'
 unix_socket_directories = '$dir/run'
 shared_preload_libraries = 'pg_cron'
 cron.database_name = 'pgshop'
+cron.use_background_workers = on
 timezone = 'UTC'
 EOF
   fi
@@ -74,6 +75,9 @@ select 'create role pgshop login createrole createdb' where not exists (select f
 \gexec
 select 'create database pgshop owner pgshop' where not exists (select from pg_database where datname = 'pgshop')
 \gexec
+\c pgshop
+create extension if not exists pg_cron;
+grant usage on schema cron to pgshop;
 SQL
   echo "postgresql://pgshop@/pgshop?host=$dir/run&port=$port"
 }

@@ -102,9 +102,10 @@ comment on function api.register(text, text, text, text) is
   'POST /api/auth/register: creates a customer. 409 email_taken (any letter case), 422 invalid_email, '
   'invalid_name, missing_field, password_too_short, password_too_long.';
 
-create or replace function api.login(p_email text, p_password text) returns json
+create or replace function api.login(p_email text, p_password text, p_cart_token text default null)
+returns json
 language plpgsql
-stable
+volatile
 security definer
 set search_path = pg_catalog, pg_temp
 as $$
@@ -125,12 +126,17 @@ begin
       errcode = 'PT401', message = 'invalid_credentials',
       detail = 'the email or the password is wrong';
   end if;
-  return json_build_object('user_id', v_user.id, 'role', v_user.role);
+  return json_build_object(
+    'user_id', v_user.id,
+    'role', v_user.role,
+    'cart', shop.cart_merge(v_user.id, p_cart_token)
+  );
 end
 $$;
-comment on function api.login(text, text) is
-  'POST /api/auth/login: checks the password and returns {user_id, role} for the token. '
-  'Unknown email and wrong password raise the same PT401 invalid_credentials.';
+comment on function api.login(text, text, text) is
+  'POST /api/auth/login: checks the password and returns {user_id, role, cart} for the token; the guest cart of '
+  'p_cart_token (if live) is merged into the user''s cart (see shop.cart_merge). Unknown email and wrong '
+  'password raise the same PT401 invalid_credentials.';
 
 create or replace function api.profile_get() returns json
 language sql
@@ -190,7 +196,7 @@ comment on function shop.make_admin(text, text) is
 
 grant execute on function
   api.register(text, text, text, text),
-  api.login(text, text),
+  api.login(text, text, text),
   api.profile_get(),
   api.profile_update(text, text)
 to pgshop_api;

@@ -359,10 +359,12 @@ begin
   if not found then
     perform shop.not_found('product', p_id);
   end if;
+  delete from shop.cart_items ci where ci.product_id = p_id;
 end
 $$;
 comment on function api.product_delete(bigint) is
-  'DELETE /api/products/{id} (admin): soft delete. The row stays for past orders; reads no longer show it.';
+  'DELETE /api/products/{id} (admin): soft delete. The row stays for past orders; reads no longer show it, '
+  'and it leaves every cart.';
 
 grant execute on function
   api.categories_list(),

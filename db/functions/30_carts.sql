@@ -1,0 +1,287 @@
+-- Carts: a signed-in user's persistent cart, or a guest cart reached by its token (X-Cart-Token).
+-- Guest carts live 30 days after their last change. Lines show only live, active products at current
+-- prices; a line's quantity never exceeds the stock on hand when it is set.
+
+create or replace function shop.cart_token(p_token text) returns uuid
+language plpgsql
+immutable
+as $$
+begin
+  return p_token::uuid;
+exception when invalid_text_representation then
+  return null;  -- a malformed token is an unknown token
+end
+$$;
+comment on function shop.cart_token(text) is 'A guest cart token as uuid; null when absent or malformed.';
+
+create or replace function shop.find_cart(p_token text) returns shop.carts
+language plpgsql
+stable
+as $$
+declare
+  v_cart shop.carts;
+begin
+  if shop.current_user_id() is not null then
+    select * into v_cart from shop.carts c where c.user_id = shop.require_user();
+  else
+    select * into v_cart
+    from shop.carts c
+    where c.token = shop.cart_token(p_token)
+      and c.updated_at > now() - interval '30 days';
+  end if;
+  return v_cart;
+end
+$$;
+comment on function shop.find_cart(text) is
+  'The caller''s cart: the signed-in user''s, else the live guest cart of the token; null fields when none.';
+
+create or replace function shop.cart_for_write(p_token text) returns shop.carts
+language plpgsql
+volatile
+as $$
+declare
+  v_cart shop.carts;
+begin
+  if shop.current_user_id() is not null then
+    insert into shop.carts (user_id)
+    values (shop.require_user())
+    on conflict (user_id) do update set updated_at = now()
+    returning * into v_cart;
+  else
+    update shop.carts c
+    set updated_at = now()
+    where c.token = shop.cart_token(p_token)
+      and c.updated_at > now() - interval '30 days'
+    returning * into v_cart;
+    if v_cart.id is null then
+      insert into shop.carts (token)
+      values (gen_random_uuid())
+      returning * into v_cart;
+    end if;
+  end if;
+  return v_cart;
+end
+$$;
+comment on function shop.cart_for_write(text) is
+  'The caller''s cart, created when missing (a guest gets a new token), touched and row-locked for the change.';
+
+create or replace function shop.cart_json(p_cart shop.carts) returns json
+language sql
+stable
+as $$
+  select json_build_object(
+    'token', p_cart.token,
+    'items', coalesce(json_agg(json_build_object(
+      'product_id', p.id,
+      'name', p.name,
+      'sku', p.sku,
+      'unit_price', p.price::text,
+      'quantity', ci.quantity,
+      'line_total', (p.price * ci.quantity)::text
+    ) order by ci.id), '[]'),
+    'total', coalesce(sum(p.price * ci.quantity), 0)::numeric(12, 2)::text,
+    'item_count', coalesce(sum(ci.quantity), 0)
+  )
+  from shop.cart_items ci
+  join shop.products p on p.id = ci.product_id
+  where ci.cart_id = p_cart.id
+    and p.deleted_at is null
+    and p.is_active
+$$;
+comment on function shop.cart_json(shop.carts) is
+  'A cart as the API shows it: lines of live, active products at current prices, total, item_count (units).';
+
+create or replace function shop.set_cart_line(p_token text, p_product_id bigint, p_quantity integer, p_add boolean)
+returns json
+language plpgsql
+volatile
+as $$
+declare
+  v_product shop.products;
+  v_cart shop.carts;
+  v_quantity integer;
+begin
+  if p_quantity is null or p_quantity < 1 then
+    raise exception using errcode = 'PT422', message = 'invalid_quantity', detail = 'quantity must be at least 1';
+  end if;
+  select * into v_product
+  from shop.products p
+  where p.id = p_product_id
+    and p.deleted_at is null
+    and p.is_active;
+  if v_product.id is null then
+    perform shop.not_found('product', p_product_id);
+  end if;
+  v_cart := shop.cart_for_write(p_token);
+  insert into shop.cart_items as ci (cart_id, product_id, quantity)
+  values (v_cart.id, p_product_id, p_quantity)
+  on conflict (cart_id, product_id) do update
+    set quantity = case when p_add then ci.quantity + excluded.quantity else excluded.quantity end
+  returning ci.quantity into v_quantity;
+  if v_quantity > v_product.stock_quantity then
+    raise exception using
+      errcode = 'PT409', message = 'insufficient_stock',
+      detail = format('%s: %s wanted, %s in stock', v_product.sku, v_quantity, v_product.stock_quantity),
+      hint = json_build_object('products', json_build_array(json_build_object(
+        'product_id', v_product.id, 'sku', v_product.sku,
+        'requested', v_quantity, 'available', v_product.stock_quantity)))::text;
+  end if;
+  return shop.cart_json(v_cart);
+end
+$$;
+comment on function shop.set_cart_line(text, bigint, integer, boolean) is
+  'Adds to (p_add) or sets a cart line; PT422 invalid_quantity, PT404 not_found, PT409 insufficient_stock.';
+
+create or replace function api.cart_get(p_token text default null) returns json
+language sql
+stable
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+  select shop.cart_json(shop.find_cart(p_token))
+$$;
+comment on function api.cart_get(text) is
+  'GET /api/cart: the caller''s cart (a signed-in user''s, else the guest cart of p_token); empty when none.';
+
+create or replace function api.cart_add_item(p_token text, p_product_id bigint, p_quantity integer) returns json
+language sql
+volatile
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+  select shop.set_cart_line(p_token, p_product_id, p_quantity, true)
+$$;
+comment on function api.cart_add_item(text, bigint, integer) is
+  'POST /api/cart/items: adds quantity to the line (created when missing); a guest without a live token gets '
+  'a new cart and token. PT422 invalid_quantity, PT404 not_found, PT409 insufficient_stock.';
+
+create or replace function api.cart_set_item(p_token text, p_product_id bigint, p_quantity integer) returns json
+language sql
+volatile
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+  select shop.set_cart_line(p_token, p_product_id, p_quantity, false)
+$$;
+comment on function api.cart_set_item(text, bigint, integer) is
+  'PUT /api/cart/items/{product_id}: sets the line''s quantity. PT422 invalid_quantity, PT404 not_found, '
+  'PT409 insufficient_stock.';
+
+create or replace function api.cart_remove_item(p_token text, p_product_id bigint) returns json
+language plpgsql
+volatile
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  v_cart shop.carts := shop.find_cart(p_token);
+begin
+  if v_cart.id is not null then
+    delete from shop.cart_items ci
+    where ci.cart_id = v_cart.id
+      and ci.product_id = p_product_id;
+    update shop.carts c
+    set updated_at = now()
+    where c.id = v_cart.id;
+  end if;
+  return shop.cart_json(v_cart);
+end
+$$;
+comment on function api.cart_remove_item(text, bigint) is
+  'DELETE /api/cart/items/{product_id}: removes the line (removing an absent line is not an error).';
+
+-- Merge at login: the guest cart's quantities are added to the user's, capped at the stock on hand; the
+-- guest cart is deleted. A token that is unknown, malformed or expired merges nothing.
+create or replace function shop.cart_merge(p_user_id bigint, p_token text) returns json
+language plpgsql
+volatile
+as $$
+declare
+  v_guest shop.carts;
+  v_cart bigint;
+  v_adjustments json;
+begin
+  select * into v_guest
+  from shop.carts c
+  where c.token = shop.cart_token(p_token)
+    and c.updated_at > now() - interval '30 days'
+  for update;
+  if v_guest.id is null then
+    return json_build_object('merged', false, 'adjustments', '[]'::json);
+  end if;
+
+  insert into shop.carts (user_id)
+  values (p_user_id)
+  on conflict (user_id) do update set updated_at = now()
+  returning id into v_cart;
+
+  -- One statement: every part sees the carts as they were before it.
+  with lines as (
+    select
+      g.product_id,
+      g.quantity + coalesce(u.quantity, 0) as wanted,
+      case when p.deleted_at is null and p.is_active
+           then least(g.quantity + coalesce(u.quantity, 0), p.stock_quantity) else 0 end as quantity,
+      case when p.deleted_at is not null or not p.is_active then 'unavailable'
+           when p.stock_quantity = 0 then 'out_of_stock'
+           when g.quantity + coalesce(u.quantity, 0) > p.stock_quantity then 'capped_at_stock' end as reason
+    from shop.cart_items g
+    join shop.products p on p.id = g.product_id
+    left join shop.cart_items u on u.cart_id = v_cart and u.product_id = g.product_id
+    where g.cart_id = v_guest.id
+  ), kept as (
+    insert into shop.cart_items as ci (cart_id, product_id, quantity)
+    select v_cart, l.product_id, l.quantity
+    from lines l
+    where l.quantity > 0
+    on conflict (cart_id, product_id) do update set quantity = excluded.quantity
+  ), emptied as (
+    delete from shop.cart_items ci
+    using lines l
+    where ci.cart_id = v_cart
+      and ci.product_id = l.product_id
+      and l.quantity = 0
+  ), guest as (
+    delete from shop.carts c
+    where c.id = v_guest.id
+  )
+  select coalesce(json_agg(json_build_object(
+    'product_id', l.product_id, 'requested', l.wanted, 'quantity', l.quantity, 'reason', l.reason
+  ) order by l.product_id) filter (where l.reason is not null), '[]')
+  into v_adjustments
+  from lines l;
+  return json_build_object('merged', true, 'adjustments', v_adjustments);
+end
+$$;
+comment on function shop.cart_merge(bigint, text) is
+  'Merges the guest cart of p_token into the user''s cart (sum, capped at stock; unavailable products dropped), '
+  'deletes the guest cart and reports {merged, adjustments: [{product_id, requested, quantity, reason}]}.';
+
+create or replace function shop.purge_expired() returns json
+language plpgsql
+volatile
+as $$
+declare
+  v_carts integer;
+  v_keys integer;
+begin
+  delete from shop.carts c
+  where c.token is not null
+    and c.updated_at <= now() - interval '30 days';
+  get diagnostics v_carts = row_count;
+  delete from shop.idempotency_keys k
+  where k.created_at <= now() - interval '24 hours';
+  get diagnostics v_keys = row_count;
+  return json_build_object('guest_carts', v_carts, 'idempotency_keys', v_keys);
+end
+$$;
+comment on function shop.purge_expired() is
+  'Deletes guest carts idle for 30 days and idempotency keys older than 24 hours. Scheduled hourly with '
+  'pg_cron where available; otherwise run it from any scheduler.';
+
+grant execute on function
+  api.cart_get(text),
+  api.cart_add_item(text, bigint, integer),
+  api.cart_set_item(text, bigint, integer),
+  api.cart_remove_item(text, bigint)
+to pgshop_api;
