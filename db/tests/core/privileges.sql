@@ -16,11 +16,13 @@ select is_empty(
 select functions_are('api', array[
   'register', 'login', 'profile_get', 'profile_update',
   'categories_list', 'category_create',
-  'product_get', 'products_list', 'product_create', 'product_update', 'product_delete'
+  'product_get', 'products_list', 'product_create', 'product_update', 'product_delete',
+  'cart_get', 'cart_add_item', 'cart_set_item', 'cart_remove_item',
+  'checkout', 'orders_list', 'order_get', 'order_set_status', 'low_stock_list'
 ]);
 
 select function_privs_are('api', 'register', array['text', 'text', 'text', 'text'], 'pgshop_api', array['EXECUTE']);
-select function_privs_are('api', 'login', array['text', 'text'], 'pgshop_api', array['EXECUTE']);
+select function_privs_are('api', 'login', array['text', 'text', 'text'], 'pgshop_api', array['EXECUTE']);
 select function_privs_are('api', 'profile_get', '{}'::text[], 'pgshop_api', array['EXECUTE']);
 select function_privs_are('api', 'profile_update', array['text', 'text'], 'pgshop_api', array['EXECUTE']);
 select function_privs_are('api', 'categories_list', '{}'::text[], 'pgshop_api', array['EXECUTE']);

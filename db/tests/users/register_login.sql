@@ -13,11 +13,11 @@ language sql stable as $$ select current_setting('tests.' || p_name)::bigint $$;
 
 -- Function properties ---------------------------------------------------------------------------------
 select function_privs_are('api', 'register', array['text', 'text', 'text', 'text'], 'pgshop_api', array['EXECUTE']);
-select function_privs_are('api', 'login', array['text', 'text'], 'pgshop_api', array['EXECUTE']);
+select function_privs_are('api', 'login', array['text', 'text', 'text'], 'pgshop_api', array['EXECUTE']);
 select volatility_is('api', 'register', array['text', 'text', 'text', 'text'], 'volatile');
-select volatility_is('api', 'login', array['text', 'text'], 'stable');
+select volatility_is('api', 'login', array['text', 'text', 'text'], 'volatile');
 select is_definer('api', 'register', array['text', 'text', 'text', 'text']);
-select is_definer('api', 'login', array['text', 'text']);
+select is_definer('api', 'login', array['text', 'text', 'text']);
 
 -- An admin to log in as.
 do $$ begin perform shop.make_admin('zqxwv-admin@zqxwv.test', 'admin-password'); end $$;
@@ -123,11 +123,13 @@ set local role pgshop_api;
 -- api.login -------------------------------------------------------------------------------------------
 select is(
   api.login('Zqxwv.Reg@Example.TEST', 'correct horse battery')::jsonb,
-  jsonb_build_object('user_id', (current_setting('tests.registered')::jsonb ->> 'id')::bigint, 'role', 'customer'),
-  'login with the right password returns {user_id, role}');
+  jsonb_build_object('user_id', (current_setting('tests.registered')::jsonb ->> 'id')::bigint, 'role', 'customer',
+                     'cart', jsonb_build_object('merged', false, 'adjustments', '[]'::jsonb)),
+  'login with the right password returns {user_id, role, cart} (no guest cart: nothing merged)');
 select is(
   api.login('  zqxwv.reg@EXAMPLE.test  ', 'correct horse battery')::jsonb,
-  jsonb_build_object('user_id', (current_setting('tests.registered')::jsonb ->> 'id')::bigint, 'role', 'customer'),
+  jsonb_build_object('user_id', (current_setting('tests.registered')::jsonb ->> 'id')::bigint, 'role', 'customer',
+                     'cart', jsonb_build_object('merged', false, 'adjustments', '[]'::jsonb)),
   'login matches the email in any letter case and with surrounding spaces');
 select is(
   api.login('zqxwv-admin@zqxwv.test', 'admin-password')::jsonb ->> 'role',
