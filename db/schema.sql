@@ -275,21 +275,34 @@ COMMENT ON FUNCTION shop.tg_orders__status_changed() IS 'Trigger: records each s
 CREATE FUNCTION shop.tg_products__low_stock() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
+declare
+  v_notified integer;
 begin
-  if new.stock_quantity <= new.low_stock_threshold and new.deleted_at is null then
+  -- Open an alert (and notify) for each product now low that has none open.
+  with opened as (
     insert into shop.low_stock_alerts (product_id, stock_quantity, low_stock_threshold)
-    values (new.id, new.stock_quantity, new.low_stock_threshold)
-    on conflict (product_id) where closed_at is null do nothing;
-    if found then
-      perform pg_notify('low_stock', json_build_object(
-        'product_id', new.id, 'name', new.name, 'sku', new.sku,
-        'stock_quantity', new.stock_quantity, 'low_stock_threshold', new.low_stock_threshold)::text);
-    end if;
-  elsif tg_op = 'UPDATE' then
+    select n.id, n.stock_quantity, n.low_stock_threshold
+    from new_rows n
+    where n.stock_quantity <= n.low_stock_threshold
+      and n.deleted_at is null
+    order by n.id
+    on conflict (product_id) where closed_at is null do nothing
+    returning product_id
+  )
+  select count(pg_notify('low_stock', json_build_object(
+    'product_id', n.id, 'name', n.name, 'sku', n.sku,
+    'stock_quantity', n.stock_quantity, 'low_stock_threshold', n.low_stock_threshold)::text))
+  into v_notified
+  from opened
+  join new_rows n on n.id = opened.product_id;
+  -- Close the open alerts of products back above their threshold (or deleted).
+  if tg_op = 'UPDATE' then
     update shop.low_stock_alerts a
     set closed_at = now()
-    where a.product_id = new.id
-      and a.closed_at is null;
+    from new_rows n
+    where a.product_id = n.id
+      and a.closed_at is null
+      and (n.stock_quantity > n.low_stock_threshold or n.deleted_at is not null);
   end if;
   return null;
 end
@@ -300,7 +313,7 @@ $$;
 -- Name: FUNCTION tg_products__low_stock(); Type: COMMENT; Schema: shop; Owner: -
 --
 
-COMMENT ON FUNCTION shop.tg_products__low_stock() IS 'Trigger: opens a low-stock alert and fires pg_notify(''low_stock'', product json) when stock falls to or below the threshold; closes it when stock rises above.';
+COMMENT ON FUNCTION shop.tg_products__low_stock() IS 'Trigger: opens a low-stock alert and fires pg_notify(''low_stock'', product json) when stock falls to or below the threshold; closes it when stock rises above (or the product is deleted).';
 
 
 --
@@ -311,15 +324,24 @@ CREATE FUNCTION shop.tg_products__record_stock() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 declare
-  v_delta integer := new.stock_quantity - coalesce(old.stock_quantity, 0);
-  v_reason text := coalesce(nullif(current_setting('pgshop.stock_reason', true), ''),
-                            case when tg_op = 'INSERT' then 'initial' else 'adjustment' end);
+  v_reason text := nullif(current_setting('pgshop.stock_reason', true), '');
+  v_order_id bigint := nullif(current_setting('pgshop.stock_order_id', true), '')::bigint;
 begin
-  if v_delta <> 0 then
+  if tg_op = 'INSERT' then
     insert into shop.stock_movements (product_id, delta, stock_after, reason, order_id, actor_id)
-    values (new.id, v_delta, new.stock_quantity, v_reason,
-            nullif(current_setting('pgshop.stock_order_id', true), '')::bigint,
-            shop.current_user_id());
+    select n.id, n.stock_quantity, n.stock_quantity, coalesce(v_reason, 'initial'), v_order_id,
+           shop.current_user_id()
+    from new_rows n
+    where n.stock_quantity <> 0
+    order by n.id;
+  else
+    insert into shop.stock_movements (product_id, delta, stock_after, reason, order_id, actor_id)
+    select n.id, n.stock_quantity - o.stock_quantity, n.stock_quantity, coalesce(v_reason, 'adjustment'),
+           v_order_id, shop.current_user_id()
+    from new_rows n
+    join old_rows o on o.id = n.id
+    where n.stock_quantity <> o.stock_quantity
+    order by n.id;
   end if;
   return null;
 end
@@ -1291,17 +1313,31 @@ CREATE TRIGGER tg_orders__status_created AFTER INSERT ON shop.orders FOR EACH RO
 
 
 --
--- Name: products tg_products__low_stock; Type: TRIGGER; Schema: shop; Owner: -
+-- Name: products tg_products__low_stock_insert; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER tg_products__low_stock AFTER INSERT OR UPDATE OF stock_quantity, low_stock_threshold, deleted_at ON shop.products FOR EACH ROW EXECUTE FUNCTION shop.tg_products__low_stock();
+CREATE TRIGGER tg_products__low_stock_insert AFTER INSERT ON shop.products REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_products__low_stock();
 
 
 --
--- Name: products tg_products__record_stock; Type: TRIGGER; Schema: shop; Owner: -
+-- Name: products tg_products__low_stock_update; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER tg_products__record_stock AFTER INSERT OR UPDATE OF stock_quantity ON shop.products FOR EACH ROW EXECUTE FUNCTION shop.tg_products__record_stock();
+CREATE TRIGGER tg_products__low_stock_update AFTER UPDATE ON shop.products REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_products__low_stock();
+
+
+--
+-- Name: products tg_products__record_stock_insert; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER tg_products__record_stock_insert AFTER INSERT ON shop.products REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_products__record_stock();
+
+
+--
+-- Name: products tg_products__record_stock_update; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER tg_products__record_stock_update AFTER UPDATE ON shop.products REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_products__record_stock();
 
 
 --

@@ -191,28 +191,43 @@ create trigger tg_stock_movements__append_only
 
 -- Every stock change lands in the ledger, whoever makes it. The functions that change stock say why
 -- (reason, order) through transaction-local settings; a change made by hand is an adjustment.
+-- Statement-level with transition tables: a 20-line checkout writes its 20 movements in one insert.
 create function shop.tg_products__record_stock() returns trigger
 language plpgsql
 as $$
 declare
-  v_delta integer := new.stock_quantity - coalesce(old.stock_quantity, 0);
-  v_reason text := coalesce(nullif(current_setting('pgshop.stock_reason', true), ''),
-                            case when tg_op = 'INSERT' then 'initial' else 'adjustment' end);
+  v_reason text := nullif(current_setting('pgshop.stock_reason', true), '');
+  v_order_id bigint := nullif(current_setting('pgshop.stock_order_id', true), '')::bigint;
 begin
-  if v_delta <> 0 then
+  if tg_op = 'INSERT' then
     insert into shop.stock_movements (product_id, delta, stock_after, reason, order_id, actor_id)
-    values (new.id, v_delta, new.stock_quantity, v_reason,
-            nullif(current_setting('pgshop.stock_order_id', true), '')::bigint,
-            shop.current_user_id());
+    select n.id, n.stock_quantity, n.stock_quantity, coalesce(v_reason, 'initial'), v_order_id,
+           shop.current_user_id()
+    from new_rows n
+    where n.stock_quantity <> 0
+    order by n.id;
+  else
+    insert into shop.stock_movements (product_id, delta, stock_after, reason, order_id, actor_id)
+    select n.id, n.stock_quantity - o.stock_quantity, n.stock_quantity, coalesce(v_reason, 'adjustment'),
+           v_order_id, shop.current_user_id()
+    from new_rows n
+    join old_rows o on o.id = n.id
+    where n.stock_quantity <> o.stock_quantity
+    order by n.id;
   end if;
   return null;
 end
 $$;
 comment on function shop.tg_products__record_stock() is
   'Trigger: writes a shop.stock_movements row for every change of stock_quantity (reason from pgshop.stock_reason).';
-create trigger tg_products__record_stock
-  after insert or update of stock_quantity on shop.products
-  for each row execute function shop.tg_products__record_stock();
+create trigger tg_products__record_stock_insert
+  after insert on shop.products
+  referencing new table as new_rows
+  for each statement execute function shop.tg_products__record_stock();
+create trigger tg_products__record_stock_update
+  after update on shop.products
+  referencing old table as old_rows new table as new_rows
+  for each statement execute function shop.tg_products__record_stock();
 
 -- Functions that change stock tell the ledger trigger why, for the rest of the transaction or until reset.
 create function shop.set_stock_context(p_reason text, p_order_id bigint) returns void
@@ -298,31 +313,49 @@ comment on table shop.low_stock_alerts is
 create function shop.tg_products__low_stock() returns trigger
 language plpgsql
 as $$
+declare
+  v_notified integer;
 begin
-  if new.stock_quantity <= new.low_stock_threshold and new.deleted_at is null then
+  -- Open an alert (and notify) for each product now low that has none open.
+  with opened as (
     insert into shop.low_stock_alerts (product_id, stock_quantity, low_stock_threshold)
-    values (new.id, new.stock_quantity, new.low_stock_threshold)
-    on conflict (product_id) where closed_at is null do nothing;
-    if found then
-      perform pg_notify('low_stock', json_build_object(
-        'product_id', new.id, 'name', new.name, 'sku', new.sku,
-        'stock_quantity', new.stock_quantity, 'low_stock_threshold', new.low_stock_threshold)::text);
-    end if;
-  elsif tg_op = 'UPDATE' then
+    select n.id, n.stock_quantity, n.low_stock_threshold
+    from new_rows n
+    where n.stock_quantity <= n.low_stock_threshold
+      and n.deleted_at is null
+    order by n.id
+    on conflict (product_id) where closed_at is null do nothing
+    returning product_id
+  )
+  select count(pg_notify('low_stock', json_build_object(
+    'product_id', n.id, 'name', n.name, 'sku', n.sku,
+    'stock_quantity', n.stock_quantity, 'low_stock_threshold', n.low_stock_threshold)::text))
+  into v_notified
+  from opened
+  join new_rows n on n.id = opened.product_id;
+  -- Close the open alerts of products back above their threshold (or deleted).
+  if tg_op = 'UPDATE' then
     update shop.low_stock_alerts a
     set closed_at = now()
-    where a.product_id = new.id
-      and a.closed_at is null;
+    from new_rows n
+    where a.product_id = n.id
+      and a.closed_at is null
+      and (n.stock_quantity > n.low_stock_threshold or n.deleted_at is not null);
   end if;
   return null;
 end
 $$;
 comment on function shop.tg_products__low_stock() is
   'Trigger: opens a low-stock alert and fires pg_notify(''low_stock'', product json) when stock falls to or '
-  'below the threshold; closes it when stock rises above.';
-create trigger tg_products__low_stock
-  after insert or update of stock_quantity, low_stock_threshold, deleted_at on shop.products
-  for each row execute function shop.tg_products__low_stock();
+  'below the threshold; closes it when stock rises above (or the product is deleted).';
+create trigger tg_products__low_stock_insert
+  after insert on shop.products
+  referencing new table as new_rows
+  for each statement execute function shop.tg_products__low_stock();
+create trigger tg_products__low_stock_update
+  after update on shop.products
+  referencing new table as new_rows
+  for each statement execute function shop.tg_products__low_stock();
 
 insert into shop.low_stock_alerts (product_id, stock_quantity, low_stock_threshold)
 select p.id, p.stock_quantity, p.low_stock_threshold
@@ -331,11 +364,13 @@ where p.stock_quantity <= p.low_stock_threshold
   and p.deleted_at is null;
 
 -- migrate:down
-drop trigger tg_products__low_stock on shop.products;
+drop trigger tg_products__low_stock_update on shop.products;
+drop trigger tg_products__low_stock_insert on shop.products;
 drop function shop.tg_products__low_stock();
 drop table shop.low_stock_alerts;
 drop view shop.stock_reconciliation;
-drop trigger tg_products__record_stock on shop.products;
+drop trigger tg_products__record_stock_update on shop.products;
+drop trigger tg_products__record_stock_insert on shop.products;
 drop function shop.tg_products__record_stock();
 drop table shop.stock_movements;
 drop function shop.tg_stock_movements__append_only();
