@@ -116,7 +116,9 @@ begin
   insert into shop.cart_items as ci (cart_id, product_id, quantity)
   values (v_cart.id, p_product_id, p_quantity)
   on conflict (cart_id, product_id) do update
-    set quantity = case when p_add then ci.quantity + excluded.quantity else excluded.quantity end
+    -- Summed in bigint and capped, so an absurd quantity is refused as insufficient stock, not an overflow.
+    set quantity = case when p_add then least(ci.quantity::bigint + excluded.quantity, 2147483647)::integer
+                        else excluded.quantity end
   returning ci.quantity into v_quantity;
   if v_quantity > v_product.stock_quantity then
     raise exception using

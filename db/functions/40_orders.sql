@@ -61,7 +61,7 @@ begin
   end if;
   select string_agg(f, ', ') into v_missing
   from unnest(array['name', 'line1', 'city', 'postal_code', 'country']) f
-  where coalesce(btrim(p_shipping_address ->> f), '') = '';
+  where not shop.has_text(p_shipping_address ->> f);
   if v_missing is not null then
     raise exception using errcode = 'PT422', message = 'invalid_address',
       detail = format('shipping_address needs: %s', v_missing);

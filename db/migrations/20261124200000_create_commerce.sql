@@ -56,6 +56,15 @@ values ('pending', 'paid'), ('pending', 'cancelled'), ('paid', 'shipped'), ('pai
 comment on table shop.order_status_transitions is
   'The allowed status changes; a trigger on shop.orders refuses any other.';
 
+-- A required text: present and not only white space (tabs, newlines and no-break spaces included).
+create function shop.has_text(p_value text) returns boolean
+language sql
+immutable
+as $$
+  select coalesce(p_value ~ E'[^\\s\u00a0]', false)
+$$;
+comment on function shop.has_text(text) is 'True when p_value has a character that is not white space.';
+
 create table shop.orders (
   id bigint generated always as identity primary key,
   user_id bigint not null references shop.users (id),
@@ -67,11 +76,11 @@ create table shop.orders (
   constraint orders_total_not_negative check (total_amount >= 0),
   constraint orders_shipping_address_complete check (
     jsonb_typeof(shipping_address) = 'object'
-    and coalesce(btrim(shipping_address ->> 'name'), '') <> ''
-    and coalesce(btrim(shipping_address ->> 'line1'), '') <> ''
-    and coalesce(btrim(shipping_address ->> 'city'), '') <> ''
-    and coalesce(btrim(shipping_address ->> 'postal_code'), '') <> ''
-    and coalesce(btrim(shipping_address ->> 'country'), '') <> ''
+    and shop.has_text(shipping_address ->> 'name')
+    and shop.has_text(shipping_address ->> 'line1')
+    and shop.has_text(shipping_address ->> 'city')
+    and shop.has_text(shipping_address ->> 'postal_code')
+    and shop.has_text(shipping_address ->> 'country')
   )
 );
 create index orders_user_newest_idx on shop.orders (user_id, created_at desc, id desc);
@@ -107,12 +116,12 @@ create table shop.order_status_history (
   from_status text,
   status text not null,
   changed_by bigint references shop.users (id),
-  db_role text not null default current_user,
+  db_role text not null default session_user,
   changed_at timestamptz not null default now()
 );
 create index order_status_history_order_idx on shop.order_status_history (order_id, id);
 comment on table shop.order_status_history is
-  'Every status an order took, when, and who set it (changed_by: the API user; db_role: the database role).';
+  'Every status an order took, when, and who set it (changed_by: the API user; db_role: the database login).';
 
 -- Refuse any status change not in the transition table, whoever makes it.
 create function shop.tg_orders__check_transition() returns trigger
@@ -160,7 +169,7 @@ create table shop.stock_movements (
   reason text not null,
   order_id bigint references shop.orders (id),
   actor_id bigint references shop.users (id),
-  db_role text not null default current_user,
+  db_role text not null default session_user,
   created_at timestamptz not null default now(),
   constraint stock_movements_delta_not_zero check (delta <> 0),
   constraint stock_movements_stock_after_not_negative check (stock_after >= 0),
@@ -188,6 +197,9 @@ comment on function shop.tg_stock_movements__append_only() is 'Trigger: the stoc
 create trigger tg_stock_movements__append_only
   before update or delete on shop.stock_movements
   for each row execute function shop.tg_stock_movements__append_only();
+create trigger tg_stock_movements__no_truncate
+  before truncate on shop.stock_movements
+  for each statement execute function shop.tg_stock_movements__append_only();
 
 -- Every stock change lands in the ledger, whoever makes it. The functions that change stock say why
 -- (reason, order) through transaction-local settings; a change made by hand is an adjustment.
@@ -388,3 +400,4 @@ drop table shop.order_status_transitions;
 drop table shop.order_statuses;
 drop table shop.cart_items;
 drop table shop.carts;
+drop function shop.has_text(text);

@@ -1,0 +1,363 @@
+-- api.cart_get, cart_add_item, cart_set_item, cart_remove_item (as pgshop_api) for guests (token) and
+-- signed-in users (persistent cart), and shop.purge_expired.
+begin;
+select plan(88);
+
+create function pg_temp.act_as(p_user bigint, p_role text default 'customer') returns void
+language sql as $$
+  select set_config('request.jwt.claims',
+    case when p_user is null then '' else json_build_object('sub', p_user::text, 'role', p_role)::text end,
+    true)
+$$;
+create function pg_temp.id(p_name text) returns bigint
+language sql stable as $$ select current_setting('tests.' || p_name)::bigint $$;
+-- keep(name, result): remember an api result as tests.<name>.json.
+create function pg_temp.keep(p_name text, p_result json) returns void
+language sql as $$ select set_config('tests.' || p_name || '.json', p_result::text, true) $$;
+create function pg_temp.kept(p_name text) returns jsonb
+language sql stable as $$ select current_setting('tests.' || p_name || '.json')::jsonb $$;
+create function pg_temp.tok(p_name text) returns text
+language sql stable as $$ select pg_temp.kept(p_name) ->> 'token' $$;
+-- The expected JSON of a cart line for product tests.<key> (name, sku, price remembered at set-up).
+create function pg_temp.line(p_key text, p_quantity integer) returns jsonb
+language sql stable as $$
+  select jsonb_build_object(
+    'product_id', (p ->> 'id')::bigint, 'name', p ->> 'name', 'sku', p ->> 'sku',
+    'unit_price', (p ->> 'price')::numeric(12, 2)::text, 'quantity', p_quantity,
+    'line_total', ((p ->> 'price')::numeric(12, 2) * p_quantity)::text)
+  from (select current_setting('tests.' || p_key || '.product')::jsonb) x (p)
+$$;
+-- The expected JSON of a whole cart.
+create function pg_temp.cart(p_token text, p_lines jsonb[]) returns jsonb
+language sql stable as $$
+  select jsonb_build_object(
+    'token', p_token,
+    'items', coalesce((select jsonb_agg(l order by i) from unnest(p_lines) with ordinality u (l, i)), '[]'),
+    'total', coalesce((select sum((l ->> 'line_total')::numeric) from unnest(p_lines) l), 0)::numeric(12, 2)::text,
+    'item_count', coalesce((select sum((l ->> 'quantity')::integer) from unnest(p_lines) l), 0))
+$$;
+-- error_of(sql): the error a statement raises, as {sqlstate, message, detail, hint}; null when none.
+create function pg_temp.error_of(p_sql text) returns jsonb
+language plpgsql as $$
+declare
+  v_state text;
+  v_message text;
+  v_detail text;
+  v_hint text;
+begin
+  execute p_sql;
+  return null;
+exception when others then
+  get stacked diagnostics v_state = returned_sqlstate, v_message = message_text,
+                          v_detail = pg_exception_detail, v_hint = pg_exception_hint;
+  return jsonb_build_object('sqlstate', v_state, 'message', v_message, 'detail', v_detail, 'hint', v_hint);
+end
+$$;
+
+-- Function properties ---------------------------------------------------------------------------------
+select function_privs_are('api', 'cart_get', array['text'], 'pgshop_api', array['EXECUTE']);
+select function_privs_are('api', 'cart_add_item', array['text', 'bigint', 'integer'], 'pgshop_api', array['EXECUTE']);
+select function_privs_are('api', 'cart_set_item', array['text', 'bigint', 'integer'], 'pgshop_api', array['EXECUTE']);
+select function_privs_are('api', 'cart_remove_item', array['text', 'bigint'], 'pgshop_api', array['EXECUTE']);
+select volatility_is('api', 'cart_get', array['text'], 'stable');
+select volatility_is('api', 'cart_add_item', array['text', 'bigint', 'integer'], 'volatile');
+select volatility_is('api', 'cart_set_item', array['text', 'bigint', 'integer'], 'volatile');
+select volatility_is('api', 'cart_remove_item', array['text', 'bigint'], 'volatile');
+select is_definer('api', 'cart_get', array['text']);
+select is_definer('api', 'cart_add_item', array['text', 'bigint', 'integer']);
+select is_definer('api', 'cart_set_item', array['text', 'bigint', 'integer']);
+select is_definer('api', 'cart_remove_item', array['text', 'bigint']);
+select function_privs_are('shop', 'purge_expired', '{}'::text[], 'pgshop_api', '{}'::text[]);
+
+-- Set-up ------------------------------------------------------------------------------------------------
+do $$
+declare
+  v_id bigint;
+  v_product shop.products;
+begin
+  insert into shop.users (email, password_hash, first_name, last_name, role)
+  values ('zqxwv-cart-admin@zqxwv.test', public.crypt('password123', public.gen_salt('bf', 4)), 'Ad', 'Min', 'admin')
+  returning id into v_id;
+  perform set_config('tests.admin', v_id::text, true);
+  insert into shop.users (email, password_hash, first_name, last_name)
+  values ('zqxwv-cart-one@zqxwv.test', public.crypt('password123', public.gen_salt('bf', 4)), 'Cus', 'One')
+  returning id into v_id;
+  perform set_config('tests.c1', v_id::text, true);
+  insert into shop.users (email, password_hash, first_name, last_name)
+  values ('zqxwv-cart-two@zqxwv.test', public.crypt('password123', public.gen_salt('bf', 4)), 'Cus', 'Two')
+  returning id into v_id;
+  perform set_config('tests.c2', v_id::text, true);
+
+  for v_product in
+    insert into shop.products (name, price, sku, stock_quantity, is_active, deleted_at)
+    values ('Zqxwv Cart Alpha', 19.99, 'ZQXWV-CART-A', 5, true, null),
+           ('Zqxwv Cart Beta', 2.50, 'ZQXWV-CART-B', 10, true, null),
+           ('Zqxwv Cart Gamma', 7.00, 'ZQXWV-CART-G', 10, true, null),
+           ('Zqxwv Cart Inactive', 1.00, 'ZQXWV-CART-I', 10, false, null),
+           ('Zqxwv Cart Deleted', 1.00, 'ZQXWV-CART-D', 10, true, now())
+    returning *
+  loop
+    perform set_config('tests.' || lower(split_part(v_product.sku, '-', 3)), v_product.id::text, true);
+    perform set_config('tests.' || lower(split_part(v_product.sku, '-', 3)) || '.product',
+      json_build_object('id', v_product.id, 'name', v_product.name, 'sku', v_product.sku, 'price', v_product.price)::text,
+      true);
+  end loop;
+  perform set_config('tests.missing', ((select max(id) from shop.products) + 1000)::text, true);
+end
+$$;
+
+set local role pgshop_api;
+
+-- Guest carts -------------------------------------------------------------------------------------------
+select pg_temp.act_as(null);
+
+select is(api.cart_get()::jsonb, pg_temp.cart(null, '{}'),
+  'cart_get: a guest without a token has an empty cart (token null, no items, total "0.00", item_count 0)');
+select is(api.cart_get(null)::jsonb, pg_temp.cart(null, '{}'), 'cart_get(null): the same empty cart');
+
+select pg_temp.keep('g1', api.cart_add_item(null, pg_temp.id('a'), 2));
+select ok(pg_temp.tok('g1') ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
+  'cart_add_item: a guest''s first add returns a new token (a uuid) in the JSON');
+select is(pg_temp.kept('g1'), pg_temp.cart(pg_temp.tok('g1'), array[pg_temp.line('a', 2)]),
+  'cart_add_item: the cart has the line: product_id, name, sku, unit_price "19.99", quantity, line_total "39.98"');
+select is(
+  array(select jsonb_typeof(pg_temp.kept('g1') -> k) from unnest(array['total', 'item_count']) k)
+    || array(select jsonb_typeof(pg_temp.kept('g1') -> 'items' -> 0 -> k) from unnest(array['unit_price', 'line_total', 'quantity']) k),
+  array['string', 'number', 'string', 'string', 'number'],
+  'money is a JSON string (total, unit_price, line_total); item_count and quantity are numbers');
+
+select is(api.cart_add_item(pg_temp.tok('g1'), pg_temp.id('a'), 1)::jsonb,
+  pg_temp.cart(pg_temp.tok('g1'), array[pg_temp.line('a', 3)]),
+  'cart_add_item with the token: the same cart, the quantity adds up (2 + 1)');
+select is(api.cart_add_item(pg_temp.tok('g1'), pg_temp.id('b'), 4)::jsonb,
+  pg_temp.cart(pg_temp.tok('g1'), array[pg_temp.line('a', 3), pg_temp.line('b', 4)]),
+  'cart_add_item: a second product is a second line; total and item_count cover both');
+select is(api.cart_get(pg_temp.tok('g1')) ->> 'total', '69.97', 'the total is 3 x 19.99 + 4 x 2.50 = "69.97"');
+select is(api.cart_get(pg_temp.tok('g1'))::jsonb,
+  pg_temp.cart(pg_temp.tok('g1'), array[pg_temp.line('a', 3), pg_temp.line('b', 4)]),
+  'cart_get with the token sees the same cart');
+
+select is(api.cart_set_item(pg_temp.tok('g1'), pg_temp.id('a'), 1)::jsonb,
+  pg_temp.cart(pg_temp.tok('g1'), array[pg_temp.line('a', 1), pg_temp.line('b', 4)]),
+  'cart_set_item sets the quantity (3 -> 1), it does not add');
+select is(api.cart_set_item(pg_temp.tok('g1'), pg_temp.id('b'), 10)::jsonb,
+  pg_temp.cart(pg_temp.tok('g1'), array[pg_temp.line('a', 1), pg_temp.line('b', 10)]),
+  'cart_set_item: exactly the stock on hand (10) is allowed');
+select is(api.cart_remove_item(pg_temp.tok('g1'), pg_temp.id('b'))::jsonb,
+  pg_temp.cart(pg_temp.tok('g1'), array[pg_temp.line('a', 1)]),
+  'cart_remove_item removes the line');
+select is(api.cart_remove_item(pg_temp.tok('g1'), pg_temp.id('b'))::jsonb,
+  pg_temp.cart(pg_temp.tok('g1'), array[pg_temp.line('a', 1)]),
+  'cart_remove_item: removing an absent line is not an error and changes nothing');
+select is(api.cart_set_item(pg_temp.tok('g1'), pg_temp.id('g'), 2)::jsonb,
+  pg_temp.cart(pg_temp.tok('g1'), array[pg_temp.line('a', 1), pg_temp.line('g', 2)]),
+  'cart_set_item on a product not in the cart creates the line');
+
+-- Malformed and unknown tokens read as an empty cart.
+select is(api.cart_get('zqxwv-not-a-uuid')::jsonb, pg_temp.cart(null, '{}'),
+  'cart_get: a malformed token reads as an empty cart');
+select is(api.cart_get('')::jsonb, pg_temp.cart(null, '{}'), 'cart_get: an empty token reads as an empty cart');
+select is(api.cart_get(gen_random_uuid()::text)::jsonb, pg_temp.cart(null, '{}'),
+  'cart_get: an unknown token reads as an empty cart');
+select is(api.cart_remove_item('zqxwv-not-a-uuid', pg_temp.id('a'))::jsonb, pg_temp.cart(null, '{}'),
+  'cart_remove_item: a malformed token is an empty cart, no error');
+select is(api.cart_get(pg_temp.tok('g1'))::jsonb,
+  pg_temp.cart(pg_temp.tok('g1'), array[pg_temp.line('a', 1), pg_temp.line('g', 2)]),
+  '... and the real guest cart is untouched');
+
+do $$ begin perform set_config('tests.unknown_token', gen_random_uuid()::text, true); end $$;
+select pg_temp.keep('g2', api.cart_add_item(current_setting('tests.unknown_token'), pg_temp.id('b'), 1));
+select ok(pg_temp.tok('g2') is not null and pg_temp.tok('g2') not in (current_setting('tests.unknown_token'), pg_temp.tok('g1')),
+  'cart_add_item with an unknown token starts a new cart with a new token (not the one sent)');
+select is(pg_temp.kept('g2'), pg_temp.cart(pg_temp.tok('g2'), array[pg_temp.line('b', 1)]),
+  '... holding only the new line');
+
+-- Expiry: a guest cart not changed for 30 days is gone.
+reset role;
+update shop.carts set updated_at = now() - interval '29 days 23 hours' where token = pg_temp.tok('g1')::uuid;
+set local role pgshop_api;
+select is(api.cart_get(pg_temp.tok('g1'))::jsonb -> 'items', pg_temp.cart(null, array[pg_temp.line('a', 1), pg_temp.line('g', 2)]) -> 'items',
+  'a guest cart last changed 29 days 23 hours ago is still found');
+reset role;
+update shop.carts set updated_at = now() - interval '30 days' where token = pg_temp.tok('g1')::uuid;
+set local role pgshop_api;
+select is(api.cart_get(pg_temp.tok('g1'))::jsonb, pg_temp.cart(null, '{}'),
+  'a guest cart last changed 30 days ago is expired: cart_get reads an empty cart');
+select is(api.cart_remove_item(pg_temp.tok('g1'), pg_temp.id('a'))::jsonb, pg_temp.cart(null, '{}'),
+  'cart_remove_item on an expired cart: empty cart');
+select pg_temp.keep('g3', api.cart_add_item(pg_temp.tok('g1'), pg_temp.id('b'), 2));
+select is(pg_temp.kept('g3') - 'token', pg_temp.cart(null, array[pg_temp.line('b', 2)]) - 'token',
+  'cart_add_item with an expired token starts a new cart (the old lines do not come back)');
+select isnt(pg_temp.tok('g3'), pg_temp.tok('g1'), '... under a new token');
+reset role;
+select is((select c.updated_at from shop.carts c where c.token = pg_temp.tok('g1')::uuid), now() - interval '30 days',
+  'the expired cart itself was not revived (its updated_at is unchanged)');
+set local role pgshop_api;
+
+-- Signed-in users: a persistent cart, no token ----------------------------------------------------------
+select pg_temp.act_as(pg_temp.id('c1'));
+select is(api.cart_get()::jsonb, pg_temp.cart(null, '{}'), 'cart_get: a signed-in user without a cart has an empty cart');
+select is(api.cart_add_item(null, pg_temp.id('a'), 2)::jsonb, pg_temp.cart(null, array[pg_temp.line('a', 2)]),
+  'cart_add_item (signed in): the line is added, the token is null');
+select is(api.cart_add_item(pg_temp.tok('g2'), pg_temp.id('a'), 1)::jsonb, pg_temp.cart(null, array[pg_temp.line('a', 3)]),
+  'cart_add_item (signed in) ignores a guest token: the user''s cart changes');
+select is(api.cart_get(pg_temp.tok('g2'))::jsonb, pg_temp.cart(null, array[pg_temp.line('a', 3)]),
+  'cart_get (signed in) with a guest token shows the user''s cart');
+select is(api.cart_set_item(null, pg_temp.id('g'), 4)::jsonb,
+  pg_temp.cart(null, array[pg_temp.line('a', 3), pg_temp.line('g', 4)]), 'cart_set_item (signed in)');
+select is(api.cart_remove_item(null, pg_temp.id('g'))::jsonb, pg_temp.cart(null, array[pg_temp.line('a', 3)]),
+  'cart_remove_item (signed in)');
+select is(api.cart_remove_item(null, pg_temp.id('missing'))::jsonb, pg_temp.cart(null, array[pg_temp.line('a', 3)]),
+  'cart_remove_item (signed in): a product that does not exist is not an error');
+
+select pg_temp.act_as(pg_temp.id('c2'));
+select is(api.cart_get()::jsonb, pg_temp.cart(null, '{}'), 'another user does not see the first user''s cart');
+select is(api.cart_remove_item(null, pg_temp.id('a'))::jsonb, pg_temp.cart(null, '{}'),
+  'cart_remove_item for a user without a cart: empty cart, no error');
+select pg_temp.act_as(null);
+select is(api.cart_get(pg_temp.tok('g2'))::jsonb, pg_temp.cart(pg_temp.tok('g2'), array[pg_temp.line('b', 1)]),
+  'the guest cart whose token the user sent is untouched');
+
+reset role;
+select results_eq(
+  format($$select c.token, ci.product_id, ci.quantity from shop.carts c join shop.cart_items ci on ci.cart_id = c.id
+           where c.user_id = %s order by ci.id$$, pg_temp.id('c1')),
+  format($$values (null::uuid, %s::bigint, 3)$$, pg_temp.id('a')),
+  'the user''s cart is stored with user_id and no token, one line of 3');
+select is((select count(*) from shop.carts c where c.user_id = pg_temp.id('c2')), 0::bigint,
+  'reading or removing from an empty cart creates no cart row');
+set local role pgshop_api;
+
+-- Errors ------------------------------------------------------------------------------------------------
+select pg_temp.act_as(pg_temp.id('c1'));
+select throws_ok(format('select api.cart_add_item(null, %s, 0)', pg_temp.id('a')), 'PT422', 'invalid_quantity',
+  'cart_add_item: quantity 0 -> PT422 invalid_quantity');
+select throws_ok(format('select api.cart_add_item(null, %s, null)', pg_temp.id('a')), 'PT422', 'invalid_quantity',
+  'cart_add_item: quantity null -> PT422 invalid_quantity');
+select throws_ok(format('select api.cart_add_item(null, %s, -1)', pg_temp.id('a')), 'PT422', 'invalid_quantity',
+  'cart_add_item: a negative quantity -> PT422 invalid_quantity');
+select throws_ok(format('select api.cart_set_item(null, %s, 0)', pg_temp.id('a')), 'PT422', 'invalid_quantity',
+  'cart_set_item: quantity 0 -> PT422 invalid_quantity (removal is cart_remove_item)');
+select throws_ok(format('select api.cart_set_item(null, %s, null)', pg_temp.id('a')), 'PT422', 'invalid_quantity',
+  'cart_set_item: quantity null -> PT422 invalid_quantity');
+select throws_ok(format('select api.cart_add_item(null, %s, 1)', pg_temp.id('missing')), 'PT404', 'not_found',
+  'cart_add_item: an unknown product -> PT404 not_found');
+select throws_ok(format('select api.cart_add_item(null, %s, 1)', pg_temp.id('i')), 'PT404', 'not_found',
+  'cart_add_item: an inactive product -> PT404 not_found');
+select throws_ok(format('select api.cart_add_item(null, %s, 1)', pg_temp.id('d')), 'PT404', 'not_found',
+  'cart_add_item: a soft-deleted product -> PT404 not_found');
+select throws_ok(format('select api.cart_set_item(null, %s, 1)', pg_temp.id('d')), 'PT404', 'not_found',
+  'cart_set_item: a soft-deleted product -> PT404 not_found');
+
+-- Alpha has 5 in stock and the cart holds 3.
+select throws_ok(format('select api.cart_add_item(null, %s, 3)', pg_temp.id('a')), 'PT409', 'insufficient_stock',
+  'cart_add_item: 3 + 3 above a stock of 5 -> PT409 insufficient_stock');
+select is(api.cart_get()::jsonb, pg_temp.cart(null, array[pg_temp.line('a', 3)]),
+  '... and the cart is unchanged afterwards');
+select is(pg_temp.error_of(format('select api.cart_add_item(null, %s, 3)', pg_temp.id('a'))) ->> 'hint',
+  json_build_object('products', json_build_array(json_build_object('product_id', pg_temp.id('a'), 'sku', 'ZQXWV-CART-A',
+    'requested', 6, 'available', 5)))::text,
+  'insufficient_stock: the hint lists the product, the quantity requested and the stock available');
+select throws_ok(format('select api.cart_set_item(null, %s, 6)', pg_temp.id('a')), 'PT409', 'insufficient_stock',
+  'cart_set_item: 6 above a stock of 5 -> PT409 insufficient_stock');
+select is(api.cart_get()::jsonb, pg_temp.cart(null, array[pg_temp.line('a', 3)]),
+  '... and the cart is unchanged afterwards');
+select is(api.cart_add_item(null, pg_temp.id('a'), 2)::jsonb, pg_temp.cart(null, array[pg_temp.line('a', 5)]),
+  'cart_add_item: up to exactly the stock (3 + 2 = 5) is allowed');
+-- Reported bug: the sum overflows integer inside the upsert before the stock check (22003 integer out of range).
+select throws_ok(format('select api.cart_add_item(null, %s, 2147483647)', pg_temp.id('a')), 'PT409', 'insufficient_stock',
+  'cart_add_item: a sum beyond the integer range (5 + 2147483647) is still PT409 insufficient_stock');
+select is(api.cart_get()::jsonb, pg_temp.cart(null, array[pg_temp.line('a', 5)]),
+  '... and the cart is unchanged afterwards');
+
+select pg_temp.act_as(null);
+reset role;
+do $$ begin perform set_config('tests.carts_before', (select count(*) from shop.carts)::text, true); end $$;
+set local role pgshop_api;
+select throws_ok(format('select api.cart_add_item(null, %s, 6)', pg_temp.id('a')), 'PT409', 'insufficient_stock',
+  'cart_add_item (guest, new cart): above the stock -> PT409 insufficient_stock');
+select throws_ok(format('select api.cart_add_item(null, %s, 1)', pg_temp.id('missing')), 'PT404', 'not_found',
+  'cart_add_item (guest, new cart): an unknown product -> PT404 not_found');
+select throws_ok(format('select api.cart_add_item(%L, %s, 0)', pg_temp.tok('g2'), pg_temp.id('b')), 'PT422', 'invalid_quantity',
+  'cart_add_item (guest): quantity 0 -> PT422 invalid_quantity');
+select throws_ok(format('select api.cart_add_item(%L, %s, 10)', pg_temp.tok('g2'), pg_temp.id('b')), 'PT409', 'insufficient_stock',
+  'cart_add_item (guest): 1 + 10 above a stock of 10 -> PT409 insufficient_stock');
+select is(api.cart_get(pg_temp.tok('g2'))::jsonb, pg_temp.cart(pg_temp.tok('g2'), array[pg_temp.line('b', 1)]),
+  '... and the guest cart is unchanged afterwards');
+reset role;
+select is((select count(*) from shop.carts), current_setting('tests.carts_before')::bigint,
+  'a failed guest add leaves no new cart behind');
+
+-- Soft-deleting a product removes it from every cart ----------------------------------------------------
+set local role pgshop_api;
+select pg_temp.act_as(pg_temp.id('c1'));
+select is(api.cart_add_item(null, pg_temp.id('g'), 1)::jsonb,
+  pg_temp.cart(null, array[pg_temp.line('a', 5), pg_temp.line('g', 1)]), 'the user puts Gamma in the cart');
+select pg_temp.act_as(null);
+select is(api.cart_add_item(pg_temp.tok('g2'), pg_temp.id('g'), 2)::jsonb,
+  pg_temp.cart(pg_temp.tok('g2'), array[pg_temp.line('b', 1), pg_temp.line('g', 2)]), 'a guest puts Gamma in the cart');
+select pg_temp.act_as(pg_temp.id('admin'), 'admin');
+select lives_ok(format('select api.product_delete(%s)', pg_temp.id('g')), 'the admin deletes Gamma');
+select pg_temp.act_as(pg_temp.id('c1'));
+select is(api.cart_get()::jsonb, pg_temp.cart(null, array[pg_temp.line('a', 5)]), 'Gamma left the user''s cart');
+select pg_temp.act_as(null);
+select is(api.cart_get(pg_temp.tok('g2'))::jsonb, pg_temp.cart(pg_temp.tok('g2'), array[pg_temp.line('b', 1)]),
+  'Gamma left the guest''s cart');
+reset role;
+select is((select count(*) from shop.cart_items ci where ci.product_id = pg_temp.id('g')), 0::bigint,
+  'no cart line for the deleted product remains in shop.cart_items');
+
+-- A product made inactive is hidden from the cart (and counts nowhere).
+update shop.products set is_active = false where id = pg_temp.id('b');
+set local role pgshop_api;
+select is(api.cart_get(pg_temp.tok('g2'))::jsonb, pg_temp.cart(pg_temp.tok('g2'), '{}'),
+  'an inactive product''s line is not shown and not counted in total or item_count');
+reset role;
+update shop.products set is_active = true where id = pg_temp.id('b');
+
+-- shop.purge_expired ------------------------------------------------------------------------------------
+do $$
+declare
+  v_id bigint;
+begin
+  insert into shop.carts (token, updated_at) values (gen_random_uuid(), now() - interval '31 days') returning id into v_id;
+  perform set_config('tests.cart_old', v_id::text, true);
+  insert into shop.cart_items (cart_id, product_id, quantity) values (v_id, pg_temp.id('a'), 1);
+  insert into shop.carts (token, updated_at) values (gen_random_uuid(), now() - interval '30 days') returning id into v_id;
+  perform set_config('tests.cart_30', v_id::text, true);
+  insert into shop.carts (token, updated_at) values (gen_random_uuid(), now() - interval '29 days') returning id into v_id;
+  perform set_config('tests.cart_young', v_id::text, true);
+  -- A user's cart never expires.
+  update shop.carts set updated_at = now() - interval '400 days' where user_id = pg_temp.id('c1');
+  insert into shop.idempotency_keys (user_id, key, request_hash, created_at)
+  values (pg_temp.id('c1'), 'zqxwv-old', '\x00', now() - interval '25 hours'),
+         (pg_temp.id('c1'), 'zqxwv-24h', '\x00', now() - interval '24 hours'),
+         (pg_temp.id('c1'), 'zqxwv-young', '\x00', now() - interval '23 hours');
+  perform set_config('tests.expected_purge', json_build_object(
+    'guest_carts', (select count(*) from shop.carts c where c.token is not null and c.updated_at <= now() - interval '30 days'),
+    'idempotency_keys', (select count(*) from shop.idempotency_keys k where k.created_at <= now() - interval '24 hours')
+  )::text, true);
+end
+$$;
+
+select is(shop.purge_expired()::jsonb, current_setting('tests.expected_purge')::jsonb,
+  'purge_expired reports how many guest carts and idempotency keys it deleted');
+select is(
+  array(select c.id from shop.carts c
+        where c.id in (pg_temp.id('cart_old'), pg_temp.id('cart_30'), pg_temp.id('cart_young')) order by c.id),
+  array[pg_temp.id('cart_young')],
+  'purge_expired deletes guest carts idle for 30 days or more (31, 30) and keeps younger ones (29)');
+select is((select count(*) from shop.cart_items ci where ci.cart_id = pg_temp.id('cart_old')), 0::bigint,
+  'the lines of a purged cart go with it');
+select is((select count(*) from shop.carts c where c.token = pg_temp.tok('g1')::uuid), 0::bigint,
+  'the guest cart that expired earlier in this test is purged too');
+select is((select count(*) from shop.carts c where c.user_id = pg_temp.id('c1')), 1::bigint,
+  'a user''s cart is never purged, however old');
+select is(
+  array(select k.key::text from shop.idempotency_keys k where k.user_id = pg_temp.id('c1') order by k.key),
+  array['zqxwv-young'],
+  'purge_expired deletes idempotency keys 24 hours old or more and keeps younger ones');
+
+reset role;
+select * from finish();
+rollback;

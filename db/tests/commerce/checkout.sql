@@ -1,0 +1,350 @@
+-- api.checkout (as pgshop_api): the cart becomes a pending order in one transaction; address validation,
+-- stock, idempotency keys; and the constraints of shop.orders / shop.order_items.
+begin;
+select plan(66);
+
+create function pg_temp.act_as(p_user bigint, p_role text default 'customer') returns void
+language sql as $$
+  select set_config('request.jwt.claims',
+    case when p_user is null then '' else json_build_object('sub', p_user::text, 'role', p_role)::text end,
+    true)
+$$;
+create function pg_temp.id(p_name text) returns bigint
+language sql stable as $$ select current_setting('tests.' || p_name)::bigint $$;
+-- keep(name, result): remember an api result (tests.<name>.json) and its id (tests.<name>).
+create function pg_temp.keep(p_name text, p_result json) returns void
+language sql as $$
+  select set_config('tests.' || p_name || '.json', p_result::text, true),
+         set_config('tests.' || p_name, coalesce(p_result ->> 'id', ''), true)
+$$;
+create function pg_temp.kept(p_name text) returns jsonb
+language sql stable as $$ select current_setting('tests.' || p_name || '.json')::jsonb $$;
+create function pg_temp.addr() returns jsonb
+language sql stable as $$ select current_setting('tests.addr')::jsonb $$;
+create function pg_temp.lines(p_cart json) returns text[]
+language sql immutable as $$
+  select coalesce(array_agg((i ->> 'product_id') || ':' || (i ->> 'quantity') order by (i ->> 'product_id')::bigint), '{}')
+  from json_array_elements(p_cart -> 'items') i
+$$;
+create function pg_temp.error_of(p_sql text) returns jsonb
+language plpgsql as $$
+declare
+  v_state text;
+  v_message text;
+  v_detail text;
+  v_hint text;
+begin
+  execute p_sql;
+  return null;
+exception when others then
+  get stacked diagnostics v_state = returned_sqlstate, v_message = message_text,
+                          v_detail = pg_exception_detail, v_hint = pg_exception_hint;
+  return jsonb_build_object('sqlstate', v_state, 'message', v_message, 'detail', v_detail, 'hint', v_hint);
+end
+$$;
+-- dry_run(sql): the JSON a statement returns, with its effects rolled back.
+create function pg_temp.dry_run(p_sql text) returns jsonb
+language plpgsql as $$
+declare
+  v_result jsonb;
+begin
+  execute p_sql into v_result;
+  raise exception using errcode = 'ZQ001', message = 'dry run';
+exception when sqlstate 'ZQ001' then
+  return v_result;
+end
+$$;
+-- A snapshot of everything a checkout may change for the test products and users (run as the superuser).
+create function pg_temp.state() returns jsonb
+language sql stable as $$
+  select jsonb_build_object(
+    'stock', (select jsonb_object_agg(p.sku, p.stock_quantity) from shop.products p where p.sku like 'ZQXWV-CO-%'),
+    'movements', (select count(*) from shop.stock_movements m
+                  join shop.products p on p.id = m.product_id where p.sku like 'ZQXWV-CO-%'),
+    'alerts', (select count(*) from shop.low_stock_alerts a
+               join shop.products p on p.id = a.product_id where p.sku like 'ZQXWV-CO-%'),
+    'cart', (select jsonb_agg(jsonb_build_array(c.user_id, ci.product_id, ci.quantity) order by ci.id)
+             from shop.cart_items ci join shop.carts c on c.id = ci.cart_id
+             where c.user_id in (pg_temp.id('u1'), pg_temp.id('u2'))),
+    'orders', (select count(*) from shop.orders o where o.user_id in (pg_temp.id('u1'), pg_temp.id('u2'))),
+    'order_items', (select count(*) from shop.order_items oi
+                    join shop.orders o on o.id = oi.order_id where o.user_id in (pg_temp.id('u1'), pg_temp.id('u2'))),
+    'keys', (select count(*) from shop.idempotency_keys k where k.user_id in (pg_temp.id('u1'), pg_temp.id('u2'))))
+$$;
+
+-- Function properties ---------------------------------------------------------------------------------
+select function_privs_are('api', 'checkout', array['jsonb', 'text'], 'pgshop_api', array['EXECUTE']);
+select volatility_is('api', 'checkout', array['jsonb', 'text'], 'volatile');
+select is_definer('api', 'checkout', array['jsonb', 'text']);
+
+-- Set-up ------------------------------------------------------------------------------------------------
+do $$
+declare
+  v_id bigint;
+  v_product shop.products;
+begin
+  insert into shop.users (email, password_hash, first_name, last_name, role)
+  values ('zqxwv-co-admin@zqxwv.test', public.crypt('password123', public.gen_salt('bf', 4)), 'Ad', 'Min', 'admin')
+  returning id into v_id;
+  perform set_config('tests.admin', v_id::text, true);
+  insert into shop.users (email, password_hash, first_name, last_name)
+  values ('zqxwv-co-one@zqxwv.test', public.crypt('password123', public.gen_salt('bf', 4)), 'Cus', 'One')
+  returning id into v_id;
+  perform set_config('tests.u1', v_id::text, true);
+  insert into shop.users (email, password_hash, first_name, last_name)
+  values ('zqxwv-co-two@zqxwv.test', public.crypt('password123', public.gen_salt('bf', 4)), 'Cus', 'Two')
+  returning id into v_id;
+  perform set_config('tests.u2', v_id::text, true);
+  for v_product in
+    insert into shop.products (name, price, sku, stock_quantity, low_stock_threshold)
+    values ('Zqxwv Checkout X', 10.00, 'ZQXWV-CO-X', 10, 0),
+           ('Zqxwv Checkout Y', 2.50, 'ZQXWV-CO-Y', 3, 0),
+           ('Zqxwv Checkout Z', 1.00, 'ZQXWV-CO-Z', 5, 0)
+    returning *
+  loop
+    perform set_config('tests.' || lower(split_part(v_product.sku, '-', 3)), v_product.id::text, true);
+  end loop;
+  perform set_config('tests.addr', jsonb_build_object(
+    'name', 'Ann Zqxwv', 'line1', '1 Zqxwv Street', 'line2', 'Flat 2', 'city', 'Springfield',
+    'postal_code', '12345', 'country', 'US')::text, true);
+end
+$$;
+
+set local role pgshop_api;
+
+-- Who may check out ------------------------------------------------------------------------------------
+select pg_temp.act_as(null);
+select throws_ok($$select api.checkout(pg_temp.addr())$$, 'PT401', 'unauthenticated',
+  'checkout: anonymous -> PT401 unauthenticated');
+select pg_temp.act_as(pg_temp.id('u2'));
+select throws_ok($$select api.checkout(pg_temp.addr())$$, 'PT409', 'empty_cart',
+  'checkout: a user without a cart -> PT409 empty_cart');
+do $$ begin perform api.cart_add_item(null, pg_temp.id('z'), 1); perform api.cart_remove_item(null, pg_temp.id('z')); end $$;
+select throws_ok($$select api.checkout(pg_temp.addr())$$, 'PT409', 'empty_cart',
+  'checkout: a cart without lines -> PT409 empty_cart');
+select throws_ok($$select api.checkout(pg_temp.addr(), 'zqxwv-empty')$$, 'PT409', 'empty_cart',
+  'checkout with an idempotency key: an empty cart -> PT409 empty_cart');
+
+-- Address validation -----------------------------------------------------------------------------------
+select pg_temp.act_as(pg_temp.id('u1'));
+do $$ begin perform api.cart_add_item(null, pg_temp.id('x'), 2); perform api.cart_add_item(null, pg_temp.id('y'), 3); end $$;
+
+select throws_ok($$select api.checkout('"1 Zqxwv Street"'::jsonb)$$, 'PT422', 'invalid_address',
+  'checkout: an address that is a string -> PT422 invalid_address');
+select throws_ok($$select api.checkout('[]'::jsonb)$$, 'PT422', 'invalid_address',
+  'checkout: an address that is an array -> PT422 invalid_address');
+select throws_ok($$select api.checkout(null)$$, 'PT422', 'invalid_address',
+  'checkout: a null address -> PT422 invalid_address');
+select throws_ok($$select api.checkout('{}'::jsonb)$$, 'PT422', 'invalid_address',
+  'checkout: an empty object -> PT422 invalid_address');
+select throws_ok(format('select api.checkout(pg_temp.addr() - %L)', f), 'PT422', 'invalid_address',
+  format('checkout: address without %s -> PT422 invalid_address', f))
+from unnest(array['name', 'line1', 'city', 'postal_code', 'country']) f;
+select throws_ok(format('select api.checkout(pg_temp.addr() || jsonb_build_object(%L, %L))', f, '   '), 'PT422', 'invalid_address',
+  format('checkout: address with a blank %s -> PT422 invalid_address', f))
+from unnest(array['name', 'line1', 'city', 'postal_code', 'country']) f;
+select throws_ok($$select api.checkout(pg_temp.addr() || '{"city": null}')$$, 'PT422', 'invalid_address',
+  'checkout: a JSON null city -> PT422 invalid_address');
+select is(pg_temp.error_of($$select api.checkout('{"name": "Ann", "line1": "1 Zqxwv Street", "country": "US"}')$$) ->> 'detail',
+  'shipping_address needs: city, postal_code', 'invalid_address: the detail names the missing fields');
+select is(
+  pg_temp.dry_run($$select api.checkout(pg_temp.addr() - 'line2' || '{"postal_code": 12345, "phone": "555"}')$$) -> 'shipping_address',
+  pg_temp.addr() - 'line2' || '{"postal_code": 12345, "phone": "555"}',
+  'checkout: line2 is optional; extra fields and a numeric postal_code are accepted and kept (dry run, rolled back)');
+
+-- Insufficient stock: all or nothing -------------------------------------------------------------------
+reset role;
+update shop.products set stock_quantity = 1 where id = pg_temp.id('y');  -- sold elsewhere meanwhile
+do $$ begin perform set_config('tests.before', pg_temp.state()::text, true); end $$;
+set local role pgshop_api;
+select throws_ok($$select api.checkout(pg_temp.addr())$$, 'PT409', 'insufficient_stock',
+  'checkout: a line above the stock -> PT409 insufficient_stock');
+select is(pg_temp.error_of($$select api.checkout(pg_temp.addr())$$) - 'sqlstate' - 'message',
+  jsonb_build_object('detail', 'not enough stock for ZQXWV-CO-Y (3 wanted, 1 in stock)',
+    'hint', json_build_object('products', json_build_array(json_build_object(
+      'product_id', pg_temp.id('y'), 'sku', 'ZQXWV-CO-Y', 'requested', 3, 'available', 1)))::text),
+  'insufficient_stock: the detail and the JSON hint name the short product');
+select throws_ok($$select api.checkout(pg_temp.addr(), 'zqxwv-retry')$$, 'PT409', 'insufficient_stock',
+  'checkout with an idempotency key: insufficient stock -> PT409 insufficient_stock');
+reset role;
+select is(pg_temp.state(), current_setting('tests.before')::jsonb,
+  'after the refused checkouts nothing changed: stock, ledger, alerts, cart lines, no order, no order line, no key');
+select is((select p.stock_quantity from shop.products p where p.id = pg_temp.id('x')), 10,
+  '... in particular X, which had enough stock, was not decremented');
+set local role pgshop_api;
+
+-- The happy path ---------------------------------------------------------------------------------------
+do $$ begin perform api.cart_set_item(null, pg_temp.id('y'), 1); end $$;
+-- The key of the failed attempt was rolled back with it: the retry runs.
+select pg_temp.keep('o1', api.checkout(pg_temp.addr(), 'zqxwv-retry'));
+select is(
+  pg_temp.kept('o1') - 'id' - 'created_at' - 'updated_at' - 'history',
+  jsonb_build_object(
+    'status', 'pending',
+    'total_amount', '22.50',
+    'shipping_address', pg_temp.addr(),
+    'items', jsonb_build_array(
+      jsonb_build_object('product_id', pg_temp.id('x'), 'name', 'Zqxwv Checkout X', 'sku', 'ZQXWV-CO-X', 'quantity', 2,
+                         'unit_price', '10.00', 'total_price', '20.00'),
+      jsonb_build_object('product_id', pg_temp.id('y'), 'name', 'Zqxwv Checkout Y', 'sku', 'ZQXWV-CO-Y', 'quantity', 1,
+                         'unit_price', '2.50', 'total_price', '2.50'))),
+  'checkout returns the pending order: total "22.50", the address, lines with name, sku, unit_price, total_price');
+select is(
+  array(select jsonb_object_keys(pg_temp.kept('o1')) order by 1),
+  array['created_at', 'history', 'id', 'items', 'shipping_address', 'status', 'total_amount', 'updated_at'],
+  'an order has exactly the documented fields');
+select is(
+  array(select h ->> 'status' from jsonb_array_elements(pg_temp.kept('o1') -> 'history') h),
+  array['pending'], 'the order''s history is [pending]');
+select is(api.cart_get()::jsonb, '{"token": null, "items": [], "total": "0.00", "item_count": 0}'::jsonb,
+  'the cart is empty after checkout');
+select is(api.order_get(pg_temp.id('o1'))::jsonb, pg_temp.kept('o1'), 'order_get returns the same order');
+
+reset role;
+select results_eq(
+  format('select o.user_id, o.status::text, o.total_amount, o.shipping_address from shop.orders o where o.id = %s', pg_temp.id('o1')),
+  format($$values (%s::bigint, 'pending', 22.50::numeric(12, 2), %L::jsonb)$$, pg_temp.id('u1'), pg_temp.addr()),
+  'in shop.orders: the user''s pending order, total 22.50, the address as sent');
+select is(
+  (select o.total_amount from shop.orders o where o.id = pg_temp.id('o1')),
+  (select sum(oi.total_price) from shop.order_items oi where oi.order_id = pg_temp.id('o1')),
+  'the order total is the sum of its lines');
+select results_eq(
+  format($$select oi.product_id, oi.name::text, oi.sku::text, oi.quantity, oi.unit_price, oi.total_price
+           from shop.order_items oi where oi.order_id = %s order by oi.id$$, pg_temp.id('o1')),
+  format($$values (%s::bigint, 'Zqxwv Checkout X', 'ZQXWV-CO-X', 2, 10.00::numeric(12, 2), 20.00::numeric(12, 2)),
+                  (%s::bigint, 'Zqxwv Checkout Y', 'ZQXWV-CO-Y', 1, 2.50, 2.50)$$, pg_temp.id('x'), pg_temp.id('y')),
+  'in shop.order_items: a snapshot of name, sku and unit_price; total_price = unit_price * quantity');
+select results_eq(
+  $$select p.sku::text, p.stock_quantity from shop.products p where p.sku like 'ZQXWV-CO-%' order by p.sku$$,
+  $$values ('ZQXWV-CO-X', 8), ('ZQXWV-CO-Y', 0), ('ZQXWV-CO-Z', 5)$$,
+  'the stock is decremented by the quantities sold (X 10 -> 8, Y 1 -> 0)');
+select results_eq(
+  format($$select m.product_id, m.delta, m.stock_after, m.reason, m.actor_id from shop.stock_movements m
+           where m.order_id = %s order by m.product_id$$, pg_temp.id('o1')),
+  format($$values (%s::bigint, -2, 8, 'sale', %s::bigint), (%s, -1, 0, 'sale', %s)$$,
+         pg_temp.id('x'), pg_temp.id('u1'), pg_temp.id('y'), pg_temp.id('u1')),
+  'one sale movement per line, with the order id and the customer as actor');
+select results_eq(
+  format('select h.from_status, h.status, h.changed_by from shop.order_status_history h where h.order_id = %s', pg_temp.id('o1')),
+  format($$values (null::text, 'pending'::text, %s::bigint)$$, pg_temp.id('u1')),
+  'one history row: pending, set by the customer');
+select is((select count(*) from shop.cart_items ci join shop.carts c on c.id = ci.cart_id where c.user_id = pg_temp.id('u1')),
+  0::bigint, 'no cart line is left in shop.cart_items');
+select results_eq(
+  $$select k.order_id, k.response from shop.idempotency_keys k where k.key = 'zqxwv-retry'$$,
+  format($$values (%s::bigint, %L::jsonb)$$, pg_temp.id('o1'), pg_temp.kept('o1')),
+  'the idempotency key records the order and the response');
+
+-- The ledger context is cleared after checkout: a later change by hand is an adjustment.
+select is(coalesce(current_setting('pgshop.stock_reason', true), ''), '', 'after checkout no stock reason is set');
+select is(coalesce(current_setting('pgshop.stock_order_id', true), ''), '', 'after checkout no stock order id is set');
+select pg_temp.act_as(null);
+update shop.products set stock_quantity = stock_quantity + 1 where id = pg_temp.id('z');
+select results_eq(
+  format('select m.reason, m.order_id, m.delta from shop.stock_movements m where m.product_id = %s order by m.id desc limit 1',
+         pg_temp.id('z')),
+  $$values ('adjustment'::text, null::bigint, 1)$$,
+  'a stock change by hand after a checkout in the same transaction is recorded as an adjustment without order');
+
+-- Later price and name changes leave the order alone ------------------------------------------------------
+set local role pgshop_api;
+select pg_temp.act_as(pg_temp.id('admin'), 'admin');
+do $$ begin perform api.product_update(pg_temp.id('x'), '{"price": "99.99", "name": "Zqxwv Renamed", "sku": "ZQXWV-CO-X2"}'); end $$;
+select pg_temp.act_as(pg_temp.id('u1'));
+select is(api.order_get(pg_temp.id('o1'))::jsonb - 'updated_at', pg_temp.kept('o1') - 'updated_at',
+  'a later change of price, name and SKU does not alter the order');
+reset role;
+update shop.products set sku = 'ZQXWV-CO-X' where id = pg_temp.id('x');
+set local role pgshop_api;
+
+-- Idempotency ------------------------------------------------------------------------------------------
+do $$ begin perform api.cart_add_item(null, pg_temp.id('x'), 1); end $$;
+select pg_temp.keep('o2', api.checkout(pg_temp.addr(), 'zqxwv-key-1'));
+select is(pg_temp.kept('o2') ->> 'total_amount', '99.99', 'a second order, at the new price');
+do $$ begin perform api.cart_add_item(null, pg_temp.id('x'), 1); end $$;
+reset role;
+do $$ begin perform set_config('tests.before', pg_temp.state()::text, true); end $$;
+set local role pgshop_api;
+select is(api.checkout(pg_temp.addr(), 'zqxwv-key-1')::jsonb, pg_temp.kept('o2'),
+  'the same key with the same body replays the first order''s JSON');
+select is(api.checkout(jsonb_build_object('country', 'US', 'postal_code', '12345', 'city', 'Springfield',
+                                          'line2', 'Flat 2', 'line1', '1 Zqxwv Street', 'name', 'Ann Zqxwv'),
+                       'zqxwv-key-1')::jsonb,
+  pg_temp.kept('o2'), 'the same body with its keys in another order is the same body: replay');
+select throws_ok($$select api.checkout(pg_temp.addr() || '{"line2": "Flat 3"}', 'zqxwv-key-1')$$,
+  'PT422', 'idempotency_key_reused', 'the same key with a different body -> PT422 idempotency_key_reused');
+reset role;
+select is(pg_temp.state(), current_setting('tests.before')::jsonb,
+  'the replays changed nothing: no second decrement, no new order, the cart line stays');
+set local role pgshop_api;
+
+select throws_ok(format('select api.checkout(pg_temp.addr(), %L)', repeat('k', 256)),
+  'PT422', 'invalid_idempotency_key', 'a key of 256 characters -> PT422 invalid_idempotency_key');
+select throws_ok($$select api.checkout(pg_temp.addr(), '')$$,
+  'PT422', 'invalid_idempotency_key', 'an empty key -> PT422 invalid_idempotency_key');
+select pg_temp.keep('o3', api.checkout(pg_temp.addr(), repeat('k', 255)));
+select is(pg_temp.kept('o3') ->> 'status', 'pending', 'a key of 255 characters is accepted');
+
+select pg_temp.act_as(pg_temp.id('u2'));
+do $$ begin perform api.cart_add_item(null, pg_temp.id('z'), 1); end $$;
+select pg_temp.keep('o4', api.checkout(pg_temp.addr(), 'zqxwv-key-1'));
+select ok(pg_temp.id('o4') not in (pg_temp.id('o2'), pg_temp.id('o3')) and pg_temp.kept('o4') -> 'items' -> 0 ->> 'product_id' = pg_temp.id('z')::text,
+  'keys are per user: another user''s order with the same key is a new order of their own cart');
+reset role;
+select results_eq(
+  $$select k.user_id, k.order_id from shop.idempotency_keys k where k.key = 'zqxwv-key-1' order by k.user_id$$,
+  format($$values (%s::bigint, %s::bigint), (%s, %s)$$, pg_temp.id('u1'), pg_temp.id('o2'), pg_temp.id('u2'), pg_temp.id('o4')),
+  'shop.idempotency_keys holds the key once per user, each with its own order');
+select is(
+  (select array_agg(o.id order by o.id) from shop.orders o where o.user_id = pg_temp.id('u1')),
+  array[pg_temp.id('o1'), pg_temp.id('o2'), pg_temp.id('o3')],
+  'the first user has exactly three orders');
+
+-- A key claimed by a checkout still in progress (in real life a concurrent transaction; here a claim row
+-- without response).
+insert into shop.idempotency_keys (user_id, key, request_hash)
+values (pg_temp.id('u1'), 'zqxwv-inflight', sha256(convert_to(pg_temp.addr()::text, 'UTF8')));
+set local role pgshop_api;
+select pg_temp.act_as(pg_temp.id('u1'));
+select throws_ok($$select api.checkout(pg_temp.addr(), 'zqxwv-inflight')$$, 'PT409', 'idempotency_key_in_use',
+  'the same key and body while the first request is in progress -> PT409 idempotency_key_in_use');
+select throws_ok($$select api.checkout(pg_temp.addr() || '{"city": "Shelbyville"}', 'zqxwv-inflight')$$,
+  'PT422', 'idempotency_key_reused', 'a different body under a key in progress -> PT422 idempotency_key_reused');
+reset role;
+
+-- Table constraints ------------------------------------------------------------------------------------
+select throws_ok(
+  format($$insert into shop.orders (user_id, total_amount, shipping_address) values (%s, 1, %L::jsonb - 'country')$$,
+         pg_temp.id('u1'), pg_temp.addr()),
+  '23514', 'new row for relation "orders" violates check constraint "orders_shipping_address_complete"',
+  'a direct insert of an order without country violates orders_shipping_address_complete');
+select throws_ok(
+  format($$insert into shop.orders (user_id, total_amount, shipping_address) values (%s, 1, %L::jsonb || '{"city": " "}')$$,
+         pg_temp.id('u1'), pg_temp.addr()),
+  '23514', 'new row for relation "orders" violates check constraint "orders_shipping_address_complete"',
+  'a direct insert of an order with a blank city violates orders_shipping_address_complete');
+select throws_ok(
+  format($$insert into shop.orders (user_id, total_amount, shipping_address) values (%s, 1, '["a"]')$$, pg_temp.id('u1')),
+  '23514', 'new row for relation "orders" violates check constraint "orders_shipping_address_complete"',
+  'a direct insert of an order whose address is an array violates orders_shipping_address_complete');
+select throws_ok(
+  format($$insert into shop.orders (user_id, total_amount, shipping_address) values (%s, -1, %L)$$, pg_temp.id('u1'), pg_temp.addr()),
+  '23514', 'new row for relation "orders" violates check constraint "orders_total_not_negative"',
+  'a negative order total violates orders_total_not_negative');
+select throws_ok(
+  format($$insert into shop.order_items (order_id, product_id, name, sku, quantity, unit_price, total_price)
+           values (%s, %s, 'Zqxwv', 'ZQXWV-CO-Z', 3, 1.00, 4.00)$$, pg_temp.id('o4'), pg_temp.id('x')),
+  '23514', 'new row for relation "order_items" violates check constraint "order_items_total_is_price_times_quantity"',
+  'an order line whose total_price is not unit_price * quantity violates order_items_total_is_price_times_quantity');
+select throws_ok(
+  format($$update shop.order_items set quantity = quantity + 1 where order_id = %s$$, pg_temp.id('o1')),
+  '23514', 'new row for relation "order_items" violates check constraint "order_items_total_is_price_times_quantity"',
+  'changing a line''s quantity without its total violates order_items_total_is_price_times_quantity');
+select lives_ok(
+  format($$insert into shop.order_items (order_id, product_id, name, sku, quantity, unit_price, total_price)
+           values (%s, %s, 'Zqxwv', 'ZQXWV-CO-X', 3, 1.10, 3.30)$$, pg_temp.id('o4'), pg_temp.id('x')),
+  'a line with total_price = unit_price * quantity is accepted');
+
+select * from finish();
+rollback;
