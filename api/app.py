@@ -15,7 +15,7 @@ from psycopg_pool import PoolTimeout
 from api import errors
 from api.config import Settings
 from api.db import Database
-from api import commerce, routes
+from api import admin, commerce, routes
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -31,7 +31,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await database.pool.close()
 
     return Litestar(
-        route_handlers=routes.ROUTES + commerce.ROUTES,
+        route_handlers=routes.ROUTES + commerce.ROUTES + admin.ROUTES,
         dependencies={"db": Provide(lambda: database, sync_to_thread=False)},
         lifespan=[lifespan],
         state=State({"settings": settings}),

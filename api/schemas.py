@@ -1,6 +1,6 @@
 """Request bodies (validated by msgspec) and the documented shapes of the JSON the database returns."""
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -202,3 +202,59 @@ class TokenOut(Struct):
     token_type: str
     expires_in: int
     cart: CartMerge
+
+
+class DaySales(Struct):
+    day: date
+    orders: int
+    units: int
+    revenue: str
+    average_order_value: str
+
+
+class SalesReport(Struct):
+    items: list[DaySales]
+    next_cursor: str | None
+
+
+class ProductSales(Struct):
+    product_id: int
+    name: str
+    units_sold: int
+    revenue: str
+    orders: int
+
+
+class ProductSalesList(Struct):
+    items: list[ProductSales]
+    next_cursor: str | None
+
+
+class CategorySales(Struct):
+    category_id: int
+    name: str
+    parent_id: int | None
+    orders: int
+    units: int
+    revenue: str
+
+
+class CategorySalesList(Struct):
+    items: list[CategorySales]
+    next_cursor: str | None
+
+
+class AuditEntry(Struct):
+    id: int
+    operation: str
+    old_values: dict[str, Any] | None
+    new_values: dict[str, Any] | None
+    actor_id: int | None
+    db_role: str
+    transaction_id: int
+    at: datetime
+
+
+class AuditList(Struct):
+    items: list[AuditEntry]
+    next_cursor: str | None

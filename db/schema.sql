@@ -113,6 +113,77 @@ COMMENT ON EXTENSION pgcrypto IS 'cryptographic functions';
 
 
 --
+-- Name: tg__append_only(); Type: FUNCTION; Schema: audit; Owner: -
+--
+
+CREATE FUNCTION audit.tg__append_only() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+  raise exception using
+    errcode = 'PT409', message = 'append_only', detail = 'the audit log is never changed or deleted';
+end
+$$;
+
+
+--
+-- Name: FUNCTION tg__append_only(); Type: COMMENT; Schema: audit; Owner: -
+--
+
+COMMENT ON FUNCTION audit.tg__append_only() IS 'Trigger: the audit log is append-only.';
+
+
+--
+-- Name: tg__log(); Type: FUNCTION; Schema: audit; Owner: -
+--
+
+CREATE FUNCTION audit.tg__log() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+declare
+  -- Columns never logged: the trigger's arguments (secrets, derived data) plus updated_at.
+  v_skip text[] := array['updated_at'] || tg_argv;
+  v_actor bigint := shop.current_user_id();
+begin
+  if tg_op = 'INSERT' then
+    insert into audit.log (table_name, row_id, operation, new_values, actor_id)
+    select tg_table_name, n.id, tg_op, to_jsonb(n) - v_skip, v_actor
+    from new_rows n
+    order by n.id;
+  elsif tg_op = 'DELETE' then
+    insert into audit.log (table_name, row_id, operation, old_values, actor_id)
+    select tg_table_name, o.id, tg_op, to_jsonb(o) - v_skip, v_actor
+    from old_rows o
+    order by o.id;
+  else
+    insert into audit.log (table_name, row_id, operation, old_values, new_values, actor_id)
+    select tg_table_name, d.id, tg_op, d.old_values, d.new_values, v_actor
+    from (
+      select
+        n.id,
+        (select jsonb_object_agg(e.key, e.value) from jsonb_each(to_jsonb(o) - v_skip) e
+         where e.value is distinct from (to_jsonb(n) - v_skip) -> e.key) as old_values,
+        (select jsonb_object_agg(e.key, e.value) from jsonb_each(to_jsonb(n) - v_skip) e
+         where e.value is distinct from (to_jsonb(o) - v_skip) -> e.key) as new_values
+      from new_rows n
+      join old_rows o on o.id = n.id
+    ) d
+    where d.new_values is not null
+    order by d.id;
+  end if;
+  return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION tg__log(); Type: COMMENT; Schema: audit; Owner: -
+--
+
+COMMENT ON FUNCTION audit.tg__log() IS 'Trigger (statement level): writes audit.log rows for the rows changed; its arguments name columns never to log.';
+
+
+--
 -- Name: current_user_id(); Type: FUNCTION; Schema: shop; Owner: -
 --
 
@@ -128,6 +199,24 @@ $$;
 --
 
 COMMENT ON FUNCTION shop.current_user_id() IS 'The calling user''s id from the request.jwt.claims set by the HTTP layer for this transaction; null when anonymous.';
+
+
+--
+-- Name: has_text(text); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.has_text(p_value text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    AS $$
+  select coalesce(p_value ~ E'[^\\s\u00a0]', false)
+$$;
+
+
+--
+-- Name: FUNCTION has_text(p_value text); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.has_text(p_value text) IS 'True when p_value has a character that is not white space.';
 
 
 --
@@ -229,6 +318,91 @@ $$;
 --
 
 COMMENT ON FUNCTION shop.tg_orders__check_transition() IS 'Trigger: refuses a status change that shop.order_status_transitions does not allow (PT409 invalid_transition).';
+
+
+--
+-- Name: tg_orders__daily_sales(); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.tg_orders__daily_sales() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+declare
+  v_changes jsonb := '[]';
+begin
+  -- Each transition table exists only for its events; an UPDATE counts the rows whose status, total or
+  -- date changed (out of revenue: minus the old row; into revenue: plus the new one).
+  if tg_op = 'INSERT' then
+    select coalesce(jsonb_agg(jsonb_build_object('order_id', n.id, 'created_at', n.created_at,
+                                                 'revenue', n.total_amount, 'sign', 1)), '[]')
+    into v_changes
+    from new_rows n
+    where n.status in ('paid', 'shipped', 'delivered');
+  elsif tg_op = 'DELETE' then
+    select coalesce(jsonb_agg(jsonb_build_object('order_id', o.id, 'created_at', o.created_at,
+                                                 'revenue', o.total_amount, 'sign', -1)), '[]')
+    into v_changes
+    from old_rows o
+    where o.status in ('paid', 'shipped', 'delivered');
+  else
+    select coalesce(jsonb_agg(c.change), '[]')
+    into v_changes
+    from new_rows n
+    join old_rows o on o.id = n.id
+    cross join lateral (
+      select jsonb_build_object('order_id', o.id, 'created_at', o.created_at, 'revenue', o.total_amount, 'sign', -1)
+      where o.status in ('paid', 'shipped', 'delivered')
+      union all
+      select jsonb_build_object('order_id', n.id, 'created_at', n.created_at, 'revenue', n.total_amount, 'sign', 1)
+      where n.status in ('paid', 'shipped', 'delivered')
+    ) c (change)
+    where (o.status, o.total_amount, o.created_at) is distinct from (n.status, n.total_amount, n.created_at);
+  end if;
+  if jsonb_array_length(v_changes) = 0 then
+    return null;
+  end if;
+
+  -- Update the days that have a row; insert the others (only ever positive). An INSERT ... ON CONFLICT
+  -- alone would check the negative candidate row against daily_sales_not_negative.
+  with net as (
+    select
+      (c.created_at at time zone 'UTC')::date as day,
+      sum(c.sign)::integer as orders,
+      sum(c.sign * coalesce(u.units, 0))::integer as units,
+      sum(c.sign * c.revenue) as revenue
+    from jsonb_to_recordset(v_changes) as c (order_id bigint, created_at timestamptz, revenue numeric, sign integer)
+    left join lateral (
+      select sum(oi.quantity) as units from shop.order_items oi where oi.order_id = c.order_id
+    ) u on true
+    group by 1
+  ), updated as (
+    update shop.daily_sales d
+    set orders = d.orders + net.orders,
+        units = d.units + net.units,
+        revenue = d.revenue + net.revenue
+    from net
+    where d.day = net.day
+    returning d.day
+  )
+  insert into shop.daily_sales as d (day, orders, units, revenue)
+  select net.day, net.orders, net.units, net.revenue
+  from net
+  where net.day not in (select updated.day from updated)
+  order by net.day
+  on conflict (day) do update
+    set orders = d.orders + excluded.orders,
+        units = d.units + excluded.units,
+        revenue = d.revenue + excluded.revenue;
+  return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION tg_orders__daily_sales(); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.tg_orders__daily_sales() IS 'Trigger: adds orders entering revenue status to shop.daily_sales and subtracts those leaving it.';
 
 
 --
@@ -382,12 +556,792 @@ SET default_tablespace = '';
 SET default_table_access_method = heap;
 
 --
+-- Name: log; Type: TABLE; Schema: audit; Owner: -
+--
+
+CREATE TABLE audit.log (
+    id bigint NOT NULL,
+    table_name text NOT NULL,
+    row_id bigint NOT NULL,
+    operation text NOT NULL,
+    old_values jsonb,
+    new_values jsonb,
+    actor_id bigint,
+    db_role text DEFAULT SESSION_USER NOT NULL,
+    transaction_id bigint DEFAULT txid_current() NOT NULL,
+    at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT log_operation_known CHECK ((operation = ANY (ARRAY['INSERT'::text, 'UPDATE'::text, 'DELETE'::text])))
+);
+
+
+--
+-- Name: TABLE log; Type: COMMENT; Schema: audit; Owner: -
+--
+
+COMMENT ON TABLE audit.log IS 'Append-only change log of users (never the password hash), categories, products (stock changes included) and orders: the changed columns'' old and new values, who (API user, else database role), transaction, time.';
+
+
+--
+-- Name: COLUMN log.row_id; Type: COMMENT; Schema: audit; Owner: -
+--
+
+COMMENT ON COLUMN audit.log.row_id IS 'Primary key (id) of the changed row.';
+
+
+--
+-- Name: COLUMN log.old_values; Type: COMMENT; Schema: audit; Owner: -
+--
+
+COMMENT ON COLUMN audit.log.old_values IS 'UPDATE: the changed columns before; DELETE: the whole row.';
+
+
+--
+-- Name: COLUMN log.new_values; Type: COMMENT; Schema: audit; Owner: -
+--
+
+COMMENT ON COLUMN audit.log.new_values IS 'UPDATE: the changed columns after; INSERT: the whole row.';
+
+
+--
+-- Name: COLUMN log.actor_id; Type: COMMENT; Schema: audit; Owner: -
+--
+
+COMMENT ON COLUMN audit.log.actor_id IS 'The API user (request.jwt.claims sub); null when changed outside the API.';
+
+
+--
+-- Name: COLUMN log.db_role; Type: COMMENT; Schema: audit; Owner: -
+--
+
+COMMENT ON COLUMN audit.log.db_role IS 'The database login that made the change (pgshop_api for the API).';
+
+
+--
+-- Name: log_id_seq; Type: SEQUENCE; Schema: audit; Owner: -
+--
+
+ALTER TABLE audit.log ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME audit.log_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
 -- Name: schema_migrations; Type: TABLE; Schema: public; Owner: -
 --
 
 CREATE TABLE public.schema_migrations (
     version character varying NOT NULL
 );
+
+
+--
+-- Name: orders; Type: TABLE; Schema: shop; Owner: -
+--
+
+CREATE TABLE shop.orders (
+    id bigint NOT NULL,
+    user_id bigint NOT NULL,
+    status character varying(50) DEFAULT 'pending'::character varying NOT NULL,
+    total_amount numeric(12,2) NOT NULL,
+    shipping_address jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT orders_shipping_address_complete CHECK (((jsonb_typeof(shipping_address) = 'object'::text) AND shop.has_text((shipping_address ->> 'name'::text)) AND shop.has_text((shipping_address ->> 'line1'::text)) AND shop.has_text((shipping_address ->> 'city'::text)) AND shop.has_text((shipping_address ->> 'postal_code'::text)) AND shop.has_text((shipping_address ->> 'country'::text)))),
+    CONSTRAINT orders_total_not_negative CHECK ((total_amount >= (0)::numeric))
+);
+
+
+--
+-- Name: TABLE orders; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON TABLE shop.orders IS 'Orders made at checkout; status follows shop.order_status_transitions.';
+
+
+--
+-- Name: COLUMN orders.total_amount; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.orders.total_amount IS 'Sum of the order''s line totals, at the prices of checkout time.';
+
+
+--
+-- Name: COLUMN orders.shipping_address; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.orders.shipping_address IS 'name, line1, city, postal_code, country (required), line2, region, phone (optional).';
+
+
+--
+-- Name: customer_summary; Type: MATERIALIZED VIEW; Schema: reporting; Owner: -
+--
+
+CREATE MATERIALIZED VIEW reporting.customer_summary AS
+ SELECT o.user_id AS customer_id,
+    count(*) AS orders,
+    (sum(o.total_amount))::numeric(14,2) AS lifetime_value,
+    round(avg(o.total_amount), 2) AS average_order_value,
+    min(o.created_at) AS first_order_at,
+    max(o.created_at) AS last_order_at,
+    now() AS refreshed_at
+   FROM shop.orders o
+  WHERE ((o.status)::text = ANY ((ARRAY['paid'::character varying, 'shipped'::character varying, 'delivered'::character varying])::text[]))
+  GROUP BY o.user_id
+  WITH NO DATA;
+
+
+--
+-- Name: MATERIALIZED VIEW customer_summary; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON MATERIALIZED VIEW reporting.customer_summary IS 'One row per customer with at least one revenue order (paid, shipped, delivered). Deliberately no email, name or address: customer_id is the only key. Refreshed by reporting.refresh().';
+
+
+--
+-- Name: COLUMN customer_summary.customer_id; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.customer_summary.customer_id IS 'Customer id (shop.users.id); no personal data here.';
+
+
+--
+-- Name: COLUMN customer_summary.orders; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.customer_summary.orders IS 'Revenue orders placed by the customer.';
+
+
+--
+-- Name: COLUMN customer_summary.lifetime_value; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.customer_summary.lifetime_value IS 'Sum of those orders'' totals.';
+
+
+--
+-- Name: COLUMN customer_summary.average_order_value; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.customer_summary.average_order_value IS 'lifetime_value / orders, rounded to cents.';
+
+
+--
+-- Name: COLUMN customer_summary.first_order_at; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.customer_summary.first_order_at IS 'When the first revenue order was placed.';
+
+
+--
+-- Name: COLUMN customer_summary.last_order_at; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.customer_summary.last_order_at IS 'When the latest revenue order was placed.';
+
+
+--
+-- Name: COLUMN customer_summary.refreshed_at; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.customer_summary.refreshed_at IS 'When this view was last refreshed.';
+
+
+--
+-- Name: daily_sales; Type: TABLE; Schema: shop; Owner: -
+--
+
+CREATE TABLE shop.daily_sales (
+    day date NOT NULL,
+    orders integer DEFAULT 0 NOT NULL,
+    units integer DEFAULT 0 NOT NULL,
+    revenue numeric(14,2) DEFAULT 0 NOT NULL,
+    CONSTRAINT daily_sales_not_negative CHECK (((orders >= 0) AND (units >= 0) AND (revenue >= (0)::numeric)))
+);
+
+
+--
+-- Name: TABLE daily_sales; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON TABLE shop.daily_sales IS 'Rollup of revenue orders per UTC order day, kept current by tg_orders__daily_sales (no refresh needed).';
+
+
+--
+-- Name: daily_sales; Type: VIEW; Schema: reporting; Owner: -
+--
+
+CREATE VIEW reporting.daily_sales AS
+ SELECT d.day,
+    d.orders,
+    d.units,
+    d.revenue,
+    round((d.revenue / (NULLIF(d.orders, 0))::numeric), 2) AS average_order_value
+   FROM shop.daily_sales d
+  WHERE (d.orders > 0);
+
+
+--
+-- Name: VIEW daily_sales; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON VIEW reporting.daily_sales IS 'Sales per day, current the moment an order is paid (no refresh). Revenue counts paid, shipped and delivered orders; never pending or cancelled. Days are UTC order dates; days without sales are absent.';
+
+
+--
+-- Name: COLUMN daily_sales.day; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.daily_sales.day IS 'UTC calendar day the orders were placed.';
+
+
+--
+-- Name: COLUMN daily_sales.orders; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.daily_sales.orders IS 'Number of revenue orders (paid, shipped or delivered) placed that day.';
+
+
+--
+-- Name: COLUMN daily_sales.units; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.daily_sales.units IS 'Units sold in those orders.';
+
+
+--
+-- Name: COLUMN daily_sales.revenue; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.daily_sales.revenue IS 'Sum of those orders'' totals (currency units, 2 decimals).';
+
+
+--
+-- Name: COLUMN daily_sales.average_order_value; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.daily_sales.average_order_value IS 'revenue / orders, rounded to cents.';
+
+
+--
+-- Name: low_stock_alerts; Type: TABLE; Schema: shop; Owner: -
+--
+
+CREATE TABLE shop.low_stock_alerts (
+    id bigint NOT NULL,
+    product_id bigint NOT NULL,
+    stock_quantity integer NOT NULL,
+    low_stock_threshold integer NOT NULL,
+    opened_at timestamp with time zone DEFAULT now() NOT NULL,
+    closed_at timestamp with time zone
+);
+
+
+--
+-- Name: TABLE low_stock_alerts; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON TABLE shop.low_stock_alerts IS 'Opened when a product''s stock falls to or below its threshold (one open alert per product), closed when restocked above it.';
+
+
+--
+-- Name: order_items; Type: TABLE; Schema: shop; Owner: -
+--
+
+CREATE TABLE shop.order_items (
+    id bigint NOT NULL,
+    order_id bigint NOT NULL,
+    product_id bigint NOT NULL,
+    name character varying(255) NOT NULL,
+    sku character varying(100) NOT NULL,
+    quantity integer NOT NULL,
+    unit_price numeric(12,2) NOT NULL,
+    total_price numeric(12,2) NOT NULL,
+    CONSTRAINT order_items_quantity_positive CHECK ((quantity > 0)),
+    CONSTRAINT order_items_total_is_price_times_quantity CHECK ((total_price = (unit_price * (quantity)::numeric))),
+    CONSTRAINT order_items_unit_price_not_negative CHECK ((unit_price >= (0)::numeric))
+);
+
+
+--
+-- Name: TABLE order_items; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON TABLE shop.order_items IS 'Order lines with name, SKU and unit price as they were at checkout: later product changes never alter them.';
+
+
+--
+-- Name: products; Type: TABLE; Schema: shop; Owner: -
+--
+
+CREATE TABLE shop.products (
+    id bigint NOT NULL,
+    name character varying(255) NOT NULL,
+    description text,
+    price numeric(12,2) NOT NULL,
+    category_id bigint,
+    stock_quantity integer DEFAULT 0 NOT NULL,
+    sku character varying(100) NOT NULL,
+    is_active boolean DEFAULT true NOT NULL,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    low_stock_threshold integer DEFAULT 5 NOT NULL,
+    search tsvector GENERATED ALWAYS AS ((setweight(to_tsvector('english'::regconfig, (COALESCE(name, ''::character varying))::text), 'A'::"char") || setweight(to_tsvector('english'::regconfig, COALESCE(description, ''::text)), 'B'::"char"))) STORED,
+    deleted_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT products_low_stock_threshold_not_negative CHECK ((low_stock_threshold >= 0)),
+    CONSTRAINT products_metadata_is_object CHECK ((jsonb_typeof(metadata) = 'object'::text)),
+    CONSTRAINT products_name_not_blank CHECK ((btrim((name)::text) <> ''::text)),
+    CONSTRAINT products_price_not_negative CHECK ((price >= (0)::numeric)),
+    CONSTRAINT products_sku_not_blank CHECK ((btrim((sku)::text) <> ''::text)),
+    CONSTRAINT products_stock_not_negative CHECK ((stock_quantity >= 0))
+);
+
+
+--
+-- Name: TABLE products; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON TABLE shop.products IS 'The catalog. Soft-deleted rows (deleted_at) stay for past orders but disappear from reads.';
+
+
+--
+-- Name: COLUMN products.price; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.products.price IS 'Current unit price; orders snapshot it.';
+
+
+--
+-- Name: COLUMN products.stock_quantity; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.products.stock_quantity IS 'Units on hand; never negative.';
+
+
+--
+-- Name: COLUMN products.low_stock_threshold; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.products.low_stock_threshold IS 'At or below this stock the product counts as low on stock.';
+
+
+--
+-- Name: COLUMN products.search; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.products.search IS 'Full-text vector: name weight A, description weight B (english).';
+
+
+--
+-- Name: COLUMN products.deleted_at; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.products.deleted_at IS 'Soft delete: set when an admin deletes the product.';
+
+
+--
+-- Name: inventory_status; Type: MATERIALIZED VIEW; Schema: reporting; Owner: -
+--
+
+CREATE MATERIALIZED VIEW reporting.inventory_status AS
+ SELECT p.id AS product_id,
+    p.name,
+    p.sku,
+    p.category_id,
+    p.is_active,
+    p.stock_quantity,
+    p.low_stock_threshold,
+    (p.stock_quantity <= p.low_stock_threshold) AS is_low,
+    a.opened_at AS low_since,
+    COALESCE(s.units, (0)::bigint) AS units_last_30_days,
+    round(((p.stock_quantity)::numeric / NULLIF(((s.units)::numeric / 30.0), (0)::numeric)), 1) AS days_of_cover,
+    now() AS refreshed_at
+   FROM ((shop.products p
+     LEFT JOIN shop.low_stock_alerts a ON (((a.product_id = p.id) AND (a.closed_at IS NULL))))
+     LEFT JOIN ( SELECT oi.product_id,
+            sum(oi.quantity) AS units
+           FROM (shop.order_items oi
+             JOIN shop.orders o ON ((o.id = oi.order_id)))
+          WHERE (((o.status)::text = ANY ((ARRAY['paid'::character varying, 'shipped'::character varying, 'delivered'::character varying])::text[])) AND (o.created_at >= (now() - '30 days'::interval)))
+          GROUP BY oi.product_id) s ON ((s.product_id = p.id)))
+  WHERE (p.deleted_at IS NULL)
+  WITH NO DATA;
+
+
+--
+-- Name: MATERIALIZED VIEW inventory_status; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON MATERIALIZED VIEW reporting.inventory_status IS 'Stock position of every live product: on hand, threshold, low or not since when, and days of cover at the last 30 days'' pace. Refreshed by reporting.refresh(); the admin API''s low-stock list is real time.';
+
+
+--
+-- Name: COLUMN inventory_status.product_id; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.inventory_status.product_id IS 'Product id (shop.products.id).';
+
+
+--
+-- Name: COLUMN inventory_status.name; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.inventory_status.name IS 'Product name.';
+
+
+--
+-- Name: COLUMN inventory_status.sku; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.inventory_status.sku IS 'SKU.';
+
+
+--
+-- Name: COLUMN inventory_status.category_id; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.inventory_status.category_id IS 'Category the product is filed under.';
+
+
+--
+-- Name: COLUMN inventory_status.is_active; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.inventory_status.is_active IS 'False when the product is hidden from the shop.';
+
+
+--
+-- Name: COLUMN inventory_status.stock_quantity; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.inventory_status.stock_quantity IS 'Units on hand at refresh time.';
+
+
+--
+-- Name: COLUMN inventory_status.low_stock_threshold; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.inventory_status.low_stock_threshold IS 'At or below this the product is low on stock.';
+
+
+--
+-- Name: COLUMN inventory_status.is_low; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.inventory_status.is_low IS 'stock_quantity <= low_stock_threshold.';
+
+
+--
+-- Name: COLUMN inventory_status.low_since; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.inventory_status.low_since IS 'When the open low-stock alert was raised; null when not low.';
+
+
+--
+-- Name: COLUMN inventory_status.units_last_30_days; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.inventory_status.units_last_30_days IS 'Units sold in revenue orders placed in the last 30 days.';
+
+
+--
+-- Name: COLUMN inventory_status.days_of_cover; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.inventory_status.days_of_cover IS 'Days the stock lasts at the last 30 days'' average daily sales; null when nothing sold in that time.';
+
+
+--
+-- Name: COLUMN inventory_status.refreshed_at; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.inventory_status.refreshed_at IS 'When this view was last refreshed.';
+
+
+--
+-- Name: product_performance; Type: MATERIALIZED VIEW; Schema: reporting; Owner: -
+--
+
+CREATE MATERIALIZED VIEW reporting.product_performance AS
+ WITH sales AS (
+         SELECT oi.product_id,
+            sum(oi.quantity) AS units_sold,
+            sum(oi.total_price) AS revenue,
+            count(*) AS orders,
+            max(o.created_at) AS last_sold_at,
+            COALESCE(sum(oi.quantity) FILTER (WHERE (o.created_at >= (now() - '30 days'::interval))), (0)::bigint) AS units_last_30_days
+           FROM (shop.order_items oi
+             JOIN shop.orders o ON ((o.id = oi.order_id)))
+          WHERE ((o.status)::text = ANY ((ARRAY['paid'::character varying, 'shipped'::character varying, 'delivered'::character varying])::text[]))
+          GROUP BY oi.product_id
+        )
+ SELECT p.id AS product_id,
+    p.name,
+    p.sku,
+    p.category_id,
+    p.price AS current_price,
+    p.is_active,
+    (p.deleted_at IS NOT NULL) AS is_deleted,
+    COALESCE(s.units_sold, (0)::bigint) AS units_sold,
+    (COALESCE(s.revenue, (0)::numeric))::numeric(14,2) AS revenue,
+    COALESCE(s.orders, (0)::bigint) AS orders,
+    s.last_sold_at,
+    p.stock_quantity AS stock_on_hand,
+    COALESCE(s.units_last_30_days, (0)::bigint) AS units_last_30_days,
+    round(((p.stock_quantity)::numeric / NULLIF(((s.units_last_30_days)::numeric / 30.0), (0)::numeric)), 1) AS days_of_cover,
+    now() AS refreshed_at
+   FROM (shop.products p
+     LEFT JOIN sales s ON ((s.product_id = p.id)))
+  WITH NO DATA;
+
+
+--
+-- Name: MATERIALIZED VIEW product_performance; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON MATERIALIZED VIEW reporting.product_performance IS 'One row per product (deleted ones included, flagged): what it sold (paid, shipped, delivered orders), its stock and how long that stock lasts at the last 30 days'' pace. Refreshed by reporting.refresh().';
+
+
+--
+-- Name: COLUMN product_performance.product_id; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.product_performance.product_id IS 'Product id (shop.products.id).';
+
+
+--
+-- Name: COLUMN product_performance.name; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.product_performance.name IS 'Current product name.';
+
+
+--
+-- Name: COLUMN product_performance.sku; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.product_performance.sku IS 'Current SKU.';
+
+
+--
+-- Name: COLUMN product_performance.category_id; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.product_performance.category_id IS 'Category the product is filed under.';
+
+
+--
+-- Name: COLUMN product_performance.current_price; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.product_performance.current_price IS 'Current list price (orders keep the price they were sold at).';
+
+
+--
+-- Name: COLUMN product_performance.is_active; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.product_performance.is_active IS 'False when the product is hidden from the shop.';
+
+
+--
+-- Name: COLUMN product_performance.is_deleted; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.product_performance.is_deleted IS 'True when the product was deleted (kept for past orders).';
+
+
+--
+-- Name: COLUMN product_performance.units_sold; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.product_performance.units_sold IS 'Units sold in revenue orders, all time.';
+
+
+--
+-- Name: COLUMN product_performance.revenue; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.product_performance.revenue IS 'Revenue from those units at the prices they were sold at.';
+
+
+--
+-- Name: COLUMN product_performance.orders; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.product_performance.orders IS 'Number of revenue orders containing the product.';
+
+
+--
+-- Name: COLUMN product_performance.last_sold_at; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.product_performance.last_sold_at IS 'When the latest revenue order containing it was placed.';
+
+
+--
+-- Name: COLUMN product_performance.stock_on_hand; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.product_performance.stock_on_hand IS 'Units in stock at refresh time.';
+
+
+--
+-- Name: COLUMN product_performance.units_last_30_days; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.product_performance.units_last_30_days IS 'Units sold in revenue orders placed in the 30 days before refresh.';
+
+
+--
+-- Name: COLUMN product_performance.days_of_cover; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.product_performance.days_of_cover IS 'Days the stock on hand lasts at the last 30 days'' average daily sales; null when nothing sold in that time.';
+
+
+--
+-- Name: COLUMN product_performance.refreshed_at; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.product_performance.refreshed_at IS 'When this view was last refreshed.';
+
+
+--
+-- Name: categories; Type: TABLE; Schema: shop; Owner: -
+--
+
+CREATE TABLE shop.categories (
+    id bigint NOT NULL,
+    name character varying(100) NOT NULL,
+    description text,
+    parent_id bigint,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT categories_name_not_blank CHECK ((btrim((name)::text) <> ''::text)),
+    CONSTRAINT categories_not_own_parent CHECK ((parent_id <> id))
+);
+
+
+--
+-- Name: TABLE categories; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON TABLE shop.categories IS 'Category tree (parent_id); product filters include the whole subtree.';
+
+
+--
+-- Name: COLUMN categories.name; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.categories.name IS 'Unique regardless of letter case.';
+
+
+--
+-- Name: COLUMN categories.parent_id; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.categories.parent_id IS 'Parent category; null for a root.';
+
+
+--
+-- Name: sales_by_category; Type: MATERIALIZED VIEW; Schema: reporting; Owner: -
+--
+
+CREATE MATERIALIZED VIEW reporting.sales_by_category AS
+ WITH RECURSIVE subtree(category_id, member_id) AS (
+         SELECT c_1.id,
+            c_1.id
+           FROM shop.categories c_1
+        UNION ALL
+         SELECT s.category_id,
+            c_1.id
+           FROM (subtree s
+             JOIN shop.categories c_1 ON ((c_1.parent_id = s.member_id)))
+        ), sold AS (
+         SELECT p.category_id,
+            oi.order_id,
+            oi.quantity,
+            oi.total_price
+           FROM ((shop.order_items oi
+             JOIN shop.orders o ON ((o.id = oi.order_id)))
+             JOIN shop.products p ON ((p.id = oi.product_id)))
+          WHERE ((o.status)::text = ANY ((ARRAY['paid'::character varying, 'shipped'::character varying, 'delivered'::character varying])::text[]))
+        )
+ SELECT c.id AS category_id,
+    c.name,
+    c.parent_id,
+    count(DISTINCT sold.order_id) AS orders,
+    COALESCE(sum(sold.quantity), (0)::bigint) AS units,
+    (COALESCE(sum(sold.total_price), (0)::numeric))::numeric(14,2) AS revenue,
+    now() AS refreshed_at
+   FROM ((shop.categories c
+     JOIN subtree st ON ((st.category_id = c.id)))
+     LEFT JOIN sold ON ((sold.category_id = st.member_id)))
+  GROUP BY c.id, c.name, c.parent_id
+  WITH NO DATA;
+
+
+--
+-- Name: MATERIALIZED VIEW sales_by_category; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON MATERIALIZED VIEW reporting.sales_by_category IS 'Sales per category with its whole subtree rolled up (a parent includes its children''s sales). Revenue orders only (paid, shipped, delivered). Refreshed by reporting.refresh().';
+
+
+--
+-- Name: COLUMN sales_by_category.category_id; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.sales_by_category.category_id IS 'Category id (shop.categories.id).';
+
+
+--
+-- Name: COLUMN sales_by_category.name; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.sales_by_category.name IS 'Category name.';
+
+
+--
+-- Name: COLUMN sales_by_category.parent_id; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.sales_by_category.parent_id IS 'Parent category; null for a root.';
+
+
+--
+-- Name: COLUMN sales_by_category.orders; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.sales_by_category.orders IS 'Revenue orders with at least one product in this category or below it.';
+
+
+--
+-- Name: COLUMN sales_by_category.units; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.sales_by_category.units IS 'Units sold from this category and below.';
+
+
+--
+-- Name: COLUMN sales_by_category.revenue; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.sales_by_category.revenue IS 'Revenue from this category and below, at the prices sold.';
+
+
+--
+-- Name: COLUMN sales_by_category.refreshed_at; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.sales_by_category.refreshed_at IS 'When this view was last refreshed.';
 
 
 --
@@ -476,43 +1430,6 @@ ALTER TABLE shop.carts ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 
 
 --
--- Name: categories; Type: TABLE; Schema: shop; Owner: -
---
-
-CREATE TABLE shop.categories (
-    id bigint NOT NULL,
-    name character varying(100) NOT NULL,
-    description text,
-    parent_id bigint,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT categories_name_not_blank CHECK ((btrim((name)::text) <> ''::text)),
-    CONSTRAINT categories_not_own_parent CHECK ((parent_id <> id))
-);
-
-
---
--- Name: TABLE categories; Type: COMMENT; Schema: shop; Owner: -
---
-
-COMMENT ON TABLE shop.categories IS 'Category tree (parent_id); product filters include the whole subtree.';
-
-
---
--- Name: COLUMN categories.name; Type: COMMENT; Schema: shop; Owner: -
---
-
-COMMENT ON COLUMN shop.categories.name IS 'Unique regardless of letter case.';
-
-
---
--- Name: COLUMN categories.parent_id; Type: COMMENT; Schema: shop; Owner: -
---
-
-COMMENT ON COLUMN shop.categories.parent_id IS 'Parent category; null for a root.';
-
-
---
 -- Name: categories_id_seq; Type: SEQUENCE; Schema: shop; Owner: -
 --
 
@@ -549,27 +1466,6 @@ COMMENT ON TABLE shop.idempotency_keys IS 'Idempotency-Key of checkouts, per use
 
 
 --
--- Name: low_stock_alerts; Type: TABLE; Schema: shop; Owner: -
---
-
-CREATE TABLE shop.low_stock_alerts (
-    id bigint NOT NULL,
-    product_id bigint NOT NULL,
-    stock_quantity integer NOT NULL,
-    low_stock_threshold integer NOT NULL,
-    opened_at timestamp with time zone DEFAULT now() NOT NULL,
-    closed_at timestamp with time zone
-);
-
-
---
--- Name: TABLE low_stock_alerts; Type: COMMENT; Schema: shop; Owner: -
---
-
-COMMENT ON TABLE shop.low_stock_alerts IS 'Opened when a product''s stock falls to or below its threshold (one open alert per product), closed when restocked above it.';
-
-
---
 -- Name: low_stock_alerts_id_seq; Type: SEQUENCE; Schema: shop; Owner: -
 --
 
@@ -581,32 +1477,6 @@ ALTER TABLE shop.low_stock_alerts ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTI
     NO MAXVALUE
     CACHE 1
 );
-
-
---
--- Name: order_items; Type: TABLE; Schema: shop; Owner: -
---
-
-CREATE TABLE shop.order_items (
-    id bigint NOT NULL,
-    order_id bigint NOT NULL,
-    product_id bigint NOT NULL,
-    name character varying(255) NOT NULL,
-    sku character varying(100) NOT NULL,
-    quantity integer NOT NULL,
-    unit_price numeric(12,2) NOT NULL,
-    total_price numeric(12,2) NOT NULL,
-    CONSTRAINT order_items_quantity_positive CHECK ((quantity > 0)),
-    CONSTRAINT order_items_total_is_price_times_quantity CHECK ((total_price = (unit_price * (quantity)::numeric))),
-    CONSTRAINT order_items_unit_price_not_negative CHECK ((unit_price >= (0)::numeric))
-);
-
-
---
--- Name: TABLE order_items; Type: COMMENT; Schema: shop; Owner: -
---
-
-COMMENT ON TABLE shop.order_items IS 'Order lines with name, SKU and unit price as they were at checkout: later product changes never alter them.';
 
 
 --
@@ -633,7 +1503,7 @@ CREATE TABLE shop.order_status_history (
     from_status text,
     status text NOT NULL,
     changed_by bigint,
-    db_role text DEFAULT CURRENT_USER NOT NULL,
+    db_role text DEFAULT SESSION_USER NOT NULL,
     changed_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
@@ -642,7 +1512,7 @@ CREATE TABLE shop.order_status_history (
 -- Name: TABLE order_status_history; Type: COMMENT; Schema: shop; Owner: -
 --
 
-COMMENT ON TABLE shop.order_status_history IS 'Every status an order took, when, and who set it (changed_by: the API user; db_role: the database role).';
+COMMENT ON TABLE shop.order_status_history IS 'Every status an order took, when, and who set it (changed_by: the API user; db_role: the database login).';
 
 
 --
@@ -694,44 +1564,6 @@ COMMENT ON TABLE shop.order_statuses IS 'The order statuses, in workflow order.'
 
 
 --
--- Name: orders; Type: TABLE; Schema: shop; Owner: -
---
-
-CREATE TABLE shop.orders (
-    id bigint NOT NULL,
-    user_id bigint NOT NULL,
-    status character varying(50) DEFAULT 'pending'::character varying NOT NULL,
-    total_amount numeric(12,2) NOT NULL,
-    shipping_address jsonb NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT orders_shipping_address_complete CHECK (((jsonb_typeof(shipping_address) = 'object'::text) AND (COALESCE(btrim((shipping_address ->> 'name'::text)), ''::text) <> ''::text) AND (COALESCE(btrim((shipping_address ->> 'line1'::text)), ''::text) <> ''::text) AND (COALESCE(btrim((shipping_address ->> 'city'::text)), ''::text) <> ''::text) AND (COALESCE(btrim((shipping_address ->> 'postal_code'::text)), ''::text) <> ''::text) AND (COALESCE(btrim((shipping_address ->> 'country'::text)), ''::text) <> ''::text))),
-    CONSTRAINT orders_total_not_negative CHECK ((total_amount >= (0)::numeric))
-);
-
-
---
--- Name: TABLE orders; Type: COMMENT; Schema: shop; Owner: -
---
-
-COMMENT ON TABLE shop.orders IS 'Orders made at checkout; status follows shop.order_status_transitions.';
-
-
---
--- Name: COLUMN orders.total_amount; Type: COMMENT; Schema: shop; Owner: -
---
-
-COMMENT ON COLUMN shop.orders.total_amount IS 'Sum of the order''s line totals, at the prices of checkout time.';
-
-
---
--- Name: COLUMN orders.shipping_address; Type: COMMENT; Schema: shop; Owner: -
---
-
-COMMENT ON COLUMN shop.orders.shipping_address IS 'name, line1, city, postal_code, country (required), line2, region, phone (optional).';
-
-
---
 -- Name: orders_id_seq; Type: SEQUENCE; Schema: shop; Owner: -
 --
 
@@ -743,76 +1575,6 @@ ALTER TABLE shop.orders ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     NO MAXVALUE
     CACHE 1
 );
-
-
---
--- Name: products; Type: TABLE; Schema: shop; Owner: -
---
-
-CREATE TABLE shop.products (
-    id bigint NOT NULL,
-    name character varying(255) NOT NULL,
-    description text,
-    price numeric(12,2) NOT NULL,
-    category_id bigint,
-    stock_quantity integer DEFAULT 0 NOT NULL,
-    sku character varying(100) NOT NULL,
-    is_active boolean DEFAULT true NOT NULL,
-    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
-    low_stock_threshold integer DEFAULT 5 NOT NULL,
-    search tsvector GENERATED ALWAYS AS ((setweight(to_tsvector('english'::regconfig, (COALESCE(name, ''::character varying))::text), 'A'::"char") || setweight(to_tsvector('english'::regconfig, COALESCE(description, ''::text)), 'B'::"char"))) STORED,
-    deleted_at timestamp with time zone,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT products_low_stock_threshold_not_negative CHECK ((low_stock_threshold >= 0)),
-    CONSTRAINT products_metadata_is_object CHECK ((jsonb_typeof(metadata) = 'object'::text)),
-    CONSTRAINT products_name_not_blank CHECK ((btrim((name)::text) <> ''::text)),
-    CONSTRAINT products_price_not_negative CHECK ((price >= (0)::numeric)),
-    CONSTRAINT products_sku_not_blank CHECK ((btrim((sku)::text) <> ''::text)),
-    CONSTRAINT products_stock_not_negative CHECK ((stock_quantity >= 0))
-);
-
-
---
--- Name: TABLE products; Type: COMMENT; Schema: shop; Owner: -
---
-
-COMMENT ON TABLE shop.products IS 'The catalog. Soft-deleted rows (deleted_at) stay for past orders but disappear from reads.';
-
-
---
--- Name: COLUMN products.price; Type: COMMENT; Schema: shop; Owner: -
---
-
-COMMENT ON COLUMN shop.products.price IS 'Current unit price; orders snapshot it.';
-
-
---
--- Name: COLUMN products.stock_quantity; Type: COMMENT; Schema: shop; Owner: -
---
-
-COMMENT ON COLUMN shop.products.stock_quantity IS 'Units on hand; never negative.';
-
-
---
--- Name: COLUMN products.low_stock_threshold; Type: COMMENT; Schema: shop; Owner: -
---
-
-COMMENT ON COLUMN shop.products.low_stock_threshold IS 'At or below this stock the product counts as low on stock.';
-
-
---
--- Name: COLUMN products.search; Type: COMMENT; Schema: shop; Owner: -
---
-
-COMMENT ON COLUMN shop.products.search IS 'Full-text vector: name weight A, description weight B (english).';
-
-
---
--- Name: COLUMN products.deleted_at; Type: COMMENT; Schema: shop; Owner: -
---
-
-COMMENT ON COLUMN shop.products.deleted_at IS 'Soft delete: set when an admin deletes the product.';
 
 
 --
@@ -841,7 +1603,7 @@ CREATE TABLE shop.stock_movements (
     reason text NOT NULL,
     order_id bigint,
     actor_id bigint,
-    db_role text DEFAULT CURRENT_USER NOT NULL,
+    db_role text DEFAULT SESSION_USER NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT stock_movements_delta_not_zero CHECK ((delta <> 0)),
     CONSTRAINT stock_movements_order_for_sale_and_cancel CHECK (((reason = ANY (ARRAY['sale'::text, 'cancel'::text])) = (order_id IS NOT NULL))),
@@ -972,6 +1734,14 @@ ALTER TABLE shop.users ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 
 
 --
+-- Name: log log_pkey; Type: CONSTRAINT; Schema: audit; Owner: -
+--
+
+ALTER TABLE ONLY audit.log
+    ADD CONSTRAINT log_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: schema_migrations schema_migrations_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1025,6 +1795,14 @@ ALTER TABLE ONLY shop.carts
 
 ALTER TABLE ONLY shop.categories
     ADD CONSTRAINT categories_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: daily_sales daily_sales_pkey; Type: CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.daily_sales
+    ADD CONSTRAINT daily_sales_pkey PRIMARY KEY (day);
 
 
 --
@@ -1121,6 +1899,48 @@ ALTER TABLE ONLY shop.stock_movements
 
 ALTER TABLE ONLY shop.users
     ADD CONSTRAINT users_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: log_row_idx; Type: INDEX; Schema: audit; Owner: -
+--
+
+CREATE INDEX log_row_idx ON audit.log USING btree (table_name, row_id, id DESC);
+
+
+--
+-- Name: customer_summary_customer_id_key; Type: INDEX; Schema: reporting; Owner: -
+--
+
+CREATE UNIQUE INDEX customer_summary_customer_id_key ON reporting.customer_summary USING btree (customer_id);
+
+
+--
+-- Name: inventory_status_product_id_key; Type: INDEX; Schema: reporting; Owner: -
+--
+
+CREATE UNIQUE INDEX inventory_status_product_id_key ON reporting.inventory_status USING btree (product_id);
+
+
+--
+-- Name: product_performance_product_id_key; Type: INDEX; Schema: reporting; Owner: -
+--
+
+CREATE UNIQUE INDEX product_performance_product_id_key ON reporting.product_performance USING btree (product_id);
+
+
+--
+-- Name: product_performance_revenue_idx; Type: INDEX; Schema: reporting; Owner: -
+--
+
+CREATE INDEX product_performance_revenue_idx ON reporting.product_performance USING btree (revenue DESC, product_id);
+
+
+--
+-- Name: sales_by_category_category_id_key; Type: INDEX; Schema: reporting; Owner: -
+--
+
+CREATE UNIQUE INDEX sales_by_category_category_id_key ON reporting.sales_by_category USING btree (category_id);
 
 
 --
@@ -1264,10 +2084,38 @@ CREATE UNIQUE INDEX users_email_lower_key ON shop.users USING btree (lower((emai
 
 
 --
+-- Name: log tg_log__append_only; Type: TRIGGER; Schema: audit; Owner: -
+--
+
+CREATE TRIGGER tg_log__append_only BEFORE DELETE OR UPDATE OR TRUNCATE ON audit.log FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__append_only();
+
+
+--
 -- Name: cart_items tg_cart_items__set_updated_at; Type: TRIGGER; Schema: shop; Owner: -
 --
 
 CREATE TRIGGER tg_cart_items__set_updated_at BEFORE UPDATE ON shop.cart_items FOR EACH ROW EXECUTE FUNCTION shop.tg__set_updated_at();
+
+
+--
+-- Name: categories tg_categories__audit_delete; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER tg_categories__audit_delete AFTER DELETE ON shop.categories REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log();
+
+
+--
+-- Name: categories tg_categories__audit_insert; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER tg_categories__audit_insert AFTER INSERT ON shop.categories REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log();
+
+
+--
+-- Name: categories tg_categories__audit_update; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER tg_categories__audit_update AFTER UPDATE ON shop.categories REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log();
 
 
 --
@@ -1285,10 +2133,52 @@ CREATE TRIGGER tg_categories__set_updated_at BEFORE UPDATE ON shop.categories FO
 
 
 --
+-- Name: orders tg_orders__audit_delete; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER tg_orders__audit_delete AFTER DELETE ON shop.orders REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log();
+
+
+--
+-- Name: orders tg_orders__audit_insert; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER tg_orders__audit_insert AFTER INSERT ON shop.orders REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log();
+
+
+--
+-- Name: orders tg_orders__audit_update; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER tg_orders__audit_update AFTER UPDATE ON shop.orders REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log();
+
+
+--
 -- Name: orders tg_orders__check_transition; Type: TRIGGER; Schema: shop; Owner: -
 --
 
 CREATE TRIGGER tg_orders__check_transition BEFORE UPDATE OF status ON shop.orders FOR EACH ROW EXECUTE FUNCTION shop.tg_orders__check_transition();
+
+
+--
+-- Name: orders tg_orders__daily_sales_delete; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER tg_orders__daily_sales_delete AFTER DELETE ON shop.orders REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_orders__daily_sales();
+
+
+--
+-- Name: orders tg_orders__daily_sales_insert; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER tg_orders__daily_sales_insert AFTER INSERT ON shop.orders REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_orders__daily_sales();
+
+
+--
+-- Name: orders tg_orders__daily_sales_update; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER tg_orders__daily_sales_update AFTER UPDATE ON shop.orders REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_orders__daily_sales();
 
 
 --
@@ -1310,6 +2200,27 @@ CREATE TRIGGER tg_orders__status_changed AFTER UPDATE OF status ON shop.orders F
 --
 
 CREATE TRIGGER tg_orders__status_created AFTER INSERT ON shop.orders FOR EACH ROW EXECUTE FUNCTION shop.tg_orders__status_changed();
+
+
+--
+-- Name: products tg_products__audit_delete; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER tg_products__audit_delete AFTER DELETE ON shop.products REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log('search');
+
+
+--
+-- Name: products tg_products__audit_insert; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER tg_products__audit_insert AFTER INSERT ON shop.products REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log('search');
+
+
+--
+-- Name: products tg_products__audit_update; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER tg_products__audit_update AFTER UPDATE ON shop.products REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log('search');
 
 
 --
@@ -1352,6 +2263,34 @@ CREATE TRIGGER tg_products__set_updated_at BEFORE UPDATE ON shop.products FOR EA
 --
 
 CREATE TRIGGER tg_stock_movements__append_only BEFORE DELETE OR UPDATE ON shop.stock_movements FOR EACH ROW EXECUTE FUNCTION shop.tg_stock_movements__append_only();
+
+
+--
+-- Name: stock_movements tg_stock_movements__no_truncate; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER tg_stock_movements__no_truncate BEFORE TRUNCATE ON shop.stock_movements FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_stock_movements__append_only();
+
+
+--
+-- Name: users tg_users__audit_delete; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER tg_users__audit_delete AFTER DELETE ON shop.users REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log('password_hash');
+
+
+--
+-- Name: users tg_users__audit_insert; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER tg_users__audit_insert AFTER INSERT ON shop.users REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log('password_hash');
+
+
+--
+-- Name: users tg_users__audit_update; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER tg_users__audit_update AFTER UPDATE ON shop.users REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log('password_hash');
 
 
 --
@@ -1528,4 +2467,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261124190000'),
     ('20261124190100'),
     ('20261124190200'),
-    ('20261124200000');
+    ('20261124200000'),
+    ('20261124210000');

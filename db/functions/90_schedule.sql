@@ -7,8 +7,10 @@ begin
   if exists (select from pg_catalog.pg_extension where extname = 'pg_cron')
      and has_schema_privilege('cron', 'usage') then
     perform cron.schedule('pgshop-purge-expired', '17 * * * *', 'select shop.purge_expired()');
+    perform cron.schedule('pgshop-refresh-reporting', '*/15 * * * *', 'select reporting.refresh()');
   else
-    raise notice 'pg_cron is not available: schedule "select shop.purge_expired()" hourly yourself';
+    raise notice 'pg_cron is not available: schedule "select shop.purge_expired()" hourly and '
+                 '"select reporting.refresh()" every 15 minutes yourself';
   end if;
 end
 $$;

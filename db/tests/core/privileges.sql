@@ -18,7 +18,8 @@ select functions_are('api', array[
   'categories_list', 'category_create',
   'product_get', 'products_list', 'product_create', 'product_update', 'product_delete',
   'cart_get', 'cart_add_item', 'cart_set_item', 'cart_remove_item',
-  'checkout', 'orders_list', 'order_get', 'order_set_status', 'low_stock_list'
+  'checkout', 'orders_list', 'order_get', 'order_set_status', 'low_stock_list',
+  'report_sales', 'report_products', 'report_categories', 'audit_list'
 ]);
 
 select function_privs_are('api', 'register', array['text', 'text', 'text', 'text'], 'pgshop_api', array['EXECUTE']);
