@@ -351,12 +351,14 @@ begin
     from (
       select
         n.id,
-        (select jsonb_object_agg(e.key, e.value) from jsonb_each(to_jsonb(o) - v_skip) e
-         where e.value is distinct from (to_jsonb(n) - v_skip) -> e.key) as old_values,
-        (select jsonb_object_agg(e.key, e.value) from jsonb_each(to_jsonb(n) - v_skip) e
-         where e.value is distinct from (to_jsonb(o) - v_skip) -> e.key) as new_values
+        (select jsonb_object_agg(e.key, e.value) from jsonb_each(j.old_row) e
+         where e.value is distinct from j.new_row -> e.key) as old_values,
+        (select jsonb_object_agg(e.key, e.value) from jsonb_each(j.new_row) e
+         where e.value is distinct from j.old_row -> e.key) as new_values
       from new_rows n
       join old_rows o on o.id = n.id
+      -- Each row turned into JSON once (offset 0 keeps the planner from inlining it per use).
+      cross join lateral (select to_jsonb(o) - v_skip as old_row, to_jsonb(n) - v_skip as new_row offset 0) j
     ) d
     where d.new_values is not null
     order by d.id;
