@@ -294,6 +294,54 @@ COMMENT ON FUNCTION shop.tg_categories__no_cycle() IS 'Trigger: refuses a parent
 
 
 --
+-- Name: tg_order_items__daily_sales(); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.tg_order_items__daily_sales() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+declare
+  v_changes jsonb;
+begin
+  if tg_op = 'INSERT' then
+    select jsonb_agg(jsonb_build_object('order_id', n.order_id, 'units', n.quantity)) into v_changes from new_rows n;
+  elsif tg_op = 'DELETE' then
+    select jsonb_agg(jsonb_build_object('order_id', o.order_id, 'units', -o.quantity)) into v_changes from old_rows o;
+  else
+    select jsonb_agg(c.change) into v_changes
+    from new_rows n
+    join old_rows o on o.id = n.id
+    cross join lateral (
+      select jsonb_build_object('order_id', o.order_id, 'units', -o.quantity)
+      union all
+      select jsonb_build_object('order_id', n.order_id, 'units', n.quantity)
+    ) c (change)
+    where (o.order_id, o.quantity) is distinct from (n.order_id, n.quantity);
+  end if;
+  update shop.daily_sales d
+  set units = d.units + x.units
+  from (
+    select (o.created_at at time zone 'UTC')::date as day, sum(c.units)::integer as units
+    from jsonb_to_recordset(v_changes) as c (order_id bigint, units integer)
+    join shop.orders o on o.id = c.order_id
+    where o.status in ('paid', 'shipped', 'delivered')
+    group by 1
+  ) x
+  where d.day = x.day
+    and x.units <> 0;
+  return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION tg_order_items__daily_sales(); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.tg_order_items__daily_sales() IS 'Trigger: keeps shop.daily_sales.units right when lines of an order that already counts are written or removed.';
+
+
+--
 -- Name: tg_orders__check_transition(); Type: FUNCTION; Schema: shop; Owner: -
 --
 
@@ -2132,6 +2180,27 @@ CREATE TRIGGER tg_categories__no_cycle BEFORE UPDATE OF parent_id ON shop.catego
 --
 
 CREATE TRIGGER tg_categories__set_updated_at BEFORE UPDATE ON shop.categories FOR EACH ROW EXECUTE FUNCTION shop.tg__set_updated_at();
+
+
+--
+-- Name: order_items tg_order_items__daily_sales_delete; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER tg_order_items__daily_sales_delete AFTER DELETE ON shop.order_items REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_order_items__daily_sales();
+
+
+--
+-- Name: order_items tg_order_items__daily_sales_insert; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER tg_order_items__daily_sales_insert AFTER INSERT ON shop.order_items REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_order_items__daily_sales();
+
+
+--
+-- Name: order_items tg_order_items__daily_sales_update; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER tg_order_items__daily_sales_update AFTER UPDATE ON shop.order_items REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_order_items__daily_sales();
 
 
 --

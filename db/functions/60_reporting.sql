@@ -161,10 +161,11 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_limit integer := coalesce(p_limit, 20);
-  v_after jsonb := shop.cursor_decode(p_cursor, 'audit', 'bigint');
+  v_after jsonb;
   v_rows audit.log[];
 begin
   perform shop.require_admin();
+  v_after := shop.cursor_decode(p_cursor, 'audit', 'bigint');
   if p_table is null or p_table not in ('users', 'categories', 'products', 'orders') then
     raise exception using errcode = 'PT422', message = 'invalid_table',
       detail = 'table must be one of users, categories, products, orders';

@@ -103,6 +103,58 @@ create trigger tg_orders__daily_sales_delete
   referencing old table as old_rows
   for each statement execute function shop.tg_orders__daily_sales();
 
+-- Units of lines written or removed while their order already counts (an order imported as paid gets
+-- its lines after it; deleting an order removes its lines first).
+create function shop.tg_order_items__daily_sales() returns trigger
+language plpgsql
+as $$
+declare
+  v_changes jsonb;
+begin
+  if tg_op = 'INSERT' then
+    select jsonb_agg(jsonb_build_object('order_id', n.order_id, 'units', n.quantity)) into v_changes from new_rows n;
+  elsif tg_op = 'DELETE' then
+    select jsonb_agg(jsonb_build_object('order_id', o.order_id, 'units', -o.quantity)) into v_changes from old_rows o;
+  else
+    select jsonb_agg(c.change) into v_changes
+    from new_rows n
+    join old_rows o on o.id = n.id
+    cross join lateral (
+      select jsonb_build_object('order_id', o.order_id, 'units', -o.quantity)
+      union all
+      select jsonb_build_object('order_id', n.order_id, 'units', n.quantity)
+    ) c (change)
+    where (o.order_id, o.quantity) is distinct from (n.order_id, n.quantity);
+  end if;
+  update shop.daily_sales d
+  set units = d.units + x.units
+  from (
+    select (o.created_at at time zone 'UTC')::date as day, sum(c.units)::integer as units
+    from jsonb_to_recordset(v_changes) as c (order_id bigint, units integer)
+    join shop.orders o on o.id = c.order_id
+    where o.status in ('paid', 'shipped', 'delivered')
+    group by 1
+  ) x
+  where d.day = x.day
+    and x.units <> 0;
+  return null;
+end
+$$;
+comment on function shop.tg_order_items__daily_sales() is
+  'Trigger: keeps shop.daily_sales.units right when lines of an order that already counts are written or removed.';
+create trigger tg_order_items__daily_sales_insert
+  after insert on shop.order_items
+  referencing new table as new_rows
+  for each statement execute function shop.tg_order_items__daily_sales();
+create trigger tg_order_items__daily_sales_update
+  after update on shop.order_items
+  referencing old table as old_rows new table as new_rows
+  for each statement execute function shop.tg_order_items__daily_sales();
+create trigger tg_order_items__daily_sales_delete
+  after delete on shop.order_items
+  referencing old table as old_rows
+  for each statement execute function shop.tg_order_items__daily_sales();
+
 insert into shop.daily_sales (day, orders, units, revenue)
 select (o.created_at at time zone 'UTC')::date, count(*), coalesce(sum(u.units), 0), sum(o.total_amount)
 from shop.orders o
@@ -429,6 +481,10 @@ drop materialized view reporting.customer_summary;
 drop materialized view reporting.sales_by_category;
 drop materialized view reporting.product_performance;
 drop view reporting.daily_sales;
+drop trigger tg_order_items__daily_sales_delete on shop.order_items;
+drop trigger tg_order_items__daily_sales_update on shop.order_items;
+drop trigger tg_order_items__daily_sales_insert on shop.order_items;
+drop function shop.tg_order_items__daily_sales();
 drop trigger tg_orders__daily_sales_delete on shop.orders;
 drop trigger tg_orders__daily_sales_update on shop.orders;
 drop trigger tg_orders__daily_sales_insert on shop.orders;
