@@ -2,7 +2,7 @@
 # Everything is in scripts/pgshop.sh so the two share one set-up.
 SHELL := /bin/bash
 
-.PHONY: run test admin schema
+.PHONY: run test admin schema bench
 
 run:
 	@scripts/pgshop.sh run
@@ -16,3 +16,7 @@ admin:
 # Regenerate db/schema.sql (dbmate's dump of the whole schema, committed for reviewers).
 schema:
 	@scripts/pgshop.sh schema
+
+# Performance, as ratios measured side by side (BENCH_SCALE=small|large); see docs/performance.md.
+bench:
+	@scripts/pgshop.sh bench

@@ -1,10 +1,11 @@
 """The Litestar app factory: `uvicorn api.app:create_app --factory`."""
 
+import os
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
 import psycopg
-from litestar import Litestar
+from litestar import Litestar, Response, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
@@ -16,6 +17,15 @@ from api import errors
 from api.config import Settings
 from api.db import Database
 from api import admin, commerce, routes
+
+
+@get("/bench/constant", include_in_schema=False)
+async def constant() -> Response:
+    """The benchmark's baseline: the same server and stack, no database (mounted with PGSHOP_BENCH=1)."""
+    return Response(_CONSTANT, media_type="application/json")
+
+
+_CONSTANT = b'{"id":1,"name":"Constant","price":"19.99","stock_quantity":10}'
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -31,7 +41,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await database.pool.close()
 
     return Litestar(
-        route_handlers=routes.ROUTES + commerce.ROUTES + admin.ROUTES,
+        route_handlers=routes.ROUTES + commerce.ROUTES + admin.ROUTES
+        + ([constant] if os.environ.get("PGSHOP_BENCH") == "1" else []),
         dependencies={"db": Provide(lambda: database, sync_to_thread=False)},
         lifespan=[lifespan],
         state=State({"settings": settings}),

@@ -1,26 +1,51 @@
 -- Generated data for measurements, set-based, on top of a migrated database (run as a superuser):
---   psql URL -v users=100000 -v orders=1000000 -v products=0 -f bench/generate.sql
--- products: extra catalog products to add (on top of the demo catalog). Orders spread over the last
+--   psql URL -v users=100000 -v orders=1000000 -v products=1000000 -f bench/generate.sql
+-- products: catalog products to add (GEN-n SKUs continue where the last run stopped). Run it again with
+-- users=0 orders=0 to grow the catalog only. Orders spread over the last
 -- 365 days with ~3 lines each; statuses 70% delivered, 10% shipped, 8% paid, 7% pending, 5% cancelled.
 -- Triggers are bypassed while loading (session_replication_role = replica) and the derived state they
--- keep (daily sales rollup, status history) is rebuilt set-based at the end; stock is not touched.
+-- keep (opening stock movements, search words, daily sales rollup, status history) is rebuilt set-based at the end;
+-- the audit log does not record generated rows.
 \set ON_ERROR_STOP 1
 \timing on
 set session_replication_role = replica;
 
 \echo [1/5] products
+-- Names from 40 brands x 50 qualities x 100 product words (+ a model number), descriptions from the same
+-- words: one product word matches about 1% of the catalog, a brand 2.5%, at every size.
 insert into shop.products (name, description, price, category_id, stock_quantity, sku, metadata)
 select
-  initcap(a.w) || ' ' || initcap(b.w) || ' ' || g,
-  'A ' || a.w || ' ' || b.w || ' made for everyday use; number ' || g || '.',
+  initcap(b.w) || ' ' || initcap(q.w) || ' ' || initcap(n.w) || ' ' || upper(to_hex(g)),
+  'A ' || q.w || ' ' || n.w || ' by ' || initcap(b.w) || ', made of ' || m.w || ' for ' || u.w || '.',
   (5 + (g * 7919) % 49500 / 100.0)::numeric(12, 2),
   (select id from shop.categories order by id limit 1 offset (g % (select count(*) from shop.categories))),
   1000000,
   'GEN-' || g,
-  '{}'
-from generate_series(1, :products) g
-cross join lateral (select (array['steel','oak','linen','carbon','wool','glass','cedar','copper'])[1 + g % 8] as w) a
-cross join lateral (select (array['lamp','kettle','jacket','drone','speaker','tent','chair','watch','boots'])[1 + (g / 8) % 9] as w) b;
+  jsonb_build_object('brand', initcap(b.w))
+from (select coalesce(max(substr(sku, 5)::bigint) filter (where sku like 'GEN-%'), 0) as base from shop.products) s
+cross join generate_series(s.base + 1, s.base + :products) g
+cross join lateral (select (string_to_array('acme,nordic,zenith,apex,orbit,lumen,vertex,atlas,sierra,harbor,'
+  'cobalt,ember,quartz,summit,willow,falcon,aurora,pioneer,meridian,solace,kestrel,juniper,tundra,'
+  'mosaic,beacon,cascade,drift,fable,glacier,haven,ionic,jasper,kinetic,lotus,monarch,nimbus,onyx,'
+  'prism,quill,ridge', ','))[1 + g % 40] as w) b
+cross join lateral (select (string_to_array('compact,deluxe,classic,rugged,slim,smart,portable,premium,'
+  'wireless,heavy,light,modern,vintage,ergonomic,foldable,waterproof,quiet,rapid,solar,thermal,'
+  'ultra,mini,pro,eco,hybrid,dual,silent,turbo,soft,hard,matte,glossy,bright,dark,warm,cool,fresh,'
+  'prime,select,essential,advanced,basic,elite,studio,travel,outdoor,indoor,urban,alpine,coastal', ','))
+  [1 + (g / 40) % 50] as w) q
+cross join lateral (select (string_to_array('lamp,kettle,jacket,drone,speaker,tent,chair,watch,boots,'
+  'backpack,blender,camera,desk,guitar,helmet,keyboard,mouse,monitor,pillow,router,scarf,sofa,stove,'
+  'tablet,toaster,umbrella,vacuum,wallet,bicycle,blanket,candle,charger,cooler,drill,easel,fan,'
+  'grill,hammock,headphones,heater,jersey,juicer,kayak,ladder,lantern,mattress,microphone,mixer,'
+  'mug,notebook,oven,paddle,pan,printer,projector,rack,radio,rug,saw,scale,shelf,shoes,skates,'
+  'sleeping-bag,sneakers,socks,stand,stool,suitcase,sweater,table,teapot,telescope,thermos,tripod,'
+  'trolley,trunk,tumbler,vase,vest,wok,yoga-mat,zipper,anchor,basket,bench,binoculars,bottle,bowl,'
+  'brush,bucket,cabinet,clock,compass,cushion,frame,glove,hoodie,journal,knife', ','))
+  [1 + (g / 2000) % 100] as w) n
+cross join lateral (select (array['steel','oak','linen','carbon','wool','glass','cedar','copper','bamboo',
+  'leather','cotton','titanium'])[1 + g % 12] as w) m
+cross join lateral (select (array['everyday use','the outdoors','the office','travel','the kitchen',
+  'the workshop','kids','athletes','collectors','the garden'])[1 + g % 10] as w) u;
 
 \echo [2/5] users
 insert into shop.users (email, password_hash, first_name, last_name)
@@ -55,11 +80,28 @@ where o.total_amount = 0
 on conflict (order_id, product_id) do nothing;
 update shop.orders o
 set total_amount = t.total
-from (select order_id, sum(total_price) as total from shop.order_items group by order_id) t
-where t.order_id = o.id
-  and o.total_amount = 0;
+from (
+  select oi.order_id, sum(oi.total_price) as total
+  from shop.order_items oi
+  join shop.orders n on n.id = oi.order_id
+  where n.total_amount = 0
+  group by oi.order_id
+) t
+where t.order_id = o.id;
 
-\echo [5/5] derived state: status history, daily sales rollup, statistics
+\echo [5/5] derived state: opening stock in the ledger, search words, status history, daily sales rollup, statistics
+insert into shop.search_words (word)
+select distinct lower(w)
+from shop.products p
+cross join regexp_split_to_table(p.name, '[^[:alnum:]]+') w
+where p.sku like 'GEN-%'
+  and length(w) >= 3
+on conflict do nothing;
+insert into shop.stock_movements (product_id, delta, stock_after, reason)
+select p.id, p.stock_quantity, p.stock_quantity, 'initial'
+from shop.products p
+where p.stock_quantity <> 0
+  and not exists (select from shop.stock_movements m where m.product_id = p.id);
 insert into shop.order_status_history (order_id, from_status, status, changed_at)
 select o.id, null, o.status, o.created_at from shop.orders o
 where not exists (select from shop.order_status_history h where h.order_id = o.id);

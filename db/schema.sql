@@ -113,6 +113,20 @@ COMMENT ON EXTENSION pgcrypto IS 'cryptographic functions';
 
 
 --
+-- Name: rum; Type: EXTENSION; Schema: -; Owner: -
+--
+
+CREATE EXTENSION IF NOT EXISTS rum WITH SCHEMA public;
+
+
+--
+-- Name: EXTENSION rum; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON EXTENSION rum IS 'RUM index access method';
+
+
+--
 -- Name: tg__append_only(); Type: FUNCTION; Schema: audit; Owner: -
 --
 
@@ -472,7 +486,7 @@ begin
     from shop.products p
     where p.id in (select oi.product_id from shop.order_items oi where oi.order_id = new.id)
     order by p.id
-    for update;
+    for no key update;
     update shop.products p
     set stock_quantity = p.stock_quantity + oi.quantity
     from shop.order_items oi
@@ -499,34 +513,21 @@ COMMENT ON FUNCTION shop.tg_orders__status_changed() IS 'Trigger: records each s
 CREATE FUNCTION shop.tg_products__low_stock() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
-declare
-  v_notified integer;
 begin
-  -- Open an alert (and notify) for each product now low that has none open.
-  with opened as (
+  if new.stock_quantity <= new.low_stock_threshold and new.deleted_at is null then
     insert into shop.low_stock_alerts (product_id, stock_quantity, low_stock_threshold)
-    select n.id, n.stock_quantity, n.low_stock_threshold
-    from new_rows n
-    where n.stock_quantity <= n.low_stock_threshold
-      and n.deleted_at is null
-    order by n.id
-    on conflict (product_id) where closed_at is null do nothing
-    returning product_id
-  )
-  select count(pg_notify('low_stock', json_build_object(
-    'product_id', n.id, 'name', n.name, 'sku', n.sku,
-    'stock_quantity', n.stock_quantity, 'low_stock_threshold', n.low_stock_threshold)::text))
-  into v_notified
-  from opened
-  join new_rows n on n.id = opened.product_id;
-  -- Close the open alerts of products back above their threshold (or deleted).
-  if tg_op = 'UPDATE' then
+    values (new.id, new.stock_quantity, new.low_stock_threshold)
+    on conflict (product_id) where closed_at is null do nothing;
+    if found then
+      perform pg_notify('low_stock', json_build_object(
+        'product_id', new.id, 'name', new.name, 'sku', new.sku,
+        'stock_quantity', new.stock_quantity, 'low_stock_threshold', new.low_stock_threshold)::text);
+    end if;
+  else
     update shop.low_stock_alerts a
     set closed_at = now()
-    from new_rows n
-    where a.product_id = n.id
-      and a.closed_at is null
-      and (n.stock_quantity > n.low_stock_threshold or n.deleted_at is not null);
+    where a.product_id = new.id
+      and a.closed_at is null;
   end if;
   return null;
 end
@@ -577,6 +578,31 @@ $$;
 --
 
 COMMENT ON FUNCTION shop.tg_products__record_stock() IS 'Trigger: writes a shop.stock_movements row for every change of stock_quantity (reason from pgshop.stock_reason).';
+
+
+--
+-- Name: tg_products__search_words(); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.tg_products__search_words() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+  insert into shop.search_words (word)
+  select distinct lower(w)
+  from regexp_split_to_table(new.name, '[^[:alnum:]]+') w
+  where length(w) >= 3
+  on conflict do nothing;
+  return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION tg_products__search_words(); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.tg_products__search_words() IS 'Trigger: adds the words of a new or renamed product to shop.search_words.';
 
 
 --
@@ -1642,6 +1668,23 @@ ALTER TABLE shop.products ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 
 
 --
+-- Name: search_words; Type: TABLE; Schema: shop; Owner: -
+--
+
+CREATE TABLE shop.search_words (
+    word text NOT NULL,
+    CONSTRAINT search_words_lowercase CHECK (((word = lower(word)) AND (length(word) >= 3)))
+);
+
+
+--
+-- Name: TABLE search_words; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON TABLE shop.search_words IS 'Every word (3+ letters, lower case) that appears in a product name: the vocabulary typos are corrected to.';
+
+
+--
 -- Name: stock_movements; Type: TABLE; Schema: shop; Owner: -
 --
 
@@ -1936,6 +1979,14 @@ ALTER TABLE ONLY shop.products
 
 
 --
+-- Name: search_words search_words_pkey; Type: CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.search_words
+    ADD CONSTRAINT search_words_pkey PRIMARY KEY (word);
+
+
+--
 -- Name: stock_movements stock_movements_pkey; Type: CONSTRAINT; Schema: shop; Owner: -
 --
 
@@ -2099,10 +2150,10 @@ CREATE INDEX products_price_idx ON shop.products USING btree (price, id) WHERE (
 
 
 --
--- Name: products_search_idx; Type: INDEX; Schema: shop; Owner: -
+-- Name: products_search_rum_idx; Type: INDEX; Schema: shop; Owner: -
 --
 
-CREATE INDEX products_search_idx ON shop.products USING gin (search);
+CREATE INDEX products_search_rum_idx ON shop.products USING rum (search) WHERE ((deleted_at IS NULL) AND is_active);
 
 
 --
@@ -2110,6 +2161,13 @@ CREATE INDEX products_search_idx ON shop.products USING gin (search);
 --
 
 CREATE UNIQUE INDEX products_sku_live_key ON shop.products USING btree (sku) WHERE (deleted_at IS NULL);
+
+
+--
+-- Name: search_words_trgm_idx; Type: INDEX; Schema: shop; Owner: -
+--
+
+CREATE INDEX search_words_trgm_idx ON shop.search_words USING gist (word public.gist_trgm_ops);
 
 
 --
@@ -2298,14 +2356,14 @@ CREATE TRIGGER tg_products__audit_update AFTER UPDATE ON shop.products REFERENCI
 -- Name: products tg_products__low_stock_insert; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER tg_products__low_stock_insert AFTER INSERT ON shop.products REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_products__low_stock();
+CREATE TRIGGER tg_products__low_stock_insert AFTER INSERT ON shop.products FOR EACH ROW WHEN ((new.stock_quantity <= new.low_stock_threshold)) EXECUTE FUNCTION shop.tg_products__low_stock();
 
 
 --
 -- Name: products tg_products__low_stock_update; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER tg_products__low_stock_update AFTER UPDATE ON shop.products REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_products__low_stock();
+CREATE TRIGGER tg_products__low_stock_update AFTER UPDATE OF stock_quantity, low_stock_threshold, deleted_at ON shop.products FOR EACH ROW WHEN (((new.stock_quantity <= new.low_stock_threshold) OR (old.stock_quantity <= old.low_stock_threshold) OR (new.deleted_at IS DISTINCT FROM old.deleted_at))) EXECUTE FUNCTION shop.tg_products__low_stock();
 
 
 --
@@ -2320,6 +2378,20 @@ CREATE TRIGGER tg_products__record_stock_insert AFTER INSERT ON shop.products RE
 --
 
 CREATE TRIGGER tg_products__record_stock_update AFTER UPDATE ON shop.products REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_products__record_stock();
+
+
+--
+-- Name: products tg_products__search_words_insert; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER tg_products__search_words_insert AFTER INSERT ON shop.products FOR EACH ROW EXECUTE FUNCTION shop.tg_products__search_words();
+
+
+--
+-- Name: products tg_products__search_words_update; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER tg_products__search_words_update AFTER UPDATE OF name ON shop.products FOR EACH ROW WHEN (((old.name)::text IS DISTINCT FROM (new.name)::text)) EXECUTE FUNCTION shop.tg_products__search_words();
 
 
 --
@@ -2539,4 +2611,7 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261124190100'),
     ('20261124190200'),
     ('20261124200000'),
-    ('20261124210000');
+    ('20261124210000'),
+    ('20261124220000'),
+    ('20261124220100'),
+    ('20261124220200');

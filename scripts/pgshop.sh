@@ -13,7 +13,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 PGBIN=/usr/lib/postgresql/15/bin
-APT_PACKAGES=(postgresql-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl postgresql-15-cron python3-venv)
+APT_PACKAGES=(postgresql-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl postgresql-15-cron
+              postgresql-15-rum python3-venv)
 VENV=${VENV:-$ROOT/.venv}
 RUN_PORT=${PGSHOP_PGPORT:-54320}
 
@@ -77,6 +78,7 @@ select 'create database pgshop owner pgshop' where not exists (select from pg_da
 \gexec
 \c pgshop
 create extension if not exists pg_cron;
+create extension if not exists rum;
 grant usage on schema cron to pgshop;
 SQL
   echo "postgresql://pgshop@/pgshop?host=$dir/run&port=$port"
@@ -178,6 +180,13 @@ test() {
 
   log "pytest (HTTP against the real app and database)"
   DATABASE_URL=$url "$VENV/bin/pytest" -q tests
+}
+
+# make bench: the benchmark (bench/run.py) on its own throwaway cluster; wrk from Debian when missing.
+bench() {
+  deps
+  command -v wrk >/dev/null || { log "installing wrk"; apt-get install -y -qq wrk >/dev/null; }
+  "$VENV/bin/python" bench/run.py
 }
 
 schema() {

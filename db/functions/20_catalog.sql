@@ -117,17 +117,27 @@ $$;
 comment on function api.product_get(bigint) is
   'GET /api/products/{id}: a live product; inactive ones only for admins. PT404 not_found otherwise.';
 
--- Search rank: full-text rank with name (A) weighted above description (B), plus a little of the
--- trigram word similarity of the query to the name, which is what finds typos ("Brownswich").
-create or replace function shop.product_rank(p_product shop.products, p_q text, p_tsq tsquery) returns real
+-- Typo tolerance: each word of the query that no product name contains is replaced by the most similar
+-- word that one does (trigram similarity at least 0.3, pg_trgm's default). Used only when the query as
+-- typed matches nothing, so correct queries never pay for it.
+create or replace function shop.correct_query(p_q text) returns text
 language sql
-immutable
+stable
 as $$
-  select ts_rank('{0.1, 0.2, 0.4, 1.0}', p_product.search, p_tsq)
-       + 0.1 * public.word_similarity(p_q, p_product.name)
+  select string_agg(
+    case
+      when exists (select from shop.search_words x where x.word = lower(t.w)) then t.w
+      else coalesce((
+        select sw.word
+        from shop.search_words sw
+        where sw.word operator(public.%) lower(t.w)
+        order by sw.word operator(public.<->) lower(t.w)
+        limit 1), t.w)
+    end, ' ' order by t.n)
+  from regexp_split_to_table(p_q, '\s+') with ordinality as t (w, n)
 $$;
-comment on function shop.product_rank(shop.products, text, tsquery) is
-  'Relevance of a product to a search: ts_rank (name A above description B) + 0.1 * trigram word similarity.';
+comment on function shop.correct_query(text) is
+  'The query with each word unknown to product names replaced by the most similar known word (trigram).';
 
 create or replace function api.products_list(
   p_q text default null,
@@ -176,7 +186,11 @@ begin
       detail = 'min_price is above max_price';
   end if;
   if v_q is not null then
-    v_where := v_where || ' and (p.search @@ $2 or $1 operator(public.<%) p.name)';
+    -- Nothing matches as typed: try the query with its typos corrected.
+    if not exists (select from shop.products p where p.search @@ v_tsq and p.deleted_at is null and p.is_active) then
+      v_tsq := websearch_to_tsquery('english', shop.correct_query(v_q));
+    end if;
+    v_where := v_where || ' and p.search @@ $2';
   end if;
   if p_category_id is not null then
     with recursive tree (id) as (
@@ -212,9 +226,10 @@ begin
       v_order := 'p.name, p.id';
       v_after := '(p.name, p.id) > ($6, $7)';
     else
-      v_order := 'shop.product_rank(p, $1, $2) desc, p.id';
-      v_after := '(shop.product_rank(p, $1, $2) < $6::float8::real'
-              || ' or (shop.product_rank(p, $1, $2) = $6::float8::real and p.id > $7))';
+      -- RUM distance: the inverse of the rank (name weight A above description B), served by the index.
+      v_order := 'p.search operator(public.<=>) $2, p.id';
+      v_after := '((p.search operator(public.<=>) $2) > $6::float8::real'
+              || ' or ((p.search operator(public.<=>) $2) = $6::float8::real and p.id > $7))';
   end case;
   if v_cursor is not null then
     v_where := v_where || ' and ' || v_after;
@@ -237,13 +252,14 @@ begin
       when '-price' then v_last.price::text
       when 'newest' then v_last.created_at::text
       when 'name' then v_last.name::text
-      else shop.product_rank(v_last, v_q, v_tsq)::float8::text
+      else (v_last.search operator(public.<=>) v_tsq)::float8::text
     end, v_last.id)
   );
 end
 $$;
 comment on function api.products_list(text, bigint, numeric, numeric, boolean, text, integer, text) is
-  'GET /api/products: live active products filtered by q (full text, ranked, typo-tolerant), category '
+  'GET /api/products: live active products filtered by q (full text ranked by a RUM index; typos corrected '
+  'when the query matches nothing), category '
   '(whole subtree), price range and stock; sorted by relevance, price, -price, newest or name; one page of '
   '{items, next_cursor} with an opaque keyset cursor. PT422 invalid_limit, invalid_sort, invalid_cursor, '
   'invalid_price_range.';

@@ -1,6 +1,6 @@
--- Checkout and orders. Checkout is one function in one transaction: all or nothing. Stock is taken with
--- conditional updates on rows locked in product-id order (crossing carts cannot deadlock), backed by
--- check (stock_quantity >= 0). Status changes are policed by a trigger (see the commerce migration).
+-- Checkout and orders. Checkout is one function in one transaction: all or nothing. Stock is taken last,
+-- with one conditional update on rows locked in product-id order (crossing carts cannot deadlock), backed
+-- by check (stock_quantity >= 0). Status changes are policed by a trigger (see the commerce migration).
 
 create or replace function shop.order_json(p_order shop.orders) returns json
 language sql
@@ -52,7 +52,7 @@ declare
   v_short text;
   v_short_json json;
   v_order shop.orders;
-  v_sold integer;
+  v_sold_ids bigint[];
   v_response json;
 begin
   if jsonb_typeof(p_shipping_address) is distinct from 'object' then
@@ -101,7 +101,7 @@ begin
   where c.user_id = v_user
   for update;
 
-  -- Lock the cart's products in id order, then check every line against the locked stock.
+  -- The cart as it is now, at current prices; lines short already fail here, before any lock.
   select
     count(*),
     sum(p.price * ci.quantity),
@@ -111,16 +111,11 @@ begin
                                'available', p.stock_quantity) order by p.id)
       filter (where p.stock_quantity < ci.quantity)
   into v_lines, v_total, v_short, v_short_json
-  from (
-    select lp.id, lp.sku, lp.price, lp.stock_quantity
-    from shop.products lp
-    where lp.id in (select x.product_id from shop.cart_items x where x.cart_id = v_cart)
-      and lp.deleted_at is null
-      and lp.is_active
-    order by lp.id
-    for update
-  ) p
-  join shop.cart_items ci on ci.cart_id = v_cart and ci.product_id = p.id;
+  from shop.cart_items ci
+  join shop.products p on p.id = ci.product_id
+  where ci.cart_id = v_cart
+    and p.deleted_at is null
+    and p.is_active;
 
   if v_lines = 0 then
     raise exception using errcode = 'PT409', message = 'empty_cart', detail = 'the cart is empty';
@@ -134,37 +129,19 @@ begin
   insert into shop.orders (user_id, total_amount, shipping_address)
   values (v_user, v_total, p_shipping_address)
   returning * into v_order;
-
-  -- The conditional decrement: a line can only be sold while stock covers it.
-  perform shop.set_stock_context('sale', v_order.id);
-  with sold as (
-    update shop.products p
-    set stock_quantity = p.stock_quantity - ci.quantity
-    from shop.cart_items ci
-    where ci.cart_id = v_cart
-      and ci.product_id = p.id
-      and p.deleted_at is null
-      and p.is_active
-      and p.stock_quantity >= ci.quantity
-    returning p.id, p.name, p.sku, p.price, ci.quantity
-  )
   insert into shop.order_items (order_id, product_id, name, sku, quantity, unit_price, total_price)
-  select v_order.id, s.id, s.name, s.sku, s.quantity, s.price, s.price * s.quantity
-  from sold s
-  order by s.id;
-  get diagnostics v_sold = row_count;
-  perform shop.set_stock_context(null, null);
-  if v_sold <> v_lines then  -- cannot happen while the rows are locked; refuse rather than oversell
-    raise exception using errcode = 'PT409', message = 'insufficient_stock',
-      detail = 'stock changed during checkout';
-  end if;
-
+  select v_order.id, p.id, p.name, p.sku, ci.quantity, p.price, p.price * ci.quantity
+  from shop.cart_items ci
+  join shop.products p on p.id = ci.product_id
+  where ci.cart_id = v_cart
+    and p.deleted_at is null
+    and p.is_active
+  order by p.id;
   delete from shop.cart_items ci
   using shop.order_items oi
   where ci.cart_id = v_cart
     and oi.order_id = v_order.id
     and oi.product_id = ci.product_id;
-
   v_response := shop.order_json(v_order);
   if p_idempotency_key is not null then
     update shop.idempotency_keys k
@@ -172,6 +149,41 @@ begin
         response = v_response
     where k.user_id = v_user
       and k.key = p_idempotency_key;
+  end if;
+
+  -- The stock, last, so the rows stay locked only for this and the commit (a hot product sells as fast
+  -- as commits allow): lock in product-id order (crossing carts cannot deadlock), then one conditional
+  -- decrement. A line whose stock went since the cart was read fails the whole checkout.
+  perform
+  from shop.products p
+  where p.id in (select oi.product_id from shop.order_items oi where oi.order_id = v_order.id)
+  order by p.id
+  for no key update;
+  perform shop.set_stock_context('sale', v_order.id);
+  with sold as (
+    update shop.products p
+    set stock_quantity = p.stock_quantity - oi.quantity
+    from shop.order_items oi
+    where oi.order_id = v_order.id
+      and oi.product_id = p.id
+      and p.stock_quantity >= oi.quantity
+    returning p.id
+  )
+  select array_agg(sold.id) into v_sold_ids from sold;
+  perform shop.set_stock_context(null, null);
+  if coalesce(cardinality(v_sold_ids), 0) < v_lines then
+    select
+      string_agg(format('%s (%s wanted, %s in stock)', p.sku, oi.quantity, p.stock_quantity), ', ' order by p.id),
+      json_agg(json_build_object('product_id', p.id, 'sku', p.sku, 'requested', oi.quantity,
+                                 'available', p.stock_quantity) order by p.id)
+    into v_short, v_short_json
+    from shop.order_items oi
+    join shop.products p on p.id = oi.product_id
+    where oi.order_id = v_order.id
+      and p.id <> all (coalesce(v_sold_ids, '{}'));
+    raise exception using errcode = 'PT409', message = 'insufficient_stock',
+      detail = format('not enough stock for %s', v_short),
+      hint = json_build_object('products', v_short_json)::text;
   end if;
   return v_response;
 end

@@ -267,7 +267,7 @@ begin
     from shop.products p
     where p.id in (select oi.product_id from shop.order_items oi where oi.order_id = new.id)
     order by p.id
-    for update;
+    for no key update;
     update shop.products p
     set stock_quantity = p.stock_quantity + oi.quantity
     from shop.order_items oi
@@ -325,34 +325,21 @@ comment on table shop.low_stock_alerts is
 create function shop.tg_products__low_stock() returns trigger
 language plpgsql
 as $$
-declare
-  v_notified integer;
 begin
-  -- Open an alert (and notify) for each product now low that has none open.
-  with opened as (
+  if new.stock_quantity <= new.low_stock_threshold and new.deleted_at is null then
     insert into shop.low_stock_alerts (product_id, stock_quantity, low_stock_threshold)
-    select n.id, n.stock_quantity, n.low_stock_threshold
-    from new_rows n
-    where n.stock_quantity <= n.low_stock_threshold
-      and n.deleted_at is null
-    order by n.id
-    on conflict (product_id) where closed_at is null do nothing
-    returning product_id
-  )
-  select count(pg_notify('low_stock', json_build_object(
-    'product_id', n.id, 'name', n.name, 'sku', n.sku,
-    'stock_quantity', n.stock_quantity, 'low_stock_threshold', n.low_stock_threshold)::text))
-  into v_notified
-  from opened
-  join new_rows n on n.id = opened.product_id;
-  -- Close the open alerts of products back above their threshold (or deleted).
-  if tg_op = 'UPDATE' then
+    values (new.id, new.stock_quantity, new.low_stock_threshold)
+    on conflict (product_id) where closed_at is null do nothing;
+    if found then
+      perform pg_notify('low_stock', json_build_object(
+        'product_id', new.id, 'name', new.name, 'sku', new.sku,
+        'stock_quantity', new.stock_quantity, 'low_stock_threshold', new.low_stock_threshold)::text);
+    end if;
+  else
     update shop.low_stock_alerts a
     set closed_at = now()
-    from new_rows n
-    where a.product_id = n.id
-      and a.closed_at is null
-      and (n.stock_quantity > n.low_stock_threshold or n.deleted_at is not null);
+    where a.product_id = new.id
+      and a.closed_at is null;
   end if;
   return null;
 end
@@ -360,14 +347,19 @@ $$;
 comment on function shop.tg_products__low_stock() is
   'Trigger: opens a low-stock alert and fires pg_notify(''low_stock'', product json) when stock falls to or '
   'below the threshold; closes it when stock rises above (or the product is deleted).';
+-- Row level with WHEN: a change far from the threshold (most checkouts) never runs the function.
 create trigger tg_products__low_stock_insert
   after insert on shop.products
-  referencing new table as new_rows
-  for each statement execute function shop.tg_products__low_stock();
+  for each row
+  when (new.stock_quantity <= new.low_stock_threshold)
+  execute function shop.tg_products__low_stock();
 create trigger tg_products__low_stock_update
-  after update on shop.products
-  referencing new table as new_rows
-  for each statement execute function shop.tg_products__low_stock();
+  after update of stock_quantity, low_stock_threshold, deleted_at on shop.products
+  for each row
+  when (new.stock_quantity <= new.low_stock_threshold
+        or old.stock_quantity <= old.low_stock_threshold
+        or new.deleted_at is distinct from old.deleted_at)
+  execute function shop.tg_products__low_stock();
 
 insert into shop.low_stock_alerts (product_id, stock_quantity, low_stock_threshold)
 select p.id, p.stock_quantity, p.low_stock_threshold

@@ -1,0 +1,395 @@
+"""make bench: every figure is a ratio of two things measured side by side in this run, on the same data.
+
+A throwaway cluster (durable commits: synchronous_commit=on, fsync=on), generated data, the API started as
+`make run` starts it (workers = cores), wrk against the API and pgbench against the database.
+BENCH_SCALE=small (default, a few minutes) or large (1M products, 100k users, 1M orders).
+Results: a table on stdout, bench/results/latest.json and a dated copy.
+"""
+
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import jwt
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+SCALES = {
+    # products at the first and second search size, users, orders, seconds per wrk run
+    "small": {"products": (10_000, 100_000), "users": 40_000, "orders": 100_000, "seconds": 5},
+    "large": {"products": (100_000, 1_000_000), "users": 100_000, "orders": 1_000_000, "seconds": 8},
+}
+CORES = os.cpu_count() or 1
+CLIENTS = 16          # concurrent HTTP connections and pgbench clients for the throughput pairs
+ROUNDS = 2            # each pair runs A B A B; the ratio is taken of the medians
+SECRET = "bench-secret-" + "x" * 48
+QUERIES = BENCH / "queries.txt"
+
+
+def log(message: str) -> None:
+    print(f"\033[1m==> {message}\033[0m", file=sys.stderr, flush=True)
+
+
+def sh(*args: str, env: dict | None = None, capture: bool = True) -> str:
+    result = subprocess.run(args, check=True, text=True, env={**os.environ, **(env or {})},
+                            stdout=subprocess.PIPE if capture else None)
+    return result.stdout if capture else ""
+
+
+class Bench:
+    def __init__(self, scale: str) -> None:
+        self.scale = scale
+        self.cfg = SCALES[scale]
+        self.results: dict = {"scale": scale, "figures": {}}
+        self.tmp = Path(tempfile.mkdtemp(prefix="pgshop-bench."))
+        self.tmp.chmod(0o755)
+        self.api = None
+
+    # Set-up -----------------------------------------------------------------------------------------
+    def start_cluster(self) -> None:
+        log(f"throwaway cluster in {self.tmp} (synchronous_commit=on, fsync=on: durable commits)")
+        self.url = sh(str(ROOT / "scripts/pgshop.sh"), "cluster", str(self.tmp), "54350").strip()
+        self.su = f"host={self.tmp}/run port=54350 user=postgres dbname=pgshop"
+        settings = {"shared_buffers": "2GB", "effective_cache_size": "8GB", "work_mem": "32MB",
+                    "maintenance_work_mem": "1GB", "max_wal_size": "8GB", "synchronous_commit": "on",
+                    "fsync": "on", "max_connections": "200"}
+        with psycopg.connect(self.su, autocommit=True) as conn:
+            for name, value in settings.items():
+                conn.execute(f"alter system set {name} = '{value}'")
+        sh("runuser", "-u", "postgres", "--", "/usr/lib/postgresql/15/bin/pg_ctl", "-D", str(self.tmp / "data"),
+           "-w", "-l", str(self.tmp / "postgres.log"), "restart")
+        sh(str(ROOT / "scripts/pgshop.sh"), "prepare", self.url)
+        sh(str(ROOT / "scripts/pgshop.sh"), "demo", self.url)
+        with psycopg.connect(self.su, autocommit=True) as conn:
+            conn.execute("create schema bench")
+            conn.execute("create table bench.counter (id integer primary key, n bigint not null)")
+            conn.execute("insert into bench.counter values (1, 0)")
+            conn.execute((BENCH / "search_latency.sql").read_text())
+            self.results["settings"] = dict(conn.execute(
+                "select name, setting || coalesce(unit, '') from pg_settings where name = any(%s)",
+                (list(settings),)).fetchall())
+            self.results["postgres"] = conn.execute("select version()").fetchone()[0]
+
+    def generate(self, products: int, users: int, orders: int) -> None:
+        log(f"generating {products:,} products, {users:,} users, {orders:,} orders (set-based SQL)")
+        subprocess.run(["psql", self.su, "-X", "-v", f"products={products}", "-v", f"users={users}",
+                        "-v", f"orders={orders}", "-f", str(BENCH / "generate.sql")], check=True,
+                       stdout=sys.stderr)
+
+    def fill_carts(self, start: int, count: int, lines: int = 3, hot: int = 0) -> None:
+        sh("psql", self.su, "-qX", "-v", f"from={start}", "-v", f"to={start + count}", "-v", f"lines={lines}",
+           "-v", f"hot={hot}", "-f", str(BENCH / "carts.sql"))
+
+    def start_api(self) -> None:
+        log(f"starting the API as make run does: uvicorn, {CORES} workers, pool {self.pool_size} per worker")
+        env = {**os.environ, "DATABASE_URL": self.url, "JWT_SECRET": SECRET, "PGSHOP_BENCH": "1",
+               "DB_POOL_SIZE": str(self.pool_size)}
+        env.pop("API_DATABASE_URL", None)
+        self.api = subprocess.Popen(
+            [str(ROOT / ".venv/bin/uvicorn"), "api.app:create_app", "--factory", "--host", "127.0.0.1",
+             "--port", "8099", "--workers", str(CORES), "--no-access-log", "--log-level", "warning"],
+            cwd=ROOT, env=env)
+        for _ in range(100):
+            try:
+                if subprocess.run(["curl", "-sf", "http://127.0.0.1:8099/bench/constant"],
+                                  capture_output=True).returncode == 0:
+                    return
+            except FileNotFoundError:
+                break
+            time.sleep(0.2)
+        raise SystemExit("the API did not start")
+
+    def stop_api(self) -> None:
+        if self.api:
+            self.api.terminate()
+            self.api.wait(timeout=20)
+            self.api = None
+
+    # Measurement tools -------------------------------------------------------------------------------
+    def wrk(self, script: str, path: str, *args: str, connections: int = CLIENTS, threads: int = 2,
+            seconds: int | None = None) -> dict:
+        out = sh("wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds or self.cfg['seconds']}s",
+                 "-s", str(BENCH / "wrk" / script), f"http://127.0.0.1:8099{path}", "--", *args,
+                 env={"WRK_DIR": str(BENCH / "wrk")})
+        return json.loads(re.search(r"WRK_JSON (\{.*\})", out).group(1))
+
+    def pgbench(self, script: str, clients: int, transactions: int, **variables: int) -> dict:
+        defines = [f"-D{k}={v}" for k, v in variables.items()]
+        out = sh("pgbench", self.su, "-n", "-M", "prepared", "-r", "-c", str(clients), "-j", str(min(clients, 2)),
+                 "-t", str(transactions), *defines, "-f", str(BENCH / "pgbench" / script))
+        tps = float(re.search(r"tps = ([0-9.]+) \(without initial", out).group(1))
+        latency = float(re.search(r"latency average = ([0-9.]+) ms", out).group(1))
+        return {"tps": tps, "latency_ms": latency, "failed": "failed" in out and "failed: 0" not in out}
+
+    def rss_while(self, action):
+        """Run action() while sampling the workers' resident memory; returns (result, max MB per worker)."""
+        workers = [int(p) for p in sh("pgrep", "-P", str(self.api.pid)).split()]
+        peak = {pid: 0 for pid in workers}
+        stop = threading.Event()
+
+        def sample():
+            while not stop.is_set():
+                for pid in workers:
+                    try:
+                        kb = int(re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{pid}/status").read_text()).group(1))
+                        peak[pid] = max(peak[pid], kb)
+                    except (FileNotFoundError, AttributeError):
+                        pass
+                time.sleep(0.2)
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        try:
+            result = action()
+        finally:
+            stop.set()
+            sampler.join()
+        return result, max(peak.values()) / 1024
+
+    def pair(self, name: str, a, b, key: str) -> dict:
+        """A and B alternately, ROUNDS times each; the ratio of the medians of `key`."""
+        runs_a, runs_b = [], []
+        for _ in range(ROUNDS):
+            runs_a.append(a())
+            runs_b.append(b())
+        med_a = statistics.median(r[key] for r in runs_a)
+        med_b = statistics.median(r[key] for r in runs_b)
+        figure = {"a": med_a, "b": med_b, "ratio": med_a / med_b, "runs_a": runs_a, "runs_b": runs_b}
+        self.results["figures"][name] = figure
+        return figure
+
+    # The measurements ---------------------------------------------------------------------------------
+    def search(self, label: str) -> None:
+        queries = [q for q in QUERIES.read_text().splitlines() if q.strip()]
+        with psycopg.connect(self.su, autocommit=True) as conn:
+            conn.execute("analyze shop.products")
+            products = conn.execute("select count(*) from shop.products where deleted_at is null").fetchone()[0]
+            conn.execute("select * from bench.search_latency(%s, 1)", (queries,))  # warm the cache
+            p50, p95, n = conn.execute("select * from bench.search_latency(%s, 5)", (queries,)).fetchone()
+        http = self.wrk("search.lua", "/", str(QUERIES), connections=1, threads=1)
+        self.results["figures"][f"search_{label}"] = {
+            "products": products, "db_p50_ms": p50, "db_p95_ms": p95, "db_samples": n,
+            "http_p50_ms": http["p50_ms"], "http_p95_ms": http["p95_ms"], "http_rps_1_connection": http["rps"]}
+        log(f"search at {products:,} products: database p50 {p50:.2f} ms p95 {p95:.2f} ms; "
+            f"HTTP p50 {http['p50_ms']:.2f} ms p95 {http['p95_ms']:.2f} ms")
+
+    def tokens(self, start: int, count: int, path: Path) -> Path:
+        with psycopg.connect(self.su) as conn:
+            first = conn.execute("select min(id) from shop.users where email like 'gen-%'").fetchone()[0]
+        now = int(time.time())
+        path.write_text("\n".join(
+            jwt.encode({"sub": str(first + i), "role": "customer", "iat": now, "exp": now + 3600,
+                        "iss": "pgshop", "aud": "pgshop-api"}, SECRET, algorithm="HS256")
+            for i in range(start, start + count)) + "\n")
+        return path
+
+    def run(self) -> None:
+        cfg = self.cfg
+        small, big = cfg["products"]
+        self.pool_size = int(os.environ.get("DB_POOL_SIZE", "4"))
+        self.start_cluster()
+        self.generate(small, cfg["users"], 0)
+        self.start_api()
+        self.search("small_catalog")
+        self.generate(big - small, 0, cfg["orders"])
+        with psycopg.connect(self.su, autocommit=True) as conn:
+            conn.execute("vacuum analyze")
+            first_product, last_product = conn.execute(
+                "select min(id), max(id) from shop.products where sku like 'GEN-%'").fetchone()
+            first_user = conn.execute("select min(id) from shop.users where email like 'gen-%'").fetchone()[0]
+        self.search("large_catalog")
+
+        log("1. product read: GET /api/products/{id} against a constant endpoint on the same server")
+        (read, rss_read) = self.rss_while(lambda: self.pair(
+            "product_read_vs_constant",
+            lambda: self.wrk("get.lua", "/", "/api/products/", str(first_product), str(last_product)),
+            lambda: self.wrk("get.lua", "/", "/bench/constant"), "rps"))
+
+        log("2. checkout: POST /api/orders against pgbench calling the same statement, same clients and carts")
+        per_run = 6000 if self.scale == "small" else 10000
+        http_carts = per_run * ROUNDS
+        self.fill_carts(0, http_carts)
+        tokens = self.tokens(0, http_carts, self.tmp / "tokens.txt")
+        pg_per_client = 150
+        pg_base = http_carts
+        self.fill_carts(pg_base, CLIENTS * pg_per_client * ROUNDS + CLIENTS)
+        runs = iter(range(ROUNDS))
+
+        def http_round():
+            r = next(http_rounds)
+            lines = tokens.read_text().splitlines()[r * per_run:(r + 1) * per_run]
+            chunk = self.tmp / f"tokens-{r}.txt"
+            chunk.write_text("\n".join(lines) + "\n")
+            return self.wrk("checkout.lua", "/", str(chunk), "2")
+
+        def pg_round():
+            r = next(runs)
+            return self.pgbench("checkout.sql", CLIENTS, pg_per_client, first=first_user - 1,
+                                base=pg_base + r * CLIENTS * pg_per_client, stride=pg_per_client, n=0)
+
+        http_rounds = iter(range(ROUNDS))
+        (checkout, rss_checkout) = self.rss_while(lambda: self.pair(
+            "checkout_http_vs_pgbench", lambda: {**(h := http_round()), "orders_per_s": h["ok_rps"]},
+            lambda: {**(p := pg_round()), "orders_per_s": p["tps"]}, "orders_per_s"))
+        self.results["figures"]["worker_rss_mb"] = {"product_read": rss_read, "checkout": rss_checkout}
+
+        log("3. cart shape: one checkout of a 20-line cart against a 1-line cart, single client, in the database")
+        base = pg_base + CLIENTS * pg_per_client * ROUNDS + CLIENTS
+        shape_n = 800
+        self.fill_carts(base, shape_n * ROUNDS, lines=1)
+        self.fill_carts(base + shape_n * ROUNDS, shape_n * ROUNDS, lines=20)
+        shape_rounds = {"one": iter(range(ROUNDS)), "twenty": iter(range(ROUNDS))}
+
+        def shape(kind: str, offset: int):
+            r = next(shape_rounds[kind])
+            return self.pgbench("checkout.sql", 1, shape_n, first=first_user - 1, base=offset + r * shape_n,
+                                stride=0, n=0)
+
+        self.pair("checkout_20_lines_vs_1_line", lambda: shape("twenty", base + shape_n * ROUNDS),
+                  lambda: shape("one", base), "latency_ms")
+
+        log("4. hot product: 64 buyers of one product against 1/(commit latency) of a single client")
+        hot_base = base + 2 * shape_n * ROUNDS
+        hot_per_client = 40
+        with psycopg.connect(self.su, autocommit=True) as conn:
+            hot = conn.execute("select min(id) from shop.products where sku like 'GEN-%'").fetchone()[0]
+            stock_before = conn.execute("select stock_quantity from shop.products where id = %s", (hot,)).fetchone()[0]
+            last_order = conn.execute("select coalesce(max(id), 0) from shop.orders").fetchone()[0]
+        self.fill_carts(hot_base, 64 * hot_per_client * ROUNDS + 64, hot=hot)
+        hot_rounds = iter(range(ROUNDS))
+
+        def hot_run():
+            r = next(hot_rounds)
+            return self.pgbench("checkout.sql", 64, hot_per_client, first=first_user - 1,
+                                base=hot_base + r * 64 * hot_per_client, stride=hot_per_client, n=0)
+
+        def commit_run():
+            result = self.pgbench("commit.sql", 1, 2000)
+            return {**result, "tps": 1000 / result["latency_ms"]}
+
+        self.pair("hot_product_vs_commit_rate", hot_run, commit_run, "tps")
+        with psycopg.connect(self.su, autocommit=True) as conn:
+            stock_after = conn.execute("select stock_quantity from shop.products where id = %s", (hot,)).fetchone()[0]
+            sold = conn.execute("select coalesce(sum(quantity), 0) from shop.order_items "
+                                "where product_id = %s and order_id > %s", (hot, last_order)).fetchone()[0]
+            difference = conn.execute("select count(*) from shop.stock_reconciliation where difference <> 0"
+                                      ).fetchone()[0]
+        self.results["figures"]["hot_product_vs_commit_rate"].update(
+            {"units_sold": sold, "stock_before": stock_before, "stock_after": stock_after,
+             "oversold": max(0, sold - stock_before), "stock_matches_sales": stock_before - sold == stock_after,
+             "ledger_differences": difference})
+
+        log("6. reporting: sales by category from reporting against the same question on base tables")
+        with psycopg.connect(self.su, autocommit=True) as conn:
+            started = time.monotonic()
+            conn.execute("select reporting.refresh()")
+            self.results["figures"]["reporting_refresh_s"] = time.monotonic() - started
+        self.pair("category_sales_view_vs_base",
+                  lambda: self.pgbench("category_base.sql", 1, 2),
+                  lambda: self.pgbench("category_view.sql", 1, 200), "latency_ms")
+        self.stop_api()
+
+    def finish(self) -> None:
+        self.stop_api()
+        sh(str(ROOT / "scripts/pgshop.sh"), "stop", str(self.tmp))
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # Report ------------------------------------------------------------------------------------------
+    def report(self) -> None:
+        f = self.results["figures"]
+        s1, s2 = f["search_small_catalog"], f["search_large_catalog"]
+        rows = [
+            ("1. product read / constant (req/s)", f"{f['product_read_vs_constant']['a']:.0f} / "
+             f"{f['product_read_vs_constant']['b']:.0f}", f["product_read_vs_constant"]["ratio"], ">= 0.6", True),
+            ("2. checkout HTTP / pgbench (orders/s)", f"{f['checkout_http_vs_pgbench']['a']:.0f} / "
+             f"{f['checkout_http_vs_pgbench']['b']:.0f}", f["checkout_http_vs_pgbench"]["ratio"], ">= 0.6", True),
+            ("3. checkout 20 lines / 1 line (ms)", f"{f['checkout_20_lines_vs_1_line']['a']:.2f} / "
+             f"{f['checkout_20_lines_vs_1_line']['b']:.2f}", f["checkout_20_lines_vs_1_line"]["ratio"], "<= 2", False),
+            ("4. hot product / commit rate (1/s)", f"{f['hot_product_vs_commit_rate']['a']:.0f} / "
+             f"{f['hot_product_vs_commit_rate']['b']:.0f}", f["hot_product_vs_commit_rate"]["ratio"], ">= 0.5", True),
+            ("   oversold units (stock = before - sold: "
+             f"{'yes' if f['hot_product_vs_commit_rate']['stock_matches_sales'] else 'NO'})",
+             str(f["hot_product_vs_commit_rate"]["oversold"]), None, "= 0", None),
+            (f"5. search p95 {s2['products']:,} / {s1['products']:,} (db ms)", f"{s2['db_p95_ms']:.2f} / "
+             f"{s1['db_p95_ms']:.2f}", s2["db_p95_ms"] / s1["db_p95_ms"], "<= 2", False),
+            ("   search p95 at the large catalog, in the database (ms)", f"{s2['db_p95_ms']:.2f}", None, "<= 20", None),
+            ("   search p50/p95 over HTTP, large catalog (ms)", f"{s2['http_p50_ms']:.2f} / {s2['http_p95_ms']:.2f}",
+             None, "", None),
+            ("6. category sales base / view (ms)", f"{f['category_sales_view_vs_base']['a']:.1f} / "
+             f"{f['category_sales_view_vs_base']['b']:.3f}", f["category_sales_view_vs_base"]["ratio"], ">= 100", True),
+            ("7. worker RSS under load, max (MB)", f"{max(f['worker_rss_mb'].values()):.0f}", None, "<= 100", None),
+        ]
+        targets = {
+            "1": f["product_read_vs_constant"]["ratio"] >= 0.6,
+            "2": f["checkout_http_vs_pgbench"]["ratio"] >= 0.6,
+            "3": f["checkout_20_lines_vs_1_line"]["ratio"] <= 2,
+            "4": f["hot_product_vs_commit_rate"]["ratio"] >= 0.5 and f["hot_product_vs_commit_rate"]["oversold"] == 0
+                 and f["hot_product_vs_commit_rate"]["stock_matches_sales"],
+            "5": s2["db_p95_ms"] / s1["db_p95_ms"] <= 2 and s2["db_p95_ms"] <= 20,
+            "6": f["category_sales_view_vs_base"]["ratio"] >= 100,
+            "7": max(f["worker_rss_mb"].values()) <= 100,
+        }
+        self.results["targets_met"] = targets
+        print(f"\npgshop bench, scale {self.scale}, {self.results['machine']['cores']} cores; durable commits "
+              f"(synchronous_commit=on, fsync=on); {CLIENTS} clients/connections; medians of {ROUNDS} A/B rounds\n")
+        print(f"{'figure':58} {'measured':>22} {'ratio':>9}  target")
+        for name, measured, ratio, target, _ in rows:
+            print(f"{name:58} {measured:>22} {'' if ratio is None else f'{ratio:9.2f}':>9}  {target}")
+        print("\ntargets met: " + ", ".join(f"{k}: {'yes' if v else 'NO'}" for k, v in targets.items()))
+
+    def save(self) -> None:
+        out = BENCH / "results"
+        out.mkdir(exist_ok=True)
+        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H%M%SZ")
+        text = json.dumps(self.results, indent=2, default=str)
+        (out / "latest.json").write_text(text)
+        (out / f"{stamp}-{self.scale}.json").write_text(text)
+        log(f"wrote bench/results/latest.json and bench/results/{stamp}-{self.scale}.json")
+
+
+def machine() -> dict:
+    mem = re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1)
+    versions = {}
+    for package in ("litestar", "uvicorn", "psycopg", "psycopg-pool", "msgspec"):
+        try:
+            from importlib.metadata import version
+            versions[package] = version(package)
+        except Exception:  # noqa: BLE001 - informational only
+            versions[package] = None
+    return {"cores": CORES, "memory_gb": round(int(mem) / 1024 / 1024, 1), "kernel": platform.release(),
+            "cpu": next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
+                         if l.startswith("model name")), None),
+            "python": platform.python_version(),
+            "wrk": subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.splitlines()[0],
+            "packages": versions}
+
+
+def main() -> None:
+    scale = os.environ.get("BENCH_SCALE", "small")
+    if scale not in SCALES:
+        raise SystemExit(f"BENCH_SCALE must be one of {', '.join(SCALES)}")
+    bench = Bench(scale)
+    bench.results["machine"] = machine()
+    bench.results["started_at"] = datetime.now(timezone.utc).isoformat()
+    try:
+        bench.run()
+    finally:
+        bench.finish()
+    bench.results["finished_at"] = datetime.now(timezone.utc).isoformat()
+    bench.report()
+    bench.save()
+
+
+if __name__ == "__main__":
+    main()
