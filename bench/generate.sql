@@ -95,7 +95,7 @@ select distinct lower(w)
 from shop.products p
 cross join regexp_split_to_table(p.name, '[^[:alnum:]]+') w
 where p.sku like 'GEN-%'
-  and length(w) >= 3
+  and length(w) >= 3 and w !~ '[[:digit:]]'
 on conflict do nothing;
 insert into shop.stock_movements (product_id, delta, stock_after, reason)
 select p.id, p.stock_quantity, p.stock_quantity, 'initial'

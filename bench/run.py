@@ -33,6 +33,7 @@ SCALES = {
 CORES = os.cpu_count() or 1
 CLIENTS = 16          # concurrent HTTP connections and pgbench clients for the throughput pairs
 ROUNDS = 2            # each pair runs A B A B; the ratio is taken of the medians
+POOL_SIZES = (2, 4, 8)  # connections per worker tried; the best product-read ratio is used after
 SECRET = "bench-secret-" + "x" * 48
 QUERIES = BENCH / "queries.txt"
 
@@ -210,6 +211,23 @@ class Bench:
             first_user = conn.execute("select min(id) from shop.users where email like 'gen-%'").fetchone()[0]
         self.search("large_catalog")
 
+        log("pool size per worker: product read against the constant endpoint at each size")
+        sweep = {}
+        for size in POOL_SIZES:
+            self.stop_api()
+            self.pool_size = size
+            self.start_api()
+            read = self.wrk("get.lua", "/", "/api/products/", str(first_product), str(last_product))
+            constant = self.wrk("get.lua", "/", "/bench/constant")
+            sweep[size] = {"product_read_rps": read["rps"], "constant_rps": constant["rps"],
+                           "ratio": read["rps"] / constant["rps"]}
+        self.results["figures"]["pool_size_sweep"] = sweep
+        best = max(sweep, key=lambda k: sweep[k]["ratio"])
+        self.stop_api()
+        self.pool_size = best
+        self.start_api()
+        self.results["pool_size"] = best
+
         log("1. product read: GET /api/products/{id} against a constant endpoint on the same server")
         (read, rss_read) = self.rss_while(lambda: self.pair(
             "product_read_vs_constant",
@@ -342,7 +360,9 @@ class Bench:
         }
         self.results["targets_met"] = targets
         print(f"\npgshop bench, scale {self.scale}, {self.results['machine']['cores']} cores; durable commits "
-              f"(synchronous_commit=on, fsync=on); {CLIENTS} clients/connections; medians of {ROUNDS} A/B rounds\n")
+              f"(synchronous_commit=on, fsync=on); {CLIENTS} clients/connections; medians of {ROUNDS} A/B rounds; "
+              f"{CORES} uvicorn workers, pool {self.results['pool_size']} per worker (swept: " + ", ".join(
+                  f"{k}: {v['ratio']:.2f}" for k, v in f["pool_size_sweep"].items()) + ")\n")
         print(f"{'figure':58} {'measured':>22} {'ratio':>9}  target")
         for name, measured, ratio, target, _ in rows:
             print(f"{name:58} {measured:>22} {'' if ratio is None else f'{ratio:9.2f}':>9}  {target}")

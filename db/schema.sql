@@ -591,7 +591,7 @@ begin
   insert into shop.search_words (word)
   select distinct lower(w)
   from regexp_split_to_table(new.name, '[^[:alnum:]]+') w
-  where length(w) >= 3
+  where length(w) >= 3 and w !~ '[[:digit:]]'
   on conflict do nothing;
   return null;
 end
@@ -1681,7 +1681,7 @@ CREATE TABLE shop.search_words (
 -- Name: TABLE search_words; Type: COMMENT; Schema: shop; Owner: -
 --
 
-COMMENT ON TABLE shop.search_words IS 'Every word (3+ letters, lower case) that appears in a product name: the vocabulary typos are corrected to.';
+COMMENT ON TABLE shop.search_words IS 'Every word (3+ letters, no digits, lower case) that appears in a product name: the vocabulary typos are corrected to.';
 
 
 --
@@ -2614,4 +2614,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261124210000'),
     ('20261124220000'),
     ('20261124220100'),
-    ('20261124220200');
+    ('20261124220200'),
+    ('20261124230000');

@@ -126,7 +126,7 @@ stable
 as $$
   select string_agg(
     case
-      when exists (select from shop.search_words x where x.word = lower(t.w)) then t.w
+      when t.w ~ '[[:digit:]]' or exists (select from shop.search_words x where x.word = lower(t.w)) then t.w
       else coalesce((
         select sw.word
         from shop.search_words sw
@@ -137,7 +137,8 @@ as $$
   from regexp_split_to_table(p_q, '\s+') with ordinality as t (w, n)
 $$;
 comment on function shop.correct_query(text) is
-  'The query with each word unknown to product names replaced by the most similar known word (trigram).';
+  'The query with each word unknown to product names replaced by the most similar known word (trigram); '
+  'words with a digit (model codes) are kept as typed.';
 
 create or replace function api.products_list(
   p_q text default null,
@@ -168,6 +169,8 @@ declare
   v_where text := 'p.deleted_at is null and p.is_active';
   v_order text;
   v_after text;
+  v_select text;
+  v_typo boolean;
   v_rows shop.products[];
   v_last shop.products;
 begin
@@ -186,10 +189,6 @@ begin
       detail = 'min_price is above max_price';
   end if;
   if v_q is not null then
-    -- Nothing matches as typed: try the query with its typos corrected.
-    if not exists (select from shop.products p where p.search @@ v_tsq and p.deleted_at is null and p.is_active) then
-      v_tsq := websearch_to_tsquery('english', shop.correct_query(v_q));
-    end if;
     v_where := v_where || ' and p.search @@ $2';
   end if;
   if p_category_id is not null then
@@ -235,10 +234,21 @@ begin
     v_where := v_where || ' and ' || v_after;
   end if;
 
-  execute format(
-    'select array(select p from shop.products p where %s order by %s limit $8 + 1)', v_where, v_order)
-  into v_rows
+  v_select := format(
+    'select array(select p from shop.products p where %s order by %s limit $8 + 1)', v_where, v_order);
+  execute v_select into v_rows
   using v_q, v_tsq, v_categories, p_min_price, p_max_price, v_cursor ->> 'k', (v_cursor ->> 'id')::bigint, v_limit;
+  -- An empty page, and the words as typed match no product at all: correct the typos and ask again.
+  -- (Dynamic SQL: a cached generic plan would look for a match with a sequential scan.)
+  if cardinality(v_rows) = 0 and v_q is not null then
+    execute 'select not exists (select from shop.products p where p.search @@ $1 and p.deleted_at is null and p.is_active)'
+    into v_typo using v_tsq;
+    if v_typo then
+      v_tsq := websearch_to_tsquery('english', shop.correct_query(v_q));
+      execute v_select into v_rows
+      using v_q, v_tsq, v_categories, p_min_price, p_max_price, v_cursor ->> 'k', (v_cursor ->> 'id')::bigint, v_limit;
+    end if;
+  end if;
 
   if cardinality(v_rows) > v_limit then
     v_last := v_rows[v_limit];
