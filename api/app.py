@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 import psycopg
 from litestar import Litestar, Response, get
 from litestar.datastructures import State
-from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
@@ -43,9 +42,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=routes.ROUTES + commerce.ROUTES + admin.ROUTES
         + ([constant] if os.environ.get("PGSHOP_BENCH") == "1" else []),
-        dependencies={"db": Provide(lambda: database, sync_to_thread=False)},
+        dependencies=routes.PUBLIC,
         lifespan=[lifespan],
-        state=State({"settings": settings}),
+        state=State({"settings": settings, "db": database}),
         exception_handlers={
             psycopg.Error: errors.database_error,
             PoolTimeout: errors.pool_timeout,

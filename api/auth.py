@@ -1,4 +1,5 @@
-"""JWT (HS256) issue and verification, and the three caller levels handlers depend on."""
+"""JWT (HS256) issue and verification, and the caller levels handlers depend on (public, anyone, user,
+admin), each giving the handler a Caller: the database and the verified claims."""
 
 import time
 
@@ -7,9 +8,7 @@ from litestar import Request
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 
 from api.config import Settings
-
-Claims = dict  # {"sub": "<user id>", "role": "customer" | "admin"}: what the database sees
-
+from api.db import Caller, Claims
 
 def issue_token(settings: Settings, user_id: int, role: str) -> str:
     now = int(time.time())
@@ -41,7 +40,7 @@ def _verify(settings: Settings, token: str) -> Claims:
     return {"sub": claims["sub"], "role": claims["role"]}
 
 
-async def anyone(request: Request) -> Claims | None:
+def _claims(request: Request) -> Claims | None:
     """The caller's claims when a bearer token is sent (it must be valid), else None."""
     header = request.headers.get("authorization")
     if header is None:
@@ -52,15 +51,25 @@ async def anyone(request: Request) -> Claims | None:
     return _verify(request.app.state.settings, token.strip())
 
 
-async def user(request: Request) -> Claims:
-    claims = await anyone(request)
+def public(request: Request) -> Caller:
+    """Endpoints anyone may call without being identified (register, login, health, categories)."""
+    return Caller(request.app.state.db, None)
+
+
+def anyone(request: Request) -> Caller:
+    """Endpoints for guests and users alike: identified when a (valid) token is sent."""
+    return Caller(request.app.state.db, _claims(request))
+
+
+def user(request: Request) -> Caller:
+    claims = _claims(request)
     if claims is None:
         raise NotAuthorizedException(detail="this endpoint needs a bearer token")
-    return claims
+    return Caller(request.app.state.db, claims)
 
 
-async def admin(request: Request) -> Claims:
-    claims = await user(request)
-    if claims["role"] != "admin":
+def admin(request: Request) -> Caller:
+    caller = user(request)
+    if caller.claims["role"] != "admin":
         raise PermissionDeniedException(detail="this endpoint is for admins only")
-    return claims
+    return caller
