@@ -129,7 +129,7 @@ run() {
   log "DATABASE_URL=$url"
   log "serving on http://$host:$port (API docs: http://$host:$port/schema)"
   DATABASE_URL=$url JWT_SECRET=$(secret) exec "$VENV/bin/uvicorn" api.app:create_app --factory \
-    --host "$host" --port "$port" --workers "${WORKERS:-1}" --no-access-log
+    --host "$host" --port "$port" --workers "${WORKERS:-$(nproc)}" --no-access-log
 }
 
 admin() {
@@ -186,6 +186,8 @@ test() {
 bench() {
   deps
   command -v wrk >/dev/null || { log "installing wrk"; apt-get install -y -qq wrk >/dev/null; }
+  [ -x "$VENV/bin/granian" ] || { log "installing the bench extras (granian)"
+    "$VENV/bin/pip" install -q --disable-pip-version-check -e '.[dev,bench]' 2> >(grep -v "is ignored: it is neither" >&2); }
   "$VENV/bin/python" bench/run.py
 }
 

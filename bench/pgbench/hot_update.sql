@@ -1,0 +1,2 @@
+-- The hot-product ceiling: only the conditional stock decrement of one row (its triggers included).
+update shop.products set stock_quantity = stock_quantity - 1 where id = :hot and stock_quantity >= 1;
