@@ -975,7 +975,8 @@ CREATE TABLE shop.products (
     CONSTRAINT products_price_not_negative CHECK ((price >= (0)::numeric)),
     CONSTRAINT products_sku_not_blank CHECK ((btrim((sku)::text) <> ''::text)),
     CONSTRAINT products_stock_not_negative CHECK ((stock_quantity >= 0))
-);
+)
+WITH (fillfactor='80');
 
 
 --
@@ -2512,7 +2513,7 @@ ALTER TABLE ONLY shop.order_items
 --
 
 ALTER TABLE ONLY shop.order_items
-    ADD CONSTRAINT order_items_product_id_fkey FOREIGN KEY (product_id) REFERENCES shop.products(id);
+    ADD CONSTRAINT order_items_product_id_fkey FOREIGN KEY (product_id) REFERENCES shop.products(id) DEFERRABLE INITIALLY DEFERRED;
 
 
 --
@@ -2615,4 +2616,6 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261124220000'),
     ('20261124220100'),
     ('20261124220200'),
-    ('20261124230000');
+    ('20261124230000'),
+    ('20261124230100'),
+    ('20261124230200');

@@ -1,6 +1,6 @@
 -- api.product_create, product_get, product_update, product_delete (as pgshop_api) and shop.products' invariants.
 begin;
-select plan(76);
+select plan(78);
 
 create function pg_temp.act_as(p_user bigint, p_role text default 'customer') returns void
 language sql as $$
@@ -234,6 +234,11 @@ select col_has_check('shop', 'products', 'name', 'products has a check on name')
 select col_has_check('shop', 'products', 'sku', 'products has a check on sku');
 select col_has_check('shop', 'products', 'low_stock_threshold', 'products has a check on low_stock_threshold');
 select col_has_check('shop', 'products', 'metadata', 'products has a check on metadata');
+select ok((select 'fillfactor=80' = any (reloptions) from pg_class where oid = 'shop.products'::regclass),
+  'products keeps 20% of each page free, so stock updates stay HOT (no index writes)');
+select ok(not exists (select from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any (i.indkey)
+                      where i.indrelid = 'shop.products'::regclass and a.attname in ('stock_quantity', 'updated_at')),
+  'no index on stock_quantity or updated_at (an index on either would make every sale a non-HOT update)');
 
 select throws_ok($$insert into shop.products (name, price, sku) values ('Zqxwv T', -1, 'ZQXWV-T1')$$,
   '23514', 'new row for relation "products" violates check constraint "products_price_not_negative"',

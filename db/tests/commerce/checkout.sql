@@ -1,7 +1,7 @@
 -- api.checkout (as pgshop_api): the cart becomes a pending order in one transaction; address validation,
 -- stock, idempotency keys; and the constraints of shop.orders / shop.order_items.
 begin;
-select plan(66);
+select plan(67);
 
 create function pg_temp.act_as(p_user bigint, p_role text default 'customer') returns void
 language sql as $$
@@ -75,6 +75,9 @@ $$;
 -- Function properties ---------------------------------------------------------------------------------
 select function_privs_are('api', 'checkout', array['jsonb', 'text'], 'pgshop_api', array['EXECUTE']);
 select volatility_is('api', 'checkout', array['jsonb', 'text'], 'volatile');
+select ok((select condeferrable and condeferred from pg_constraint
+           where conrelid = 'shop.order_items'::regclass and conname = 'order_items_product_id_fkey'),
+  'order_items -> products is checked at commit (no key-share lock on a product before checkout takes it)');
 select is_definer('api', 'checkout', array['jsonb', 'text']);
 
 -- Set-up ------------------------------------------------------------------------------------------------
