@@ -10,6 +10,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from api.config import Settings
 from api.db import Caller, Claims
 
+
 def issue_token(settings: Settings, user_id: int, role: str) -> str:
     now = int(time.time())
     claims = {

@@ -41,7 +41,7 @@ class Database:
             kwargs={"autocommit": True, "prepare_threshold": 0},
         )
 
-    async def call(self, claims: dict | None, call: str, *args: object) -> bytes | None:
+    async def call(self, claims: Claims | None, call: str, *args: object) -> bytes | None:
         """Run `select <call> ...` (e.g. "api.product_get(%s::bigint)") as the caller in `claims`."""
         params = (msgspec.json.encode(claims).decode() if claims else "", *args)
         # getconn/putconn rather than pool.connection(): in autocommit there is no transaction for the context

@@ -221,16 +221,20 @@ class Bench:
             first_user = conn.execute("select min(id) from shop.users where email like 'gen-%'").fetchone()[0]
         self.search("large_catalog")
 
+        def read() -> dict:
+            return self.wrk("get.lua", "/", "/api/products/", str(first_product), str(last_product))
+
+        def constant() -> dict:
+            return self.wrk("get.lua", "/", "/bench/constant")
+
         log("pool size per worker: product read against the constant endpoint at each size")
         sweep = {}
         for size in POOL_SIZES:
             self.stop_api()
             self.pool_size = size
             self.start_api()
-            read = self.wrk("get.lua", "/", "/api/products/", str(first_product), str(last_product))
-            constant = self.wrk("get.lua", "/", "/bench/constant")
-            sweep[size] = {"product_read_rps": read["rps"], "constant_rps": constant["rps"],
-                           "ratio": read["rps"] / constant["rps"]}
+            r, c = read()["rps"], constant()["rps"]
+            sweep[size] = {"product_read_rps": r, "constant_rps": c, "ratio": r / c}
         self.results["figures"]["pool_size_sweep"] = sweep
         self.pool_size = self.results["pool_size"] = max(sweep, key=lambda k: sweep[k]["ratio"])
 
@@ -240,17 +244,13 @@ class Bench:
             for server in runs:
                 self.stop_api()
                 self.start_api(server)
-                runs[server].append(self.wrk("get.lua", "/", "/api/products/", str(first_product),
-                                             str(last_product))["rps"])
+                runs[server].append(read()["rps"])
         granian, uvicorn = (statistics.median(runs[k]) for k in ("granian", "uvicorn"))
         self.results["figures"]["granian_vs_uvicorn_product_read"] = {
             "a": granian, "b": uvicorn, "ratio": granian / uvicorn, "runs": runs}
 
         log("1. product read: GET /api/products/{id} against a constant endpoint on the same server")
-        (read, rss_read) = self.rss_while(lambda: self.pair(
-            "product_read_vs_constant",
-            lambda: self.wrk("get.lua", "/", "/api/products/", str(first_product), str(last_product)),
-            lambda: self.wrk("get.lua", "/", "/bench/constant"), "rps"))
+        _, rss_read = self.rss_while(lambda: self.pair("product_read_vs_constant", read, constant, "rps"))
 
         log("2. checkout: POST /api/orders against pgbench calling the same statement, same clients and carts")
         per_run = 6000 if self.scale == "small" else 10000
@@ -275,7 +275,7 @@ class Bench:
                                 base=pg_base + r * CLIENTS * pg_per_client, stride=pg_per_client, n=0)
 
         http_rounds = iter(range(ROUNDS))
-        (checkout, rss_checkout) = self.rss_while(lambda: self.pair(
+        _, rss_checkout = self.rss_while(lambda: self.pair(
             "checkout_http_vs_pgbench", lambda: {**(h := http_round()), "orders_per_s": h["ok_rps"]},
             lambda: {**(p := pg_round()), "orders_per_s": p["tps"]}, "orders_per_s"))
         self.results["figures"]["worker_rss_mb"] = {"product_read": rss_read, "checkout": rss_checkout}
