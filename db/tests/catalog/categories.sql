@@ -1,23 +1,7 @@
 -- api.categories_list, api.category_create (as pgshop_api), the category tree's trigger and constraints.
 begin;
 select plan(33);
-
-create function pg_temp.act_as(p_user bigint, p_role text default 'customer') returns void
-language sql as $$
-  select set_config('request.jwt.claims',
-    case when p_user is null then '' else json_build_object('sub', p_user::text, 'role', p_role)::text end,
-    true)
-$$;
-create function pg_temp.id(p_name text) returns bigint
-language sql stable as $$ select current_setting('tests.' || p_name)::bigint $$;
--- keep(name, result): remember an api result (tests.<name>.json) and its id (tests.<name>).
-create function pg_temp.keep(p_name text, p_result json) returns void
-language sql as $$
-  select set_config('tests.' || p_name || '.json', p_result::text, true),
-         set_config('tests.' || p_name, p_result ->> 'id', true)
-$$;
-create function pg_temp.kept(p_name text) returns jsonb
-language sql stable as $$ select current_setting('tests.' || p_name || '.json')::jsonb $$;
+\ir ../helpers.psql
 
 -- Function properties ---------------------------------------------------------------------------------
 select function_privs_are('api', 'categories_list', '{}'::text[], 'pgshop_api', array['EXECUTE']);

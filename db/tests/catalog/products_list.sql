@@ -3,18 +3,11 @@
 -- category subtree ("Zqxwv ..." categories) or to made-up words no demo product contains.
 begin;
 select plan(72);
+\ir ../helpers.psql
 -- Every call without q makes products_list compute websearch_to_tsquery('') and PostgreSQL says
 -- "NOTICE: text-search query doesn't contain lexemes" each time: keep the test output readable.
 set local client_min_messages = warning;
 
-create function pg_temp.act_as(p_user bigint, p_role text default 'customer') returns void
-language sql as $$
-  select set_config('request.jwt.claims',
-    case when p_user is null then '' else json_build_object('sub', p_user::text, 'role', p_role)::text end,
-    true)
-$$;
-create function pg_temp.id(p_name text) returns bigint
-language sql stable as $$ select current_setting('tests.' || p_name)::bigint $$;
 -- The ids of the test products named, in order, as a JSON array.
 create function pg_temp.expect(variadic p_names text[]) returns jsonb
 language sql stable as $$

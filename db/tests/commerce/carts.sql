@@ -2,20 +2,8 @@
 -- signed-in users (persistent cart), and shop.purge_expired.
 begin;
 select plan(88);
+\ir ../helpers.psql
 
-create function pg_temp.act_as(p_user bigint, p_role text default 'customer') returns void
-language sql as $$
-  select set_config('request.jwt.claims',
-    case when p_user is null then '' else json_build_object('sub', p_user::text, 'role', p_role)::text end,
-    true)
-$$;
-create function pg_temp.id(p_name text) returns bigint
-language sql stable as $$ select current_setting('tests.' || p_name)::bigint $$;
--- keep(name, result): remember an api result as tests.<name>.json.
-create function pg_temp.keep(p_name text, p_result json) returns void
-language sql as $$ select set_config('tests.' || p_name || '.json', p_result::text, true) $$;
-create function pg_temp.kept(p_name text) returns jsonb
-language sql stable as $$ select current_setting('tests.' || p_name || '.json')::jsonb $$;
 create function pg_temp.tok(p_name text) returns text
 language sql stable as $$ select pg_temp.kept(p_name) ->> 'token' $$;
 -- The expected JSON of a cart line for product tests.<key> (name, sku, price remembered at set-up).

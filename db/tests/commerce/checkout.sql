@@ -2,23 +2,8 @@
 -- stock, idempotency keys; and the constraints of shop.orders / shop.order_items.
 begin;
 select plan(67);
+\ir ../helpers.psql
 
-create function pg_temp.act_as(p_user bigint, p_role text default 'customer') returns void
-language sql as $$
-  select set_config('request.jwt.claims',
-    case when p_user is null then '' else json_build_object('sub', p_user::text, 'role', p_role)::text end,
-    true)
-$$;
-create function pg_temp.id(p_name text) returns bigint
-language sql stable as $$ select current_setting('tests.' || p_name)::bigint $$;
--- keep(name, result): remember an api result (tests.<name>.json) and its id (tests.<name>).
-create function pg_temp.keep(p_name text, p_result json) returns void
-language sql as $$
-  select set_config('tests.' || p_name || '.json', p_result::text, true),
-         set_config('tests.' || p_name, coalesce(p_result ->> 'id', ''), true)
-$$;
-create function pg_temp.kept(p_name text) returns jsonb
-language sql stable as $$ select current_setting('tests.' || p_name || '.json')::jsonb $$;
 create function pg_temp.addr() returns jsonb
 language sql stable as $$ select current_setting('tests.addr')::jsonb $$;
 create function pg_temp.lines(p_cart json) returns text[]

@@ -4,22 +4,8 @@
 -- pgshop_api for API calls and postgres for changes made by hand.
 begin;
 select plan(73);
+\ir ../helpers.psql
 
-create function pg_temp.act_as(p_user bigint, p_role text default 'customer') returns void
-language sql as $$
-  select set_config('request.jwt.claims',
-    case when p_user is null then '' else json_build_object('sub', p_user::text, 'role', p_role)::text end,
-    true)
-$$;
-create function pg_temp.id(p_name text) returns bigint
-language sql stable as $$ select current_setting('tests.' || p_name)::bigint $$;
-create function pg_temp.keep(p_name text, p_result json) returns void
-language sql as $$
-  select set_config('tests.' || p_name || '.json', p_result::text, true),
-         set_config('tests.' || p_name, coalesce(p_result ->> 'id', ''), true)
-$$;
-create function pg_temp.kept(p_name text) returns jsonb
-language sql stable as $$ select current_setting('tests.' || p_name || '.json')::jsonb $$;
 create function pg_temp.addr() returns jsonb
 language sql immutable as $$
   select '{"name": "Ann Zqxwv", "line1": "1 Zqxwv Street", "city": "Springfield", "postal_code": "12345", "country": "US"}'::jsonb

@@ -4,17 +4,10 @@
 -- their (security definer) owner, so they are tested here as the superuser, with the claims the HTTP layer sets.
 begin;
 select plan(37);
+\ir ../helpers.psql
 
-create function pg_temp.act_as(p_user bigint, p_role text default 'customer') returns void
-language sql as $$
-  select set_config('request.jwt.claims',
-    case when p_user is null then '' else json_build_object('sub', p_user::text, 'role', p_role)::text end,
-    true)
-$$;
 create function pg_temp.set_claims(p_claims text) returns void
 language sql as $$ select set_config('request.jwt.claims', p_claims, true) $$;
-create function pg_temp.id(p_name text) returns bigint
-language sql stable as $$ select current_setting('tests.' || p_name)::bigint $$;
 
 -- No claims at all in this fresh session (the setting has never been defined).
 select is(shop.current_user_id(), null::bigint, 'current_user_id is null when request.jwt.claims was never set');

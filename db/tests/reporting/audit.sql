@@ -3,17 +3,8 @@
 -- api.audit_list (admin, newest first, keyset pages).
 begin;
 select plan(69);
+\ir ../helpers.psql
 
-create function pg_temp.act_as(p_user bigint, p_role text default 'customer') returns void
-language sql as $$
-  select set_config('request.jwt.claims',
-    case when p_user is null then '' else json_build_object('sub', p_user::text, 'role', p_role)::text end,
-    true)
-$$;
-create function pg_temp.id(p_name text) returns bigint
-language sql stable as $$ select current_setting('tests.' || p_name)::bigint $$;
-create function pg_temp.keep(p_name text, p_result json) returns void
-language sql as $$ select set_config('tests.' || p_name, p_result ->> 'id', true) $$;
 create function pg_temp.addr() returns jsonb
 language sql immutable as $$
   select jsonb_build_object('name', 'Zqxwv Buyer', 'line1', '1 Zqxwv Street', 'city', 'Springfield',

@@ -1,15 +1,7 @@
 -- api.profile_get, api.profile_update (as pgshop_api) and shop.make_admin (the owner-only "make admin").
 begin;
 select plan(29);
-
-create function pg_temp.act_as(p_user bigint, p_role text default 'customer') returns void
-language sql as $$
-  select set_config('request.jwt.claims',
-    case when p_user is null then '' else json_build_object('sub', p_user::text, 'role', p_role)::text end,
-    true)
-$$;
-create function pg_temp.id(p_name text) returns bigint
-language sql stable as $$ select current_setting('tests.' || p_name)::bigint $$;
+\ir ../helpers.psql
 
 -- Function properties ---------------------------------------------------------------------------------
 select function_privs_are('api', 'profile_get', '{}'::text[], 'pgshop_api', array['EXECUTE']);
