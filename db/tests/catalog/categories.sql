@@ -12,17 +12,9 @@ select is_definer('api', 'categories_list', '{}'::name[]);
 select is_definer('api', 'category_create', array['text', 'text', 'bigint']);
 
 do $$
-declare
-  v_id bigint;
 begin
-  insert into shop.users (email, password_hash, first_name, last_name, role)
-  values ('zqxwv-cat-admin@zqxwv.test', public.crypt('password123', public.gen_salt('bf', 4)), 'Ad', 'Min', 'admin')
-  returning id into v_id;
-  perform set_config('tests.admin_id', v_id::text, true);
-  insert into shop.users (email, password_hash, first_name, last_name, role)
-  values ('zqxwv-cat-customer@zqxwv.test', public.crypt('password123', public.gen_salt('bf', 4)), 'Cus', 'Tomer', 'customer')
-  returning id into v_id;
-  perform set_config('tests.customer_id', v_id::text, true);
+  perform pg_temp.new_user('admin_id', 'zqxwv-cat-admin@zqxwv.test', 'Ad', 'Min', 'admin');
+  perform pg_temp.new_user('customer_id', 'zqxwv-cat-customer@zqxwv.test', 'Cus', 'Tomer', 'customer');
   perform set_config('tests.missing_category', ((select coalesce(max(id), 0) from shop.categories) + 1000)::text, true);
 end
 $$;

@@ -24,14 +24,8 @@ do $$
 declare
   v_id bigint;
 begin
-  insert into shop.users (email, password_hash, first_name, last_name, role)
-  values ('zqxwv-prod-admin@zqxwv.test', public.crypt('password123', public.gen_salt('bf', 4)), 'Ad', 'Min', 'admin')
-  returning id into v_id;
-  perform set_config('tests.admin_id', v_id::text, true);
-  insert into shop.users (email, password_hash, first_name, last_name, role)
-  values ('zqxwv-prod-customer@zqxwv.test', public.crypt('password123', public.gen_salt('bf', 4)), 'Cus', 'Tomer', 'customer')
-  returning id into v_id;
-  perform set_config('tests.customer_id', v_id::text, true);
+  perform pg_temp.new_user('admin_id', 'zqxwv-prod-admin@zqxwv.test', 'Ad', 'Min', 'admin');
+  perform pg_temp.new_user('customer_id', 'zqxwv-prod-customer@zqxwv.test', 'Cus', 'Tomer', 'customer');
   insert into shop.categories (name) values ('Zqxwv Products') returning id into v_id;
   perform set_config('tests.category', v_id::text, true);
   insert into shop.categories (name) values ('Zqxwv Products Other') returning id into v_id;

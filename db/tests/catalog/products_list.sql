@@ -334,13 +334,8 @@ select ok(
 update shop.products set is_active = false where id = pg_temp.id('p6');
 update shop.products set deleted_at = now() where id = pg_temp.id('p7');
 do $$
-declare
-  v_id bigint;
 begin
-  insert into shop.users (email, password_hash, first_name, last_name, role)
-  values ('zqxwv-list-admin@zqxwv.test', public.crypt('password123', public.gen_salt('bf', 4)), 'Ad', 'Min', 'admin')
-  returning id into v_id;
-  perform set_config('tests.admin_id', v_id::text, true);
+  perform pg_temp.new_user('admin_id', 'zqxwv-list-admin@zqxwv.test', 'Ad', 'Min', 'admin');
 end
 $$;
 set local role pgshop_api;

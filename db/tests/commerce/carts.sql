@@ -60,21 +60,11 @@ select function_privs_are('shop', 'purge_expired', '{}'::text[], 'pgshop_api', '
 -- Set-up ------------------------------------------------------------------------------------------------
 do $$
 declare
-  v_id bigint;
   v_product shop.products;
 begin
-  insert into shop.users (email, password_hash, first_name, last_name, role)
-  values ('zqxwv-cart-admin@zqxwv.test', public.crypt('password123', public.gen_salt('bf', 4)), 'Ad', 'Min', 'admin')
-  returning id into v_id;
-  perform set_config('tests.admin', v_id::text, true);
-  insert into shop.users (email, password_hash, first_name, last_name)
-  values ('zqxwv-cart-one@zqxwv.test', public.crypt('password123', public.gen_salt('bf', 4)), 'Cus', 'One')
-  returning id into v_id;
-  perform set_config('tests.c1', v_id::text, true);
-  insert into shop.users (email, password_hash, first_name, last_name)
-  values ('zqxwv-cart-two@zqxwv.test', public.crypt('password123', public.gen_salt('bf', 4)), 'Cus', 'Two')
-  returning id into v_id;
-  perform set_config('tests.c2', v_id::text, true);
+  perform pg_temp.new_user('admin', 'zqxwv-cart-admin@zqxwv.test', 'Ad', 'Min', 'admin');
+  perform pg_temp.new_user('c1', 'zqxwv-cart-one@zqxwv.test', 'Cus', 'One');
+  perform pg_temp.new_user('c2', 'zqxwv-cart-two@zqxwv.test', 'Cus', 'Two');
 
   for v_product in
     insert into shop.products (name, price, sku, stock_quantity, is_active, deleted_at)

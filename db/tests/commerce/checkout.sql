@@ -68,21 +68,11 @@ select is_definer('api', 'checkout', array['jsonb', 'text']);
 -- Set-up ------------------------------------------------------------------------------------------------
 do $$
 declare
-  v_id bigint;
   v_product shop.products;
 begin
-  insert into shop.users (email, password_hash, first_name, last_name, role)
-  values ('zqxwv-co-admin@zqxwv.test', public.crypt('password123', public.gen_salt('bf', 4)), 'Ad', 'Min', 'admin')
-  returning id into v_id;
-  perform set_config('tests.admin', v_id::text, true);
-  insert into shop.users (email, password_hash, first_name, last_name)
-  values ('zqxwv-co-one@zqxwv.test', public.crypt('password123', public.gen_salt('bf', 4)), 'Cus', 'One')
-  returning id into v_id;
-  perform set_config('tests.u1', v_id::text, true);
-  insert into shop.users (email, password_hash, first_name, last_name)
-  values ('zqxwv-co-two@zqxwv.test', public.crypt('password123', public.gen_salt('bf', 4)), 'Cus', 'Two')
-  returning id into v_id;
-  perform set_config('tests.u2', v_id::text, true);
+  perform pg_temp.new_user('admin', 'zqxwv-co-admin@zqxwv.test', 'Ad', 'Min', 'admin');
+  perform pg_temp.new_user('u1', 'zqxwv-co-one@zqxwv.test', 'Cus', 'One');
+  perform pg_temp.new_user('u2', 'zqxwv-co-two@zqxwv.test', 'Cus', 'Two');
   for v_product in
     insert into shop.products (name, price, sku, stock_quantity, low_stock_threshold)
     values ('Zqxwv Checkout X', 10.00, 'ZQXWV-CO-X', 10, 0),

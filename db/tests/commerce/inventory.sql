@@ -39,17 +39,9 @@ select is_definer('api', 'low_stock_list', '{}'::text[]);
 
 -- Set-up ------------------------------------------------------------------------------------------------
 do $$
-declare
-  v_id bigint;
 begin
-  insert into shop.users (email, password_hash, first_name, last_name, role)
-  values ('zqxwv-inv-admin@zqxwv.test', public.crypt('password123', public.gen_salt('bf', 4)), 'Ad', 'Min', 'admin')
-  returning id into v_id;
-  perform set_config('tests.admin', v_id::text, true);
-  insert into shop.users (email, password_hash, first_name, last_name)
-  values ('zqxwv-inv-customer@zqxwv.test', public.crypt('password123', public.gen_salt('bf', 4)), 'Cus', 'Tomer')
-  returning id into v_id;
-  perform set_config('tests.c', v_id::text, true);
+  perform pg_temp.new_user('admin', 'zqxwv-inv-admin@zqxwv.test', 'Ad', 'Min', 'admin');
+  perform pg_temp.new_user('c', 'zqxwv-inv-customer@zqxwv.test', 'Cus', 'Tomer');
   perform set_config('tests.api', 'pgshop_api', true);  -- db_role of changes made through the API
 end
 $$;

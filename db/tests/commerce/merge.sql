@@ -22,17 +22,10 @@ language sql immutable as $$ select '{"merged": false, "adjustments": []}'::json
 -- Set-up ------------------------------------------------------------------------------------------------
 do $$
 declare
-  v_id bigint;
   v_product shop.products;
 begin
-  insert into shop.users (email, password_hash, first_name, last_name)
-  values ('zqxwv-merge-one@zqxwv.test', public.crypt('password123', public.gen_salt('bf', 4)), 'Mer', 'One')
-  returning id into v_id;
-  perform set_config('tests.u1', v_id::text, true);
-  insert into shop.users (email, password_hash, first_name, last_name)
-  values ('zqxwv-merge-two@zqxwv.test', public.crypt('password123', public.gen_salt('bf', 4)), 'Mer', 'Two')
-  returning id into v_id;
-  perform set_config('tests.u2', v_id::text, true);
+  perform pg_temp.new_user('u1', 'zqxwv-merge-one@zqxwv.test', 'Mer', 'One');
+  perform pg_temp.new_user('u2', 'zqxwv-merge-two@zqxwv.test', 'Mer', 'Two');
   -- Products in id order: a (capped), b (plain), c (out of stock), d (inactive), e (deleted), f (summed).
   for v_product in
     insert into shop.products (name, price, sku, stock_quantity)

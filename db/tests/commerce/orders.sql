@@ -87,25 +87,12 @@ select results_eq(
 -- Set-up ------------------------------------------------------------------------------------------------
 do $$
 declare
-  v_id bigint;
   v_product shop.products;
 begin
-  insert into shop.users (email, password_hash, first_name, last_name, role)
-  values ('zqxwv-ord-admin@zqxwv.test', public.crypt('password123', public.gen_salt('bf', 4)), 'Ad', 'Min', 'admin')
-  returning id into v_id;
-  perform set_config('tests.admin', v_id::text, true);
-  insert into shop.users (email, password_hash, first_name, last_name)
-  values ('zqxwv-ord-one@zqxwv.test', public.crypt('password123', public.gen_salt('bf', 4)), 'Cus', 'One')
-  returning id into v_id;
-  perform set_config('tests.c1', v_id::text, true);
-  insert into shop.users (email, password_hash, first_name, last_name)
-  values ('zqxwv-ord-two@zqxwv.test', public.crypt('password123', public.gen_salt('bf', 4)), 'Cus', 'Two')
-  returning id into v_id;
-  perform set_config('tests.c2', v_id::text, true);
-  insert into shop.users (email, password_hash, first_name, last_name)
-  values ('zqxwv-ord-matrix@zqxwv.test', public.crypt('password123', public.gen_salt('bf', 4)), 'Mat', 'Rix')
-  returning id into v_id;
-  perform set_config('tests.m', v_id::text, true);
+  perform pg_temp.new_user('admin', 'zqxwv-ord-admin@zqxwv.test', 'Ad', 'Min', 'admin');
+  perform pg_temp.new_user('c1', 'zqxwv-ord-one@zqxwv.test', 'Cus', 'One');
+  perform pg_temp.new_user('c2', 'zqxwv-ord-two@zqxwv.test', 'Cus', 'Two');
+  perform pg_temp.new_user('m', 'zqxwv-ord-matrix@zqxwv.test', 'Mat', 'Rix');
   for v_product in
     insert into shop.products (name, price, sku, stock_quantity, low_stock_threshold)
     values ('Zqxwv Order P', 5.00, 'ZQXWV-ORD-P', 20, 0),

@@ -13,17 +13,9 @@ language sql as $$ select set_config('request.jwt.claims', p_claims, true) $$;
 select is(shop.current_user_id(), null::bigint, 'current_user_id is null when request.jwt.claims was never set');
 
 do $$
-declare
-  v_id bigint;
 begin
-  insert into shop.users (email, password_hash, first_name, last_name, role)
-  values ('helpers-customer@zqxwv.test', public.crypt('password123', public.gen_salt('bf', 4)), 'Cus', 'Tomer', 'customer')
-  returning id into v_id;
-  perform set_config('tests.customer_id', v_id::text, true);
-  insert into shop.users (email, password_hash, first_name, last_name, role)
-  values ('helpers-admin@zqxwv.test', public.crypt('password123', public.gen_salt('bf', 4)), 'Ad', 'Min', 'admin')
-  returning id into v_id;
-  perform set_config('tests.admin_id', v_id::text, true);
+  perform pg_temp.new_user('customer_id', 'helpers-customer@zqxwv.test', 'Cus', 'Tomer', 'customer');
+  perform pg_temp.new_user('admin_id', 'helpers-admin@zqxwv.test', 'Ad', 'Min', 'admin');
   perform set_config('tests.missing_id', ((select max(id) from shop.users) + 1000)::text, true);
 end
 $$;

@@ -88,19 +88,11 @@ select columns_are('audit', 'log',
 -- Set-up -----------------------------------------------------------------------------------------------------
 select pg_temp.act_as(null);
 do $$
-declare
-  v_id bigint;
 begin
   perform set_config('tests.start', (select coalesce(max(l.id), 0) from audit.log l)::text, true);
-  insert into shop.users (email, password_hash, first_name, last_name, role)
-  values ('zqxwv-aud-admin@zqxwv.test', public.crypt('password123', public.gen_salt('bf', 4)), 'Ad', 'Min', 'admin')
-  returning id into v_id;
-  perform set_config('tests.admin', v_id::text, true);
+  perform pg_temp.new_user('admin', 'zqxwv-aud-admin@zqxwv.test', 'Ad', 'Min', 'admin');
   perform pg_temp.mark();
-  insert into shop.users (email, password_hash, first_name, last_name)
-  values ('zqxwv-aud-c@zqxwv.test', public.crypt('password123', public.gen_salt('bf', 4)), 'Cus', 'Tomer')
-  returning id into v_id;
-  perform set_config('tests.customer', v_id::text, true);
+  perform pg_temp.new_user('customer', 'zqxwv-aud-c@zqxwv.test', 'Cus', 'Tomer');
 end
 $$;
 

@@ -12,17 +12,9 @@ select is_definer('api', 'profile_get', '{}'::name[]);
 select is_definer('api', 'profile_update', array['text', 'text']);
 
 do $$
-declare
-  v_id bigint;
 begin
-  insert into shop.users (email, password_hash, first_name, last_name, role)
-  values ('zqxwv-profile@zqxwv.test', public.crypt('password123', public.gen_salt('bf', 4)), 'Pat', 'Smith', 'customer')
-  returning id into v_id;
-  perform set_config('tests.customer_id', v_id::text, true);
-  insert into shop.users (email, password_hash, first_name, last_name, role)
-  values ('zqxwv-other@zqxwv.test', public.crypt('password123', public.gen_salt('bf', 4)), 'Oth', 'Er', 'customer')
-  returning id into v_id;
-  perform set_config('tests.other_id', v_id::text, true);
+  perform pg_temp.new_user('customer_id', 'zqxwv-profile@zqxwv.test', 'Pat', 'Smith', 'customer');
+  perform pg_temp.new_user('other_id', 'zqxwv-other@zqxwv.test', 'Oth', 'Er', 'customer');
   perform set_config('tests.missing_id', ((select max(id) from shop.users) + 1000)::text, true);
 end
 $$;
