@@ -96,3 +96,152 @@ $$;
 comment on function shop.cursor_decode(text, text, text) is
   'Decodes a cursor made by shop.cursor_encode for sort p_sort whose key casts to p_key_type (a type name the '
   'caller fixes, never client input); null for no cursor; PT422 invalid_cursor otherwise.';
+
+-- Settings (shop.settings): read by name; written at deploy from the environment.
+create or replace function shop.setting(p_name text) returns text
+language plpgsql
+stable
+as $$
+declare
+  v_value text;
+begin
+  select s.value into v_value from shop.settings s where s.name = p_name;
+  if not found then
+    raise exception 'unknown setting %', p_name;
+  end if;
+  return v_value;
+end
+$$;
+comment on function shop.setting(text) is 'The current value of a setting (shop.settings); an error for an unknown name.';
+
+create or replace function shop.settings_apply(p_values jsonb) returns setof shop.settings
+language plpgsql
+volatile
+as $$
+declare
+  v_setting shop.settings;
+  v_value text;
+  v_ok boolean;
+begin
+  for v_setting in select * from shop.settings s order by s.name for update loop
+    v_value := coalesce(p_values ->> v_setting.name, v_setting.default_value);
+    begin
+      v_ok := case v_setting.type when 'integer' then v_value::integer >= 0 else v_value::interval >= '0' end;
+    exception when others then
+      v_ok := false;
+    end;
+    if not v_ok then
+      raise exception '% = % is not a valid %', upper(v_setting.name), v_value, v_setting.type
+        using errcode = 'invalid_parameter_value', hint = v_setting.description;
+    end if;
+    update shop.settings s set value = v_value where s.name = v_setting.name and s.value <> v_value;
+  end loop;
+  return query select * from shop.settings s order by s.name;
+end
+$$;
+comment on function shop.settings_apply(jsonb) is
+  'Deploy: sets every setting to its value in p_values ({"name": "value"}) or back to its default; refuses a '
+  'value of the wrong type.';
+
+-- A problem returned instead of raised: the transaction commits what the function wrote first (the attempt
+-- a rate limit counts), and the HTTP layer answers with the problem. {"problem": {status, code, detail, ...}}.
+create or replace function shop.problem(p_status integer, p_code text, p_detail text, p_extra jsonb default '{}')
+returns json
+language sql
+immutable
+as $$
+  select jsonb_build_object('problem',
+    jsonb_build_object('status', p_status, 'code', p_code, 'detail', p_detail) || coalesce(p_extra, '{}'))::json
+$$;
+comment on function shop.problem(integer, text, text, jsonb) is
+  'A problem document for the HTTP layer to send (status, code, detail and extra members), returned rather than '
+  'raised so that what the function recorded before it stays.';
+
+create or replace function shop.problem_of(p_sqlstate text, p_message text, p_detail text, p_hint text) returns json
+language sql
+immutable
+as $$
+  select shop.problem(substr(p_sqlstate, 3)::integer, p_message, p_detail,
+                      case when p_hint like '{%' then p_hint::jsonb end)
+$$;
+comment on function shop.problem_of(text, text, text, text) is
+  'The problem document of a caught PTnnn error (its SQLSTATE, MESSAGE, DETAIL and a JSON HINT), as the HTTP '
+  'layer would have built it from the raised error.';
+
+-- Rate limits: at most p_limit attempts of a kind per key within p_window (0: no limit). Beyond it, PT429
+-- too_many_attempts with retry_after: the seconds until the oldest counted attempt leaves the window.
+create or replace function shop.rate_limit_check(p_kind text, p_key text, p_limit integer, p_window interval)
+returns void
+language plpgsql
+stable
+as $$
+declare
+  v_release timestamptz;
+begin
+  if p_limit <= 0 then
+    return;
+  end if;
+  select a.at + p_window into v_release
+  from shop.attempts a
+  where a.kind = p_kind
+    and a.key = p_key
+    and a.at > now() - p_window
+  order by a.at desc
+  offset p_limit - 1
+  limit 1;
+  if found then
+    raise exception using
+      errcode = 'PT429', message = 'too_many_attempts',
+      detail = 'too many attempts: wait before trying again',
+      hint = json_build_object('retry_after', greatest(1, ceil(extract(epoch from v_release - now()))))::text;
+  end if;
+end
+$$;
+comment on function shop.rate_limit_check(text, text, integer, interval) is
+  'PT429 too_many_attempts (hint: retry_after seconds) when p_key already made p_limit attempts of p_kind within '
+  'p_window (shop.attempts); p_limit 0 means no limit.';
+
+create or replace function shop.auth_attempt(p_client inet) returns void
+language plpgsql
+volatile
+as $$
+begin
+  if p_client is not null then
+    perform shop.rate_limit_check('auth', host(p_client), shop.setting('rate_limit_auth_per_address')::integer,
+                                  interval '1 minute');
+    insert into shop.attempts (kind, key) values ('auth', host(p_client));
+  end if;
+end
+$$;
+comment on function shop.auth_attempt(inet) is
+  'Counts a login or register attempt from a client address (rate_limit_auth_per_address a minute; PT429 '
+  'beyond it). No address (a local caller), no limit.';
+
+-- Money in: a finite amount, at least 0, at most 2 decimals (never rounded silently), that fits numeric(12,2).
+-- Text in, so that anything a client sent (a JSON string too) is judged here: not a number is invalid_price.
+create or replace function shop.price(p_value text, p_field text default 'price') returns numeric
+language plpgsql
+immutable
+as $$
+declare
+  v_price numeric;
+begin
+  if p_value is null then
+    return null;
+  end if;
+  begin
+    v_price := p_value::numeric;
+  exception when invalid_text_representation or numeric_value_out_of_range then
+    v_price := 'NaN';
+  end;
+  if v_price = 'NaN' or v_price < 0 or v_price >= 10000000000 or v_price <> round(v_price, 2) then
+    raise exception using
+      errcode = 'PT422', message = 'invalid_price',
+      detail = format('%s must be a finite amount from 0 to 9999999999.99 with at most 2 decimals', p_field);
+  end if;
+  return v_price;
+end
+$$;
+comment on function shop.price(text, text) is
+  'p_value as an amount of money when it is one (finite, 0 to 9999999999.99, at most 2 decimals); PT422 '
+  'invalid_price naming p_field otherwise. Null passes.';

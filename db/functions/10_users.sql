@@ -71,6 +71,11 @@ exception
     raise exception using
       errcode = 'PT422', message = 'missing_field',
       detail = 'email, password, first_name and last_name are required';
+  when string_data_right_truncation then
+    raise exception using
+      errcode = 'PT422',
+      message = case when length(btrim(p_email)) > 255 then 'invalid_email' else 'invalid_name' end,
+      detail = 'email may have at most 255 characters, first_name and last_name at most 100';
   when check_violation then
     get stacked diagnostics v_constraint = constraint_name;
     raise exception using
@@ -89,32 +94,64 @@ create or replace function api.register(
   p_email text,
   p_password text,
   p_first_name text,
-  p_last_name text
+  p_last_name text,
+  p_client inet default null
 ) returns json
-language sql
-volatile
-security definer
-set search_path = pg_catalog, pg_temp
-as $$
-  select shop.user_json(shop.upsert_user(p_email, p_password, p_first_name, p_last_name, 'customer'))
-$$;
-comment on function api.register(text, text, text, text) is
-  'POST /api/auth/register: creates a customer. 409 email_taken (any letter case), 422 invalid_email, '
-  'invalid_name, missing_field, password_too_short, password_too_long.';
-
-create or replace function api.login(p_email text, p_password text, p_cart_token text default null)
-returns json
 language plpgsql
 volatile
 security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare
+  v_state text;
+  v_message text;
+  v_detail text;
+  v_hint text;
+begin
+  perform shop.auth_attempt(p_client);
+  begin
+    return shop.user_json(shop.upsert_user(p_email, p_password, p_first_name, p_last_name, 'customer'));
+  exception when others then
+    -- Refused (say, email_taken): returned, so the attempt above still counts against the address.
+    get stacked diagnostics v_state = returned_sqlstate, v_message = message_text, v_detail = pg_exception_detail,
+                            v_hint = pg_exception_hint;
+    if v_state not like 'PT%' then
+      raise;
+    end if;
+    return shop.problem_of(v_state, v_message, v_detail, v_hint);
+  end;
+end
+$$;
+comment on function api.register(text, text, text, text, inet) is
+  'POST /api/auth/register: creates a customer. 409 email_taken (any letter case), 422 invalid_email, '
+  'invalid_name, missing_field, password_too_short, password_too_long (returned as problems, so the attempt '
+  'counts); PT429 too_many_attempts beyond rate_limit_auth_per_address attempts a minute from p_client.';
+
+create or replace function api.login(
+  p_email text,
+  p_password text,
+  p_cart_token text default null,
+  p_client inet default null
+) returns json
+language plpgsql
+volatile
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  -- An address has at most 254 characters (RFC 5321); longer input is counted under its first 254.
+  v_email text := left(coalesce(lower(btrim(p_email)), ''), 254);
   v_user shop.users;
 begin
+  perform shop.auth_attempt(p_client);
+  -- One login at a time per account, so concurrent guesses are counted one after the other.
+  perform pg_advisory_xact_lock(hashtextextended('pgshop.login:' || v_email, 0));
+  perform shop.rate_limit_check('login_failure', v_email, shop.setting('rate_limit_login_failures')::integer,
+                                shop.setting('rate_limit_login_window')::interval);
+
   select * into v_user
   from shop.users u
-  where lower(u.email) = lower(btrim(p_email));
+  where lower(u.email) = v_email;
 
   -- An unknown email costs one bcrypt round like a wrong password, so timing tells nothing.
   if v_user.id is null
@@ -122,10 +159,11 @@ begin
     if v_user.id is null then
       perform public.crypt(coalesce(p_password, ''), '$2a$10$Y8gun.fGFmZCujkSaMJ3W.LFmOaFwIyWbjXPXtUzy8UCSI7povaRK');
     end if;
-    raise exception using
-      errcode = 'PT401', message = 'invalid_credentials',
-      detail = 'the email or the password is wrong';
+    -- Counted for any email, existing or not, and returned (not raised) so that the count is kept.
+    insert into shop.attempts (kind, key) values ('login_failure', v_email);
+    return shop.problem(401, 'invalid_credentials', 'the email or the password is wrong');
   end if;
+  delete from shop.attempts a where a.kind = 'login_failure' and a.key = v_email;
   return json_build_object(
     'user_id', v_user.id,
     'role', v_user.role,
@@ -133,10 +171,12 @@ begin
   );
 end
 $$;
-comment on function api.login(text, text, text) is
+comment on function api.login(text, text, text, inet) is
   'POST /api/auth/login: checks the password and returns {user_id, role, cart} for the token; the guest cart of '
   'p_cart_token (if live) is merged into the user''s cart (see shop.cart_merge). Unknown email and wrong '
-  'password raise the same PT401 invalid_credentials.';
+  'password return the same 401 invalid_credentials problem and count as a failure of that email; after '
+  'rate_limit_login_failures failures within rate_limit_login_window, PT429 too_many_attempts (even with the '
+  'right password) until the oldest leaves the window. p_client: rate_limit_auth_per_address a minute.';
 
 create or replace function api.profile_get() returns json
 language sql
@@ -195,8 +235,8 @@ comment on function shop.make_admin(text, text) is
   'make admin: promotes an existing user (password unchanged) or creates an admin. Idempotent. Owner only.';
 
 grant execute on function
-  api.register(text, text, text, text),
-  api.login(text, text, text),
+  api.register(text, text, text, text, inet),
+  api.login(text, text, text, inet),
   api.profile_get(),
   api.profile_update(text, text)
 to pgshop_api;

@@ -184,6 +184,7 @@ begin
   if v_sort = 'relevance' and v_q is null then
     raise exception using errcode = 'PT422', message = 'invalid_sort', detail = 'sort=relevance needs q';
   end if;
+  perform shop.price(p_min_price::text, 'min_price'), shop.price(p_max_price::text, 'max_price');
   if p_min_price > p_max_price then
     raise exception using errcode = 'PT422', message = 'invalid_price_range',
       detail = 'min_price is above max_price';
@@ -272,7 +273,7 @@ comment on function api.products_list(text, bigint, numeric, numeric, boolean, t
   'when the query matches nothing), category '
   '(whole subtree), price range and stock; sorted by relevance, price, -price, newest or name; one page of '
   '{items, next_cursor} with an opaque keyset cursor. PT422 invalid_limit, invalid_sort, invalid_cursor, '
-  'invalid_price_range.';
+  'invalid_price (a bound that is not an amount), invalid_price_range.';
 
 create or replace function api.product_create(
   p_name text,
@@ -292,12 +293,13 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_product shop.products;
+  v_constraint text;
 begin
   perform shop.require_admin();
   insert into shop.products
     (name, price, sku, description, category_id, stock_quantity, is_active, metadata, low_stock_threshold)
   values
-    (btrim(p_name), p_price, btrim(p_sku), p_description, p_category_id, coalesce(p_stock_quantity, 0),
+    (btrim(p_name), shop.price(p_price::text), btrim(p_sku), p_description, p_category_id, coalesce(p_stock_quantity, 0),
      coalesce(p_is_active, true), coalesce(p_metadata, '{}'), coalesce(p_low_stock_threshold, 5))
   returning * into v_product;
   return shop.product_json(v_product);
@@ -310,11 +312,20 @@ exception
     raise exception using
       errcode = 'PT422', message = 'unknown_category',
       detail = format('there is no category %s', p_category_id);
+  when check_violation then
+    get stacked diagnostics v_constraint = constraint_name;
+    if v_constraint = 'products_metadata_limits' then
+      raise exception using
+        errcode = 'PT422', message = 'invalid_metadata',
+        detail = 'metadata may take at most 16 KB and nest at most 8 levels deep';
+    end if;
+    raise;
 end
 $$;
 comment on function api.product_create(text, numeric, text, text, bigint, integer, boolean, jsonb, integer) is
-  'POST /api/products (admin): 409 sku_taken, 422 unknown_category; constraint failures (negative price or '
-  'stock, blank name) surface as 422.';
+  'POST /api/products (admin): 409 sku_taken, 422 unknown_category, invalid_price (not a finite amount >= 0 '
+  'with at most 2 decimals), invalid_metadata (over 16 KB or 8 levels); constraint failures (negative stock, '
+  'blank name) surface as 422.';
 
 create or replace function api.product_update(p_id bigint, p_patch jsonb) returns json
 language plpgsql
@@ -325,6 +336,7 @@ as $$
 declare
   v_product shop.products;
   v_unknown text;
+  v_constraint text;
 begin
   perform shop.require_admin();
   select string_agg(k, ', ') into v_unknown
@@ -339,7 +351,7 @@ begin
   update shop.products p
   set name = case when p_patch ? 'name' then btrim(p_patch ->> 'name') else p.name end,
       description = case when p_patch ? 'description' then p_patch ->> 'description' else p.description end,
-      price = case when p_patch ? 'price' then (p_patch ->> 'price')::numeric else p.price end,
+      price = case when p_patch ? 'price' then shop.price(p_patch ->> 'price') else p.price end,
       category_id = case when p_patch ? 'category_id' then (p_patch ->> 'category_id')::bigint else p.category_id end,
       stock_quantity = case when p_patch ? 'stock_quantity' then (p_patch ->> 'stock_quantity')::integer
                             else p.stock_quantity end,
@@ -364,11 +376,20 @@ exception
     raise exception using
       errcode = 'PT422', message = 'unknown_category',
       detail = format('there is no category %s', p_patch ->> 'category_id');
+  when check_violation then
+    get stacked diagnostics v_constraint = constraint_name;
+    if v_constraint = 'products_metadata_limits' then
+      raise exception using
+        errcode = 'PT422', message = 'invalid_metadata',
+        detail = 'metadata may take at most 16 KB and nest at most 8 levels deep';
+    end if;
+    raise;
 end
 $$;
 comment on function api.product_update(bigint, jsonb) is
   'PUT /api/products/{id} (admin): partial update from a JSON object of the fields to change. '
-  'PT404 not_found, PT409 sku_taken, PT422 unknown_field, unknown_category; constraint failures as 422.';
+  'PT404 not_found, PT409 sku_taken, PT422 unknown_field, unknown_category, invalid_price, invalid_metadata; '
+  'constraint failures as 422.';
 
 create or replace function api.product_delete(p_id bigint) returns void
 language plpgsql

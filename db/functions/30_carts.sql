@@ -266,6 +266,7 @@ as $$
 declare
   v_carts integer;
   v_keys integer;
+  v_attempts integer;
 begin
   delete from shop.carts c
   where c.token is not null
@@ -274,12 +275,16 @@ begin
   delete from shop.idempotency_keys k
   where k.created_at <= now() - interval '24 hours';
   get diagnostics v_keys = row_count;
-  return json_build_object('guest_carts', v_carts, 'idempotency_keys', v_keys);
+  -- Attempts count for at most the longest rate-limit window.
+  delete from shop.attempts a
+  where a.at <= now() - greatest(interval '1 minute', shop.setting('rate_limit_login_window')::interval);
+  get diagnostics v_attempts = row_count;
+  return json_build_object('guest_carts', v_carts, 'idempotency_keys', v_keys, 'attempts', v_attempts);
 end
 $$;
 comment on function shop.purge_expired() is
-  'Deletes guest carts idle for 30 days and idempotency keys older than 24 hours. Scheduled hourly with '
-  'pg_cron where available; otherwise run it from any scheduler.';
+  'Deletes guest carts idle for 30 days, idempotency keys older than 24 hours and rate-limit attempts older '
+  'than the longest window. Scheduled hourly with pg_cron where available; otherwise run it from any scheduler.';
 
 grant execute on function
   api.cart_get(text),

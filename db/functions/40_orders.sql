@@ -34,6 +34,34 @@ as $$
 $$;
 comment on function shop.order_json(shop.orders) is 'An order as the API shows it, with its lines and status history.';
 
+create or replace function shop.address_in(p_address jsonb) returns shop.address
+language plpgsql
+immutable
+as $$
+declare
+  v_missing text;
+begin
+  if p_address is not null then
+    return p_address::shop.address;
+  end if;
+  raise check_violation;
+exception when check_violation then
+  select string_agg(f, ', ') into v_missing
+  from unnest(array['name', 'line1', 'city', 'postal_code', 'country']) f
+  where not shop.has_text(p_address ->> f);
+  raise exception using errcode = 'PT422', message = 'invalid_address',
+    detail = case
+      when jsonb_typeof(p_address) is distinct from 'object' then 'shipping_address must be an object'
+      when v_missing is not null then format('shipping_address needs: %s', v_missing)
+      else 'shipping_address must be a flat object of at most 20 fields (names up to 50 characters) whose values '
+           'are strings of at most 200 characters'
+    end;
+end
+$$;
+comment on function shop.address_in(jsonb) is
+  'p_address as a shop.address; PT422 invalid_address naming what is wrong (not an object, the missing '
+  'fields, or a value that is not a short string) otherwise.';
+
 create or replace function api.checkout(p_shipping_address jsonb, p_idempotency_key text default null)
 returns json
 language plpgsql
@@ -43,7 +71,42 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_user bigint := shop.require_user();
-  v_missing text;
+  v_state text;
+  v_message text;
+  v_detail text;
+  v_hint text;
+begin
+  perform shop.rate_limit_check('checkout', v_user::text, shop.setting('rate_limit_checkout_per_user')::integer,
+                                interval '1 minute');
+  insert into shop.attempts (kind, key) values ('checkout', v_user::text);
+  begin
+    return shop.checkout(v_user, p_shipping_address, p_idempotency_key);
+  exception when others then
+    -- A refused checkout (say, insufficient_stock) changes nothing but still counts as an attempt.
+    get stacked diagnostics v_state = returned_sqlstate, v_message = message_text, v_detail = pg_exception_detail,
+                            v_hint = pg_exception_hint;
+    if v_state not like 'PT%' then
+      raise;
+    end if;
+    return shop.problem_of(v_state, v_message, v_detail, v_hint);
+  end;
+end
+$$;
+comment on function api.checkout(jsonb, text) is
+  'POST /api/orders: turns the caller''s cart into a pending order in one transaction (shop.checkout). '
+  'PT429 too_many_attempts beyond rate_limit_checkout_per_user attempts a minute; the refusals of '
+  'shop.checkout (422 invalid_address, invalid_idempotency_key, idempotency_key_reused; 409 empty_cart, '
+  'insufficient_stock with the products short, idempotency_key_in_use) are returned as problems, so each '
+  'attempt counts. With an Idempotency-Key the same body replays the first order.';
+
+create or replace function shop.checkout(p_user bigint, p_shipping_address jsonb, p_idempotency_key text)
+returns json
+language plpgsql
+volatile
+as $$
+declare
+  v_user bigint := p_user;
+  v_address shop.address := shop.address_in(p_shipping_address);
   v_hash bytea;
   v_replay shop.idempotency_keys;
   v_cart bigint;
@@ -55,18 +118,6 @@ declare
   v_sold_ids bigint[];
   v_response json;
 begin
-  if jsonb_typeof(p_shipping_address) is distinct from 'object' then
-    raise exception using errcode = 'PT422', message = 'invalid_address',
-      detail = 'shipping_address must be an object';
-  end if;
-  select string_agg(f, ', ') into v_missing
-  from unnest(array['name', 'line1', 'city', 'postal_code', 'country']) f
-  where not shop.has_text(p_shipping_address ->> f);
-  if v_missing is not null then
-    raise exception using errcode = 'PT422', message = 'invalid_address',
-      detail = format('shipping_address needs: %s', v_missing);
-  end if;
-
   -- Idempotency (Stripe's semantics). The first request with a key claims it by inserting it; a
   -- concurrent request with the same key waits on that row, then replays the committed response. A
   -- failed checkout rolls its claim back, so a retry runs again.
@@ -75,7 +126,7 @@ begin
       raise exception using errcode = 'PT422', message = 'invalid_idempotency_key',
         detail = 'Idempotency-Key must have 1 to 255 characters';
     end if;
-    v_hash := sha256(convert_to(p_shipping_address::text, 'UTF8'));
+    v_hash := sha256(convert_to(v_address::text, 'UTF8'));
     insert into shop.idempotency_keys (user_id, key, request_hash)
     values (v_user, p_idempotency_key, v_hash)
     on conflict (user_id, key) do nothing;
@@ -127,7 +178,7 @@ begin
   end if;
 
   insert into shop.orders (user_id, total_amount, shipping_address)
-  values (v_user, v_total, p_shipping_address)
+  values (v_user, v_total, v_address)
   returning * into v_order;
   insert into shop.order_items (order_id, product_id, name, sku, quantity, unit_price, total_price)
   select v_order.id, p.id, p.name, p.sku, ci.quantity, p.price, p.price * ci.quantity
@@ -188,8 +239,8 @@ begin
   return v_response;
 end
 $$;
-comment on function api.checkout(jsonb, text) is
-  'POST /api/orders: turns the caller''s cart into a pending order in one transaction. PT422 invalid_address, '
+comment on function shop.checkout(bigint, jsonb, text) is
+  'Checkout of p_user''s cart into a pending order, all or nothing. PT422 invalid_address, '
   'invalid_idempotency_key, idempotency_key_reused; PT409 empty_cart, insufficient_stock (hint: JSON of the '
   'products short), idempotency_key_in_use. With an Idempotency-Key the same body replays the first order.';
 

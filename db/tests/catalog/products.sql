@@ -73,8 +73,8 @@ select throws_ok($$select api.product_create('Zqxwv Again', 1, 'ZQXWV-SKU-1')$$,
   'product_create: a SKU in use -> PT409 sku_taken');
 select throws_ok($$select api.product_create('Zqxwv Again', 1, '  ZQXWV-SKU-1 ')$$, 'PT409', 'sku_taken',
   'product_create: a SKU in use, with spaces around -> PT409 sku_taken');
-select throws_ok($$select api.product_create('Zqxwv Negative', -0.01, 'ZQXWV-SKU-NEG')$$, '23514', null,
-  'product_create: a negative price -> 23514');
+select throws_ok($$select api.product_create('Zqxwv Negative', -0.01, 'ZQXWV-SKU-NEG')$$, 'PT422', 'invalid_price',
+  'product_create: a negative price -> PT422 invalid_price');
 select throws_ok($$select api.product_create('Zqxwv Negative', 1, 'ZQXWV-SKU-NEG', p_stock_quantity => -1)$$, '23514', null,
   'product_create: a negative stock -> 23514');
 select throws_ok($$select api.product_create('  ', 1, 'ZQXWV-SKU-BLANK')$$, '23514', null,

@@ -24,23 +24,6 @@ language sql stable as $$
     'total', coalesce((select sum((l ->> 'line_total')::numeric) from unnest(p_lines) l), 0)::numeric(12, 2)::text,
     'item_count', coalesce((select sum((l ->> 'quantity')::integer) from unnest(p_lines) l), 0))
 $$;
--- error_of(sql): the error a statement raises, as {sqlstate, message, detail, hint}; null when none.
-create function pg_temp.error_of(p_sql text) returns jsonb
-language plpgsql as $$
-declare
-  v_state text;
-  v_message text;
-  v_detail text;
-  v_hint text;
-begin
-  execute p_sql;
-  return null;
-exception when others then
-  get stacked diagnostics v_state = returned_sqlstate, v_message = message_text,
-                          v_detail = pg_exception_detail, v_hint = pg_exception_hint;
-  return jsonb_build_object('sqlstate', v_state, 'message', v_message, 'detail', v_detail, 'hint', v_hint);
-end
-$$;
 
 -- Function properties ---------------------------------------------------------------------------------
 select function_privs_are('api', 'cart_get', array['text'], 'pgshop_api', array['EXECUTE']);
@@ -311,15 +294,20 @@ begin
   values (pg_temp.id('c1'), 'zqxwv-old', '\x00', now() - interval '25 hours'),
          (pg_temp.id('c1'), 'zqxwv-24h', '\x00', now() - interval '24 hours'),
          (pg_temp.id('c1'), 'zqxwv-young', '\x00', now() - interval '23 hours');
+  -- Rate-limit attempts are purged after the longest window (shop.settings; tested in core/rate_limits.sql).
+  insert into shop.attempts (kind, key, at)
+  values ('checkout', 'zqxwv-carts', now() - interval '1 day'), ('checkout', 'zqxwv-carts', now());
   perform set_config('tests.expected_purge', json_build_object(
     'guest_carts', (select count(*) from shop.carts c where c.token is not null and c.updated_at <= now() - interval '30 days'),
-    'idempotency_keys', (select count(*) from shop.idempotency_keys k where k.created_at <= now() - interval '24 hours')
+    'idempotency_keys', (select count(*) from shop.idempotency_keys k where k.created_at <= now() - interval '24 hours'),
+    'attempts', (select count(*) from shop.attempts a
+                 where a.at <= now() - greatest(interval '1 minute', shop.setting('rate_limit_login_window')::interval))
   )::text, true);
 end
 $$;
 
 select is(shop.purge_expired()::jsonb, current_setting('tests.expected_purge')::jsonb,
-  'purge_expired reports how many guest carts and idempotency keys it deleted');
+  'purge_expired reports how many guest carts, idempotency keys and attempts it deleted');
 select is(
   array(select c.id from shop.carts c
         where c.id in (pg_temp.id('cart_old'), pg_temp.id('cart_30'), pg_temp.id('cart_young')) order by c.id),

@@ -1,7 +1,7 @@
 -- api.checkout (as pgshop_api): the cart becomes a pending order in one transaction; address validation,
 -- stock, idempotency keys; and the constraints of shop.orders / shop.order_items.
 begin;
-select plan(67);
+select plan(71);
 \ir ../helpers.psql
 
 create function pg_temp.addr() returns jsonb
@@ -10,22 +10,6 @@ create function pg_temp.lines(p_cart json) returns text[]
 language sql immutable as $$
   select coalesce(array_agg((i ->> 'product_id') || ':' || (i ->> 'quantity') order by (i ->> 'product_id')::bigint), '{}')
   from json_array_elements(p_cart -> 'items') i
-$$;
-create function pg_temp.error_of(p_sql text) returns jsonb
-language plpgsql as $$
-declare
-  v_state text;
-  v_message text;
-  v_detail text;
-  v_hint text;
-begin
-  execute p_sql;
-  return null;
-exception when others then
-  get stacked diagnostics v_state = returned_sqlstate, v_message = message_text,
-                          v_detail = pg_exception_detail, v_hint = pg_exception_hint;
-  return jsonb_build_object('sqlstate', v_state, 'message', v_message, 'detail', v_detail, 'hint', v_hint);
-end
 $$;
 -- dry_run(sql): the JSON a statement returns, with its effects rolled back.
 create function pg_temp.dry_run(p_sql text) returns jsonb
@@ -64,6 +48,8 @@ select ok((select condeferrable and condeferred from pg_constraint
            where conrelid = 'shop.order_items'::regclass and conname = 'order_items_product_id_fkey'),
   'order_items -> products is checked at commit (no key-share lock on a product before checkout takes it)');
 select is_definer('api', 'checkout', array['jsonb', 'text']);
+select volatility_is('shop', 'checkout', array['bigint', 'jsonb', 'text'], 'volatile');
+select isnt_definer('shop', 'checkout', array['bigint', 'jsonb', 'text']);
 
 -- Set-up ------------------------------------------------------------------------------------------------
 do $$
@@ -85,6 +71,8 @@ begin
   perform set_config('tests.addr', jsonb_build_object(
     'name', 'Ann Zqxwv', 'line1', '1 Zqxwv Street', 'line2', 'Flat 2', 'city', 'Springfield',
     'postal_code', '12345', 'country', 'US')::text, true);
+  -- This file checks out many times as one user: no per-user checkout limit here (core/rate_limits.sql tests it).
+  update shop.settings set value = '0' where name = 'rate_limit_checkout_per_user';
 end
 $$;
 
@@ -95,55 +83,61 @@ select pg_temp.act_as(null);
 select throws_ok($$select api.checkout(pg_temp.addr())$$, 'PT401', 'unauthenticated',
   'checkout: anonymous -> PT401 unauthenticated');
 select pg_temp.act_as(pg_temp.id('u2'));
-select throws_ok($$select api.checkout(pg_temp.addr())$$, 'PT409', 'empty_cart',
-  'checkout: a user without a cart -> PT409 empty_cart');
+select pg_temp.problem_is($$select api.checkout(pg_temp.addr())$$, 409, 'empty_cart',
+  'checkout: a user without a cart -> 409 empty_cart problem');
 do $$ begin perform api.cart_add_item(null, pg_temp.id('z'), 1); perform api.cart_remove_item(null, pg_temp.id('z')); end $$;
-select throws_ok($$select api.checkout(pg_temp.addr())$$, 'PT409', 'empty_cart',
-  'checkout: a cart without lines -> PT409 empty_cart');
-select throws_ok($$select api.checkout(pg_temp.addr(), 'zqxwv-empty')$$, 'PT409', 'empty_cart',
-  'checkout with an idempotency key: an empty cart -> PT409 empty_cart');
+select pg_temp.problem_is($$select api.checkout(pg_temp.addr())$$, 409, 'empty_cart',
+  'checkout: a cart without lines -> 409 empty_cart problem');
+select pg_temp.problem_is($$select api.checkout(pg_temp.addr(), 'zqxwv-empty')$$, 409, 'empty_cart',
+  'checkout with an idempotency key: an empty cart -> 409 empty_cart problem');
 
 -- Address validation -----------------------------------------------------------------------------------
 select pg_temp.act_as(pg_temp.id('u1'));
 do $$ begin perform api.cart_add_item(null, pg_temp.id('x'), 2); perform api.cart_add_item(null, pg_temp.id('y'), 3); end $$;
 
-select throws_ok($$select api.checkout('"1 Zqxwv Street"'::jsonb)$$, 'PT422', 'invalid_address',
-  'checkout: an address that is a string -> PT422 invalid_address');
-select throws_ok($$select api.checkout('[]'::jsonb)$$, 'PT422', 'invalid_address',
-  'checkout: an address that is an array -> PT422 invalid_address');
-select throws_ok($$select api.checkout(null)$$, 'PT422', 'invalid_address',
-  'checkout: a null address -> PT422 invalid_address');
-select throws_ok($$select api.checkout('{}'::jsonb)$$, 'PT422', 'invalid_address',
-  'checkout: an empty object -> PT422 invalid_address');
-select throws_ok(format('select api.checkout(pg_temp.addr() - %L)', f), 'PT422', 'invalid_address',
-  format('checkout: address without %s -> PT422 invalid_address', f))
+select pg_temp.problem_is($$select api.checkout('"1 Zqxwv Street"'::jsonb)$$, 422, 'invalid_address',
+  'checkout: an address that is a string -> 422 invalid_address problem');
+select pg_temp.problem_is($$select api.checkout('[]'::jsonb)$$, 422, 'invalid_address',
+  'checkout: an address that is an array -> 422 invalid_address problem');
+select pg_temp.problem_is($$select api.checkout(null)$$, 422, 'invalid_address',
+  'checkout: a null address -> 422 invalid_address problem');
+select pg_temp.problem_is($$select api.checkout('{}'::jsonb)$$, 422, 'invalid_address',
+  'checkout: an empty object -> 422 invalid_address problem');
+select pg_temp.problem_is(format('select api.checkout(pg_temp.addr() - %L)', f), 422, 'invalid_address',
+  format('checkout: address without %s -> 422 invalid_address problem', f))
 from unnest(array['name', 'line1', 'city', 'postal_code', 'country']) f;
-select throws_ok(format('select api.checkout(pg_temp.addr() || jsonb_build_object(%L, %L))', f, '   '), 'PT422', 'invalid_address',
-  format('checkout: address with a blank %s -> PT422 invalid_address', f))
+select pg_temp.problem_is(format('select api.checkout(pg_temp.addr() || jsonb_build_object(%L, %L))', f, '   '), 422, 'invalid_address',
+  format('checkout: address with a blank %s -> 422 invalid_address problem', f))
 from unnest(array['name', 'line1', 'city', 'postal_code', 'country']) f;
-select throws_ok($$select api.checkout(pg_temp.addr() || '{"city": null}')$$, 'PT422', 'invalid_address',
-  'checkout: a JSON null city -> PT422 invalid_address');
-select is(pg_temp.error_of($$select api.checkout('{"name": "Ann", "line1": "1 Zqxwv Street", "country": "US"}')$$) ->> 'detail',
+select pg_temp.problem_is($$select api.checkout(pg_temp.addr() || '{"city": null}')$$, 422, 'invalid_address',
+  'checkout: a JSON null city -> 422 invalid_address problem');
+select is(pg_temp.problem($$select api.checkout('{"name": "Ann", "line1": "1 Zqxwv Street", "country": "US"}')$$) ->> 'detail',
   'shipping_address needs: city, postal_code', 'invalid_address: the detail names the missing fields');
 select is(
-  pg_temp.dry_run($$select api.checkout(pg_temp.addr() - 'line2' || '{"postal_code": 12345, "phone": "555"}')$$) -> 'shipping_address',
-  pg_temp.addr() - 'line2' || '{"postal_code": 12345, "phone": "555"}',
-  'checkout: line2 is optional; extra fields and a numeric postal_code are accepted and kept (dry run, rolled back)');
+  pg_temp.dry_run($$select api.checkout(pg_temp.addr() - 'line2' || '{"phone": "555", "region": "IL"}')$$) -> 'shipping_address',
+  pg_temp.addr() - 'line2' || '{"phone": "555", "region": "IL"}',
+  'checkout: line2 is optional; extra string fields are accepted and kept (dry run, rolled back)');
+select pg_temp.problem_is($$select api.checkout(pg_temp.addr() || '{"postal_code": 12345}')$$, 422, 'invalid_address',
+  'checkout: a numeric postal_code -> 422 invalid_address problem (an address is a flat object of strings)');
+select is(pg_temp.problem($$select api.checkout(pg_temp.addr() || '{"postal_code": 12345}')$$) ->> 'detail',
+  'shipping_address must be a flat object of at most 20 fields (names up to 50 characters) whose values are strings of at most 200 characters',
+  'invalid_address: the detail of a value that is not a string');
 
 -- Insufficient stock: all or nothing -------------------------------------------------------------------
 reset role;
 update shop.products set stock_quantity = 1 where id = pg_temp.id('y');  -- sold elsewhere meanwhile
 do $$ begin perform set_config('tests.before', pg_temp.state()::text, true); end $$;
 set local role pgshop_api;
-select throws_ok($$select api.checkout(pg_temp.addr())$$, 'PT409', 'insufficient_stock',
-  'checkout: a line above the stock -> PT409 insufficient_stock');
-select is(pg_temp.error_of($$select api.checkout(pg_temp.addr())$$) - 'sqlstate' - 'message',
-  jsonb_build_object('detail', 'not enough stock for ZQXWV-CO-Y (3 wanted, 1 in stock)',
-    'hint', json_build_object('products', json_build_array(json_build_object(
-      'product_id', pg_temp.id('y'), 'sku', 'ZQXWV-CO-Y', 'requested', 3, 'available', 1)))::text),
-  'insufficient_stock: the detail and the JSON hint name the short product');
-select throws_ok($$select api.checkout(pg_temp.addr(), 'zqxwv-retry')$$, 'PT409', 'insufficient_stock',
-  'checkout with an idempotency key: insufficient stock -> PT409 insufficient_stock');
+select pg_temp.problem_is($$select api.checkout(pg_temp.addr())$$, 409, 'insufficient_stock',
+  'checkout: a line above the stock -> 409 insufficient_stock problem');
+select is(pg_temp.problem($$select api.checkout(pg_temp.addr())$$),
+  jsonb_build_object('status', 409, 'code', 'insufficient_stock',
+    'detail', 'not enough stock for ZQXWV-CO-Y (3 wanted, 1 in stock)',
+    'products', jsonb_build_array(jsonb_build_object(
+      'product_id', pg_temp.id('y'), 'sku', 'ZQXWV-CO-Y', 'requested', 3, 'available', 1))),
+  'insufficient_stock: the detail and the products member (from the JSON hint) name the short product');
+select pg_temp.problem_is($$select api.checkout(pg_temp.addr(), 'zqxwv-retry')$$, 409, 'insufficient_stock',
+  'checkout with an idempotency key: insufficient stock -> 409 insufficient_stock problem');
 reset role;
 select is(pg_temp.state(), current_setting('tests.before')::jsonb,
   'after the refused checkouts nothing changed: stock, ledger, alerts, cart lines, no order, no order line, no key');
@@ -180,7 +174,7 @@ select is(api.order_get(pg_temp.id('o1'))::jsonb, pg_temp.kept('o1'), 'order_get
 
 reset role;
 select results_eq(
-  format('select o.user_id, o.status::text, o.total_amount, o.shipping_address from shop.orders o where o.id = %s', pg_temp.id('o1')),
+  format('select o.user_id, o.status::text, o.total_amount, o.shipping_address::jsonb from shop.orders o where o.id = %s', pg_temp.id('o1')),
   format($$values (%s::bigint, 'pending', 22.50::numeric(12, 2), %L::jsonb)$$, pg_temp.id('u1'), pg_temp.addr()),
   'in shop.orders: the user''s pending order, total 22.50, the address as sent');
 select is(
@@ -250,17 +244,17 @@ select is(api.checkout(jsonb_build_object('country', 'US', 'postal_code', '12345
                                           'line2', 'Flat 2', 'line1', '1 Zqxwv Street', 'name', 'Ann Zqxwv'),
                        'zqxwv-key-1')::jsonb,
   pg_temp.kept('o2'), 'the same body with its keys in another order is the same body: replay');
-select throws_ok($$select api.checkout(pg_temp.addr() || '{"line2": "Flat 3"}', 'zqxwv-key-1')$$,
-  'PT422', 'idempotency_key_reused', 'the same key with a different body -> PT422 idempotency_key_reused');
+select pg_temp.problem_is($$select api.checkout(pg_temp.addr() || '{"line2": "Flat 3"}', 'zqxwv-key-1')$$,
+  422, 'idempotency_key_reused', 'the same key with a different body -> 422 idempotency_key_reused problem');
 reset role;
 select is(pg_temp.state(), current_setting('tests.before')::jsonb,
   'the replays changed nothing: no second decrement, no new order, the cart line stays');
 set local role pgshop_api;
 
-select throws_ok(format('select api.checkout(pg_temp.addr(), %L)', repeat('k', 256)),
-  'PT422', 'invalid_idempotency_key', 'a key of 256 characters -> PT422 invalid_idempotency_key');
-select throws_ok($$select api.checkout(pg_temp.addr(), '')$$,
-  'PT422', 'invalid_idempotency_key', 'an empty key -> PT422 invalid_idempotency_key');
+select pg_temp.problem_is(format('select api.checkout(pg_temp.addr(), %L)', repeat('k', 256)),
+  422, 'invalid_idempotency_key', 'a key of 256 characters -> 422 invalid_idempotency_key problem');
+select pg_temp.problem_is($$select api.checkout(pg_temp.addr(), '')$$,
+  422, 'invalid_idempotency_key', 'an empty key -> 422 invalid_idempotency_key problem');
 select pg_temp.keep('o3', api.checkout(pg_temp.addr(), repeat('k', 255)));
 select is(pg_temp.kept('o3') ->> 'status', 'pending', 'a key of 255 characters is accepted');
 
@@ -285,27 +279,28 @@ insert into shop.idempotency_keys (user_id, key, request_hash)
 values (pg_temp.id('u1'), 'zqxwv-inflight', sha256(convert_to(pg_temp.addr()::text, 'UTF8')));
 set local role pgshop_api;
 select pg_temp.act_as(pg_temp.id('u1'));
-select throws_ok($$select api.checkout(pg_temp.addr(), 'zqxwv-inflight')$$, 'PT409', 'idempotency_key_in_use',
-  'the same key and body while the first request is in progress -> PT409 idempotency_key_in_use');
-select throws_ok($$select api.checkout(pg_temp.addr() || '{"city": "Shelbyville"}', 'zqxwv-inflight')$$,
-  'PT422', 'idempotency_key_reused', 'a different body under a key in progress -> PT422 idempotency_key_reused');
+select pg_temp.problem_is($$select api.checkout(pg_temp.addr(), 'zqxwv-inflight')$$, 409, 'idempotency_key_in_use',
+  'the same key and body while the first request is in progress -> 409 idempotency_key_in_use problem');
+select pg_temp.problem_is($$select api.checkout(pg_temp.addr() || '{"city": "Shelbyville"}', 'zqxwv-inflight')$$,
+  422, 'idempotency_key_reused', 'a different body under a key in progress -> 422 idempotency_key_reused problem');
 reset role;
 
 -- Table constraints ------------------------------------------------------------------------------------
 select throws_ok(
   format($$insert into shop.orders (user_id, total_amount, shipping_address) values (%s, 1, %L::jsonb - 'country')$$,
          pg_temp.id('u1'), pg_temp.addr()),
-  '23514', 'new row for relation "orders" violates check constraint "orders_shipping_address_complete"',
-  'a direct insert of an order without country violates orders_shipping_address_complete');
+  '23514', 'value for domain shop.address violates check constraint "address_is_complete"',
+  'a direct insert of an order without country violates address_is_complete (domain shop.address)');
 select throws_ok(
   format($$insert into shop.orders (user_id, total_amount, shipping_address) values (%s, 1, %L::jsonb || '{"city": " "}')$$,
          pg_temp.id('u1'), pg_temp.addr()),
-  '23514', 'new row for relation "orders" violates check constraint "orders_shipping_address_complete"',
-  'a direct insert of an order with a blank city violates orders_shipping_address_complete');
+  '23514', 'value for domain shop.address violates check constraint "address_is_complete"',
+  'a direct insert of an order with a blank city violates address_is_complete (domain shop.address)');
 select throws_ok(
   format($$insert into shop.orders (user_id, total_amount, shipping_address) values (%s, 1, '["a"]')$$, pg_temp.id('u1')),
-  '23514', 'new row for relation "orders" violates check constraint "orders_shipping_address_complete"',
-  'a direct insert of an order whose address is an array violates orders_shipping_address_complete');
+  '23514', 'value for domain shop.address violates check constraint "address_is_complete"',
+  'a direct insert of an order whose address is an array violates the domain shop.address (address_is_complete, '
+  'the first of its checks by name)');
 select throws_ok(
   format($$insert into shop.orders (user_id, total_amount, shipping_address) values (%s, -1, %L)$$, pg_temp.id('u1'), pg_temp.addr()),
   '23514', 'new row for relation "orders" violates check constraint "orders_total_not_negative"',

@@ -152,12 +152,12 @@ select is((select count(*) from shop.cart_items ci join shop.carts c on c.id = c
 set local role pgshop_api;
 select pg_temp.act_as(null);
 select pg_temp.keep('guest3', api.cart_add_item(null, pg_temp.id('a'), 1));
-select throws_ok(
+select pg_temp.problem_is(
   format($$select api.login('zqxwv-merge-one@zqxwv.test', 'wrong password', %L)$$, pg_temp.tok('guest3')),
-  'PT401', 'invalid_credentials', 'login with a wrong password and a token -> PT401 invalid_credentials');
-select throws_ok(
+  401, 'invalid_credentials', 'login with a wrong password and a token -> 401 invalid_credentials problem');
+select pg_temp.problem_is(
   format($$select api.login('zqxwv-merge-nobody@zqxwv.test', 'password123', %L)$$, pg_temp.tok('guest3')),
-  'PT401', 'invalid_credentials', 'login with an unknown email and a token -> PT401 invalid_credentials');
+  401, 'invalid_credentials', 'login with an unknown email and a token -> 401 invalid_credentials problem');
 select is(pg_temp.lines(api.cart_get(pg_temp.tok('guest3'))), array[pg_temp.id('a') || ':1'],
   'after the failed logins the guest cart still exists with its line');
 select pg_temp.act_as(pg_temp.id('u1'));

@@ -1,7 +1,7 @@
 -- Commerce privileges: pgshop_api (and bi_reader) hold nothing on the commerce tables, views and helper
 -- functions; they reach them only through the security definer api functions.
 begin;
-select plan(44);
+select plan(49);
 
 -- Tables and views ---------------------------------------------------------------------------------------
 select table_privs_are('shop', t, 'pgshop_api', '{}'::text[],
@@ -17,12 +17,16 @@ from unnest(array['carts', 'cart_items', 'orders', 'order_items', 'order_status_
 
 -- Functions ----------------------------------------------------------------------------------------------
 select hasnt_function('api', 'login', array['text', 'text'], 'the two-argument api.login is gone');
-select has_function('api', 'login', array['text', 'text', 'text'], 'api.login takes the guest cart token');
+select has_function('api', 'login', array['text', 'text', 'text', 'inet'],
+  'api.login takes the guest cart token (and the client address)');
+select hasnt_function('api', 'login', array['text', 'text', 'text'], 'the three-argument api.login is gone');
+select has_function('shop', 'checkout', array['bigint', 'jsonb', 'text'], 'shop.checkout(user, address, key) does the checkout');
 select function_privs_are('shop', f, a, 'pgshop_api', '{}'::text[],
   format('pgshop_api cannot execute shop.%s(%s)', f, array_to_string(a, ', ')))
 from (values ('cart_merge', array['bigint', 'text']), ('purge_expired', '{}'::text[]),
              ('set_stock_context', array['text', 'bigint']), ('set_cart_line', array['text', 'bigint', 'integer', 'boolean']),
-             ('cart_for_write', array['text']), ('find_cart', array['text'])) v (f, a);
+             ('cart_for_write', array['text']), ('find_cart', array['text']),
+             ('checkout', array['bigint', 'jsonb', 'text']), ('address_in', array['jsonb'])) v (f, a);
 select is_empty(
   $$select p.oid::regprocedure from pg_proc p
     where p.pronamespace = 'api'::regnamespace
@@ -51,6 +55,7 @@ select throws_ok('select * from shop.stock_reconciliation', '42501', null,
 select throws_ok('select * from shop.low_stock_alerts', '42501', null, 'as pgshop_api: select from shop.low_stock_alerts -> 42501');
 select throws_ok($$select shop.cart_merge(1, 'x')$$, '42501', null, 'as pgshop_api: shop.cart_merge -> 42501');
 select throws_ok('select shop.purge_expired()', '42501', null, 'as pgshop_api: shop.purge_expired -> 42501');
+select throws_ok($$select shop.checkout(1, '{}', null)$$, '42501', null, 'as pgshop_api: shop.checkout -> 42501');
 select throws_ok($$select shop.set_stock_context('restock', null)$$, '42501', null,
   'as pgshop_api: shop.set_stock_context -> 42501');
 reset role;

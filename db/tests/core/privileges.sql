@@ -1,6 +1,6 @@
 -- Who may do what: pgshop_api executes api functions and nothing else; bi_reader never touches shop.
 begin;
-select plan(44);
+select plan(56);
 
 -- Schemas --------------------------------------------------------------------------------------------
 select has_schema('shop');
@@ -22,8 +22,8 @@ select functions_are('api', array[
   'report_sales', 'report_products', 'report_categories', 'audit_list'
 ]);
 
-select function_privs_are('api', 'register', array['text', 'text', 'text', 'text'], 'pgshop_api', array['EXECUTE']);
-select function_privs_are('api', 'login', array['text', 'text', 'text'], 'pgshop_api', array['EXECUTE']);
+select function_privs_are('api', 'register', array['text', 'text', 'text', 'text', 'inet'], 'pgshop_api', array['EXECUTE']);
+select function_privs_are('api', 'login', array['text', 'text', 'text', 'inet'], 'pgshop_api', array['EXECUTE']);
 select function_privs_are('api', 'profile_get', '{}'::text[], 'pgshop_api', array['EXECUTE']);
 select function_privs_are('api', 'profile_update', array['text', 'text'], 'pgshop_api', array['EXECUTE']);
 select function_privs_are('api', 'categories_list', '{}'::text[], 'pgshop_api', array['EXECUTE']);
@@ -74,6 +74,8 @@ select table_privs_are('shop', 'products', 'pgshop_api', '{}'::text[]);
 select table_privs_are('shop', 'users', 'bi_reader', '{}'::text[]);
 select table_privs_are('shop', 'categories', 'bi_reader', '{}'::text[]);
 select table_privs_are('shop', 'products', 'bi_reader', '{}'::text[]);
+select table_privs_are('shop', t, r, '{}'::text[], format('%s has no privilege on shop.%s', r, t))
+from unnest(array['settings', 'attempts']) t cross join unnest(array['pgshop_api', 'bi_reader']) r;
 
 select is_empty(
   $$select r.rolname, c.oid::regclass from pg_class c
@@ -93,6 +95,12 @@ select is_empty(
 
 select function_privs_are('shop', 'make_admin', array['text', 'text'], 'pgshop_api', '{}'::text[]);
 select function_privs_are('shop', 'upsert_user', array['text', 'text', 'text', 'text', 'text'], 'pgshop_api', '{}'::text[]);
+select function_privs_are('shop', f, a, 'pgshop_api', '{}'::text[],
+  format('pgshop_api cannot execute shop.%s(%s)', f, array_to_string(a, ', ')))
+from (values ('setting', array['text']), ('settings_apply', array['jsonb']),
+             ('rate_limit_check', array['text', 'text', 'integer', 'interval']), ('auth_attempt', array['inet']),
+             ('problem', array['integer', 'text', 'text', 'jsonb']), ('problem_of', array['text', 'text', 'text', 'text']),
+             ('price', array['text', 'text']), ('jsonb_within', array['jsonb', 'integer', 'integer'])) v (f, a);
 
 select isnt_superuser('pgshop_api');
 
