@@ -1,21 +1,22 @@
 """The Litestar app factory: `uvicorn api.app:create_app --factory`."""
 
+import logging
 import os
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
 import psycopg
 from litestar import Litestar, Response, get
-from litestar.datastructures import State
+from litestar.datastructures import CacheControlHeader, ResponseHeader, State
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from psycopg_pool import PoolTimeout
 
-from api import errors
+from api import admin, catalog, commerce, errors, users
 from api.config import Settings
-from api.db import Database
-from api import admin, commerce, routes
+from api.db import Database, Problem
+from api.http import PUBLIC, JsonRequest, document
 
 
 @get("/bench/constant", include_in_schema=False)
@@ -29,23 +30,31 @@ _CONSTANT = b'{"id":1,"name":"Constant","price":"19.99","stock_quantity":10}'
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
-    database = Database(settings.database_url, settings.pool_size)
+    # Each failed reconnection would log a warning per worker and connection: the watcher logs the outage once.
+    logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
+    database = Database(settings.database_url, settings.pool_size, settings.pool_timeout)
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncGenerator[None, None]:
-        await database.pool.open(wait=True)
+        await database.open()
         try:
             yield
         finally:
-            await database.pool.close()
+            await database.close()
 
     return Litestar(
-        route_handlers=routes.ROUTES + commerce.ROUTES + admin.ROUTES
+        route_handlers=users.ROUTES + catalog.ROUTES + commerce.ROUTES + admin.ROUTES
         + ([constant] if os.environ.get("PGSHOP_BENCH") == "1" else []),
-        dependencies=routes.PUBLIC,
+        dependencies=PUBLIC,
         lifespan=[lifespan],
+        on_startup=[document],
+        request_class=JsonRequest,
         state=State({"settings": settings, "db": database}),
+        # Responses carry tokens and personal data: never stored by a cache unless a route says otherwise.
+        cache_control=CacheControlHeader(no_store=True),
+        response_headers=[ResponseHeader(name="X-Content-Type-Options", value="nosniff")],
         exception_handlers={
+            Problem: errors.problem_error,
             psycopg.Error: errors.database_error,
             PoolTimeout: errors.pool_timeout,
             HTTPException: errors.http_error,

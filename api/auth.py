@@ -38,7 +38,11 @@ def _verify(settings: Settings, token: str) -> Claims:
         raise NotAuthorizedException(detail=f"invalid token: {exc}") from exc
     if claims["role"] not in ("customer", "admin"):
         raise NotAuthorizedException(detail="invalid token: unknown role")
-    return {"sub": claims["sub"], "role": claims["role"]}
+    sub = claims["sub"]
+    # A user id is a positive bigint; anything else is not a token this API issued.
+    if not (isinstance(sub, str) and sub.isascii() and sub.isdigit() and len(sub) < 20 and 0 < int(sub) < 2**63):
+        raise NotAuthorizedException(detail="invalid token: sub is not a user id")
+    return {"sub": sub, "role": claims["role"]}
 
 
 def _claims(request: Request) -> Claims | None:

@@ -1,15 +1,14 @@
-"""Cart, checkout, orders and inventory endpoints: one database call each."""
+"""Cart, checkout and orders: one database call each."""
 
 import msgspec
-from litestar import Response, delete, get, post, put
+from litestar import Controller, Response, delete, get, post, put
 from litestar.params import Parameter
 
 from api.db import Caller
-from api.routes import ADMIN, ANYONE, BEARER, CART_TOKEN, USER, ok
-from api.schemas import (CartItemIn, CartLineIn, CartOut, CheckoutIn, LowStockList, OrderList, OrderOut,
-                         OrderStatusIn)
+from api.http import ADMIN, ANYONE, BEARER, CART_TOKEN, USER, errors, ok
+from api.schemas import CartItemIn, CartLineIn, CartOut, CheckoutIn, OrderList, OrderOut, OrderStatusIn
 
-IDEMPOTENCY_KEY = Parameter(header="Idempotency-Key", required=False, description="up to 255 characters")
+IDEMPOTENCY_KEY = Parameter(header="Idempotency-Key", required=False, description="1 to 255 characters")
 
 
 class _Token(msgspec.Struct):
@@ -25,57 +24,62 @@ def cart(body: bytes) -> Response:
     return response
 
 
-@get("/api/cart", tags=["cart"], dependencies=ANYONE)
-async def cart_get(caller: Caller, x_cart_token: str | None = CART_TOKEN) -> Response[CartOut]:
-    return cart(await caller.call("api.cart_get(%s)", x_cart_token))
+class CartController(Controller):
+    """A signed-in user's cart, else the guest cart of X-Cart-Token (a guest's first add starts one)."""
+
+    path = "/api/cart"
+    tags = ["cart"]
+    dependencies = ANYONE
+
+    @get(responses=errors(401))
+    async def cart_get(self, caller: Caller, x_cart_token: str | None = CART_TOKEN) -> Response[CartOut]:
+        return cart(await caller.call("api.cart_get(%s)", x_cart_token))
+
+    @post("/items", status_code=200, responses=errors(401, 404, 409, 415, 422))
+    async def cart_add_item(self, data: CartItemIn, caller: Caller,
+                            x_cart_token: str | None = CART_TOKEN) -> Response[CartOut]:
+        return cart(await caller.call("api.cart_add_item(%s, %s::bigint, %s::integer)",
+                                      x_cart_token, data.product_id, data.quantity))
+
+    @put("/items/{product_id:int}", responses=errors(401, 404, 409, 415, 422))
+    async def cart_set_item(self, product_id: int, data: CartLineIn, caller: Caller,
+                            x_cart_token: str | None = CART_TOKEN) -> Response[CartOut]:
+        return cart(await caller.call("api.cart_set_item(%s, %s::bigint, %s::integer)",
+                                      x_cart_token, product_id, data.quantity))
+
+    @delete("/items/{product_id:int}", status_code=200, responses=errors(401, 404, 422))
+    async def cart_remove_item(self, product_id: int, caller: Caller,
+                               x_cart_token: str | None = CART_TOKEN) -> Response[CartOut]:
+        return cart(await caller.call("api.cart_remove_item(%s, %s::bigint)", x_cart_token, product_id))
 
 
-@post("/api/cart/items", tags=["cart"], dependencies=ANYONE, status_code=200)
-async def cart_add_item(data: CartItemIn, caller: Caller,
-                        x_cart_token: str | None = CART_TOKEN) -> Response[CartOut]:
-    return cart(await caller.call("api.cart_add_item(%s, %s::bigint, %s::integer)",
-                                  x_cart_token, data.product_id, data.quantity))
+class OrderController(Controller):
+    path = "/api/orders"
+    tags = ["orders"]
+    dependencies = USER
+    security = BEARER
+
+    @post(responses=errors(401, 409, 415, 422, 429))
+    async def checkout(self, data: CheckoutIn, caller: Caller,
+                       idempotency_key: str | None = IDEMPOTENCY_KEY) -> Response[OrderOut]:
+        """The caller's cart becomes a pending order; the same Idempotency-Key and body replay it."""
+        address = msgspec.json.encode(data.shipping_address).decode()
+        return ok(await caller.call("api.checkout(%s::jsonb, %s)", address, idempotency_key), 201)
+
+    @get(responses=errors(401, 422))
+    async def orders_list(self, caller: Caller, limit: int = 20, cursor: str | None = None) -> Response[OrderList]:
+        """The caller's orders, newest first."""
+        return ok(await caller.call("api.orders_list(%s::integer, %s)", limit, cursor))
+
+    @get("/{order_id:int}", responses=errors(401, 404, 422))
+    async def order_get(self, order_id: int, caller: Caller) -> Response[OrderOut]:
+        """The caller's own order (admins: any order)."""
+        return ok(await caller.call("api.order_get(%s::bigint)", order_id))
+
+    @put("/{order_id:int}/status", dependencies=ADMIN, responses=errors(401, 403, 404, 409, 415, 422))
+    async def order_set_status(self, order_id: int, data: OrderStatusIn, caller: Caller) -> Response[OrderOut]:
+        """pending -> paid -> shipped -> delivered; pending or paid -> cancelled (stock returned)."""
+        return ok(await caller.call("api.order_set_status(%s::bigint, %s)", order_id, data.status))
 
 
-@put("/api/cart/items/{product_id:int}", tags=["cart"], dependencies=ANYONE)
-async def cart_set_item(product_id: int, data: CartLineIn, caller: Caller,
-                        x_cart_token: str | None = CART_TOKEN) -> Response[CartOut]:
-    return cart(await caller.call("api.cart_set_item(%s, %s::bigint, %s::integer)",
-                                  x_cart_token, product_id, data.quantity))
-
-
-@delete("/api/cart/items/{product_id:int}", tags=["cart"], dependencies=ANYONE, status_code=200)
-async def cart_remove_item(product_id: int, caller: Caller,
-                           x_cart_token: str | None = CART_TOKEN) -> Response[CartOut]:
-    return cart(await caller.call("api.cart_remove_item(%s, %s::bigint)", x_cart_token, product_id))
-
-
-@post("/api/orders", tags=["orders"], dependencies=USER, security=BEARER)
-async def checkout(data: CheckoutIn, caller: Caller,
-                   idempotency_key: str | None = IDEMPOTENCY_KEY) -> Response[OrderOut]:
-    address = msgspec.json.encode(data.shipping_address).decode()
-    return ok(await caller.call("api.checkout(%s::jsonb, %s)", address, idempotency_key), 201)
-
-
-@get("/api/orders", tags=["orders"], dependencies=USER, security=BEARER)
-async def orders_list(caller: Caller, limit: int = 20, cursor: str | None = None) -> Response[OrderList]:
-    return ok(await caller.call("api.orders_list(%s::integer, %s)", limit, cursor))
-
-
-@get("/api/orders/{order_id:int}", tags=["orders"], dependencies=USER, security=BEARER)
-async def order_get(order_id: int, caller: Caller) -> Response[OrderOut]:
-    return ok(await caller.call("api.order_get(%s::bigint)", order_id))
-
-
-@put("/api/orders/{order_id:int}/status", tags=["orders"], dependencies=ADMIN, security=BEARER)
-async def order_set_status(order_id: int, data: OrderStatusIn, caller: Caller) -> Response[OrderOut]:
-    return ok(await caller.call("api.order_set_status(%s::bigint, %s)", order_id, data.status))
-
-
-@get("/api/admin/inventory/low-stock", tags=["inventory"], dependencies=ADMIN, security=BEARER)
-async def low_stock(caller: Caller) -> Response[LowStockList]:
-    return ok(await caller.call("api.low_stock_list()"))
-
-
-ROUTES = [cart_get, cart_add_item, cart_set_item, cart_remove_item, checkout, orders_list, order_get,
-          order_set_status, low_stock]
+ROUTES = [CartController, OrderController]

@@ -2,6 +2,7 @@
 
 import os
 from dataclasses import dataclass
+from ipaddress import IPv4Network, IPv6Network, ip_network
 
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
@@ -22,6 +23,8 @@ class Settings:
     jwt_audience: str
     jwt_ttl_seconds: int
     pool_size: int
+    pool_timeout: float
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...]
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -34,4 +37,7 @@ class Settings:
             jwt_audience=env.get("JWT_AUDIENCE", "pgshop-api"),
             jwt_ttl_seconds=int(env.get("JWT_TTL_SECONDS", "3600")),
             pool_size=int(env.get("DB_POOL_SIZE", "4")),
+            pool_timeout=float(env.get("DB_POOL_TIMEOUT", "3")),
+            trusted_proxies=tuple(ip_network(p.strip(), strict=False)
+                                  for p in env.get("TRUSTED_PROXIES", "").split(",") if p.strip()),
         )

@@ -1,12 +1,36 @@
 """The only way handlers reach PostgreSQL: one statement that sets the caller's claims for its own
-transaction and calls one api function, returning the JSON the function built as raw bytes."""
+transaction and calls one api function, returning the JSON the function built as raw bytes.
 
+The pool heals itself: a connection is handed out only after a poll of its socket (an idle connection has
+nothing to read unless the server closed it), and a watcher connection per worker notices at once when
+PostgreSQL goes away, answers 503 quickly while it is away and refreshes the pool the moment it is back."""
+
+import asyncio
+import logging
+import select
 from functools import lru_cache
 
 import msgspec
+import psycopg
 from psycopg import AsyncConnection
 from psycopg.adapt import Loader
 from psycopg_pool import AsyncConnectionPool
+
+log = logging.getLogger("pgshop")
+RETRY_AFTER = 2  # seconds a client is told to wait while the database is unavailable
+
+
+class Problem(Exception):
+    """An error answered as problem+json: raised by the app, or returned by a function as {"problem": ...}."""
+
+    def __init__(self, status: int, code: str, detail: str, **extra: object) -> None:
+        super().__init__(detail)
+        self.status, self.code, self.detail, self.extra = status, code, detail, extra
+
+
+class Unavailable(Problem):
+    def __init__(self, detail: str) -> None:
+        super().__init__(503, "database_unavailable", detail, retry_after=RETRY_AFTER)
 
 
 class _RawJson(Loader):
@@ -20,6 +44,14 @@ async def _configure(conn: AsyncConnection) -> None:
     conn.adapters.register_loader("json", _RawJson)
 
 
+async def _check(conn: AsyncConnection) -> None:
+    """A pooled connection is idle, so its socket has nothing to read unless the server closed it (restart,
+    pg_terminate_backend) or sent a parameter change: only then is it asked with an empty query, which raises
+    on a dead connection and the pool hands out another. The poll costs a system call, not a round trip."""
+    if conn.closed or select.select([conn.pgconn.socket], [], [], 0)[0]:
+        await conn.execute("")
+
+
 @lru_cache(maxsize=None)
 def _statement(call: str) -> str:
     # The materialized CTE runs set_config first; the function is then called once, for its one row.
@@ -27,22 +59,69 @@ def _statement(call: str) -> str:
     return f"with c as materialized (select set_config('request.jwt.claims', %s, true)) select {call} from c"
 
 
+_PROBLEM = b'{"problem": '
+_problem_doc = msgspec.json.Decoder(dict[str, dict])
+
 Claims = dict  # {"sub": "<user id>", "role": "customer" | "admin"}: what the database sees
 
 
 class Database:
-    def __init__(self, url: str, size: int) -> None:
+    def __init__(self, url: str, size: int, timeout: float) -> None:
+        self.url = url
+        self.timeout = timeout
         self.pool = AsyncConnectionPool(
             url,
             min_size=size,
             max_size=size,
             open=False,
             configure=_configure,
+            check=_check,
+            timeout=timeout,
+            # Give up a failed reconnection soon: the pool then grows again on the next request instead of
+            # sleeping through an ever longer backoff after the database is back.
+            reconnect_timeout=timeout,
             kwargs={"autocommit": True, "prepare_threshold": 0},
         )
+        self.up = asyncio.Event()
+        self._watcher: asyncio.Task | None = None
+
+    async def open(self) -> None:
+        await self.pool.open(wait=True)
+        self.up.set()
+        self._watcher = asyncio.create_task(self._watch())
+
+    async def close(self) -> None:
+        if self._watcher:
+            self._watcher.cancel()
+        await self.pool.close()
+
+    async def _watch(self) -> None:
+        """Hold one connection that only waits: it ends the moment PostgreSQL goes away. Then reconnect every
+        0.2 s; once back, drop the pool's dead connections before letting requests through again."""
+        while True:
+            try:
+                async with await AsyncConnection.connect(self.url, autocommit=True, connect_timeout=2) as conn:
+                    if not self.up.is_set():
+                        await self.pool.check()
+                        self.up.set()
+                        log.warning("database available again")
+                    await conn.execute("listen pgshop_watch")
+                    async for _ in conn.notifies():
+                        pass
+            except psycopg.OperationalError:
+                pass
+            if self.up.is_set():
+                log.warning("database unavailable")
+                self.up.clear()
+            await asyncio.sleep(0.2)
 
     async def call(self, claims: Claims | None, call: str, *args: object) -> bytes | None:
         """Run `select <call> ...` (e.g. "api.product_get(%s::bigint)") as the caller in `claims`."""
+        if not self.up.is_set():
+            try:
+                await asyncio.wait_for(self.up.wait(), self.timeout)
+            except TimeoutError:
+                raise Unavailable("the database is not reachable") from None
         params = (msgspec.json.encode(claims).decode() if claims else "", *args)
         # getconn/putconn rather than pool.connection(): in autocommit there is no transaction for the context
         # manager to end, and skipping it is measurably cheaper per request (docs/performance.md).
@@ -52,11 +131,14 @@ class Database:
             row = await cursor.fetchone()
         finally:
             await self.pool.putconn(conn)
-        return row[0]
+        body = row[0]
+        if type(body) is bytes and body.startswith(_PROBLEM):
+            problem = _problem_doc.decode(body)["problem"]
+            raise Problem(problem.pop("status"), problem.pop("code"), problem.pop("detail"), **problem)
+        return body
 
     async def ping(self) -> None:
-        async with self.pool.connection() as conn:
-            await conn.execute("select 1")
+        await self.call(None, "1")
 
 
 class Caller:

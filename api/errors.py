@@ -9,6 +9,8 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException
 from psycopg_pool import PoolTimeout
 
+from api.db import RETRY_AFTER, Problem
+
 log = logging.getLogger("pgshop")
 
 # Built-in SQLSTATEs that a function let through; our own errors are 'PT' || HTTP status.
@@ -21,14 +23,29 @@ _SQLSTATES = {
     "57014": (503, "timeout"),
     "40001": (503, "try_again"),
     "40P01": (503, "try_again"),
+    "22P05": (422, "invalid_text"),  # \u0000 in JSON: jsonb cannot hold it
+    "22021": (422, "invalid_text"),  # not valid UTF-8
 }
-_HTTP_CODES = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+_HTTP_CODES = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+               415: "unsupported_media_type"}
+# Errors are personal (they may echo what was sent) and never sniffed as anything but JSON.
+_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 
 def problem(status: int, code: str, detail: str, **extra: object) -> Response:
     body = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status,
             "detail": detail, "code": code, **extra}
-    return Response(msgspec.json.encode(body), status_code=status, media_type="application/problem+json")
+    headers = _HEADERS
+    if "retry_after" in extra:
+        headers = {**headers, "Retry-After": str(extra["retry_after"])}
+    elif status == 401:
+        headers = {**headers, "WWW-Authenticate": "Bearer"}
+    return Response(msgspec.json.encode(body), status_code=status, media_type="application/problem+json",
+                    headers=headers)
+
+
+def problem_error(_: Request, exc: Problem) -> Response:
+    return problem(exc.status, exc.code, exc.detail, **exc.extra)
 
 
 def database_error(_: Request, exc: psycopg.Error) -> Response:
@@ -46,14 +63,18 @@ def database_error(_: Request, exc: psycopg.Error) -> Response:
         return problem(status, code, diag.message_primary or "", **extra)
     if state.startswith("22"):  # data exceptions: bad number, out of range, bad date...
         return problem(422, "invalid_input", diag.message_primary or "")
+    if isinstance(exc, psycopg.DataError) and not state and "NUL" in str(exc):
+        # Refused by the driver before sending: PostgreSQL text cannot hold NUL (0x00) characters.
+        return problem(422, "invalid_text", "text may not contain NUL (\\u0000) characters")
     if isinstance(exc, psycopg.OperationalError):
-        return problem(503, "database_unavailable", "the database is not reachable")
+        return problem(503, "database_unavailable", "the database is not reachable", retry_after=RETRY_AFTER)
     log.error("unexpected database error %s", state, exc_info=exc)
     return problem(500, "internal_error", "unexpected database error")
 
 
 def pool_timeout(_: Request, exc: PoolTimeout) -> Response:
-    return problem(503, "database_unavailable", "no database connection became free in time")
+    return problem(503, "database_unavailable", "no database connection became free in time",
+                   retry_after=RETRY_AFTER)
 
 
 def http_error(_: Request, exc: HTTPException) -> Response:

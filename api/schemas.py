@@ -2,9 +2,9 @@
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from msgspec import UNSET, Struct, UnsetType
+from msgspec import UNSET, Meta, Struct, UnsetType
 
 
 class In(Struct, forbid_unknown_fields=True):
@@ -59,6 +59,17 @@ class ProductPatch(In):
 
 
 # Response shapes (documentation only: the bytes come from the database).
+class ProblemOut(Struct):
+    """application/problem+json (RFC 9457). Some codes add members: errors (validation_failed), products
+    (insufficient_stock), retry_after (too_many_attempts, database_unavailable), constraint."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+
+
 class UserOut(Struct):
     id: int
     email: str
@@ -118,7 +129,9 @@ class CartLineIn(In):
 
 
 class CheckoutIn(In):
-    shipping_address: dict[str, Any]
+    shipping_address: Annotated[dict[str, str], Meta(description=(
+        "A flat object of strings: name, line1, city, postal_code, country required; line2, region, phone "
+        "optional; at most 20 fields, names up to 50 characters, values up to 200"))]
 
 
 class OrderStatusIn(In):

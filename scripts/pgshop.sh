@@ -90,15 +90,44 @@ stop() {
   runuser -u postgres -- "$PGBIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
 }
 
+# dbmate URL ARGS...: dbmate with the migrations of db/migrations. Its driver (Go's lib/pq) defaults to
+# sslmode=require where libpq prefers SSL and falls back: a URL without sslmode gets libpq's default, so a
+# plain URL works as it does with psql.
+dbmate() {
+  local url=$1; shift
+  "$VENV/bin/dbmate" --url "$(pq_url "$url")" --migrations-dir db/migrations "$@"
+}
+
+pq_url() {
+  case $1 in
+    *sslmode=*) echo "$1" ;;
+    *\?*) echo "$1&sslmode=prefer" ;;
+    *) echo "$1?sslmode=prefer" ;;
+  esac
+}
+
 # prepare URL: dbmate creates the database if it is missing and migrates; then the function files,
 # all in one transaction, so a broken file leaves the previous versions in place.
 prepare() {
   local url=$1
   log "migrating (dbmate up)"
-  DATABASE_URL=$url "$VENV/bin/dbmate" --migrations-dir db/migrations --no-dump-schema --wait up >/dev/null
+  dbmate "$url" --no-dump-schema --wait up >/dev/null
   log "applying db/functions"
   local files=(db/functions/*.sql)
   psql "$url" -qX -v ON_ERROR_STOP=1 --single-transaction "${files[@]/#/-f}" >/dev/null
+  settings "$url"
+}
+
+# settings URL: every row of shop.settings from the environment variable of its name in upper case
+# (RATE_LIMIT_LOGIN_FAILURES for rate_limit_login_failures), or back to its default.
+settings() {
+  local url=$1 names overrides
+  names=$(psql "$url" -qAtX -v ON_ERROR_STOP=1 -c "select name from shop.settings order by name")
+  # shellcheck disable=SC2086
+  overrides=$("$VENV/bin/python" -c 'import json, os, sys
+print(json.dumps({n: os.environ[n.upper()] for n in sys.argv[1:] if n.upper() in os.environ}))' $names)
+  log "settings: $(psql "$url" -qAtX -v ON_ERROR_STOP=1 -v overrides="$overrides" \
+    <<<"select string_agg(upper(name) || '=' || value, ', ') from shop.settings_apply(:'overrides')")"
 }
 
 demo() {
@@ -129,7 +158,7 @@ run() {
   log "DATABASE_URL=$url"
   log "serving on http://$host:$port (API docs: http://$host:$port/schema)"
   DATABASE_URL=$url JWT_SECRET=$(secret) exec "$VENV/bin/uvicorn" api.app:create_app --factory \
-    --host "$host" --port "$port" --workers "${WORKERS:-$(nproc)}" --no-access-log
+    --host "$host" --port "$port" --workers "${WORKERS:-$(nproc)}" --no-access-log --no-server-header --no-proxy-headers
 }
 
 admin() {
@@ -148,7 +177,7 @@ test() {
   local tmp; tmp=$(mktemp -d /tmp/pgshop-test.XXXXXX)
   chmod 755 "$tmp"
   trap "stop '$tmp'; rm -rf '$tmp'" EXIT
-  local url; url=$(cluster "$tmp" 54329)
+  local url; url=$(cluster "$tmp" 54329 127.0.0.1)
   psql "host=$tmp/run port=54329 user=postgres dbname=pgshop" -qX -v ON_ERROR_STOP=1 \
     -c "alter system set fsync = off" -c "alter system set synchronous_commit = off" -c "select pg_reload_conf()" >/dev/null
 
@@ -161,11 +190,14 @@ test() {
   JWT_SECRET=config-check "$("$VENV/bin/python" -c 'import compose, os; print(os.path.dirname(compose.__file__))')/docker-compose" \
     -f docker-compose.yml config --quiet
 
+  # The suite signs up many users from one address and checks out often: it raises these two limits (the
+  # rate-limit tests lower them for themselves).
+  export RATE_LIMIT_AUTH_PER_ADDRESS=100000 RATE_LIMIT_CHECKOUT_PER_USER=100000
+
   log "migrations: up, down to zero, up again"
   local n; n=$(ls db/migrations/*.sql | wc -l)
-  local dbmate=("$VENV/bin/dbmate" --url "$url" --migrations-dir db/migrations --no-dump-schema)
-  "${dbmate[@]}" up >/dev/null
-  for _ in $(seq "$n"); do "${dbmate[@]}" rollback >/dev/null; done
+  dbmate "$url" --no-dump-schema up >/dev/null
+  for _ in $(seq "$n"); do dbmate "$url" --no-dump-schema rollback >/dev/null; done
   local left; left=$(psql "$url" -qAtX -c "select count(*) from schema_migrations")
   [ "$left" = 0 ] || { echo "after $n rollbacks $left migrations are still applied" >&2; exit 1; }
   prepare "$url"
@@ -178,8 +210,8 @@ test() {
   grep -q "^Result: PASS" "$tmp/pg_prove.out" && ! grep -q "Tests=0," "$tmp/pg_prove.out" \
     || { echo "pgTAP suite failed or ran no test" >&2; exit 1; }
 
-  log "pytest (HTTP against the real app and database)"
-  DATABASE_URL=$url "$VENV/bin/pytest" -q tests
+  log "pytest (HTTP against the real app and database; a restart of this cluster; schemathesis)"
+  DATABASE_URL=$url PGSHOP_TEST_PGDATA=$tmp/data "$VENV/bin/pytest" -q -rP tests
 }
 
 # make bench: the benchmark (bench/run.py) on its own throwaway cluster; wrk from Debian when missing.
@@ -197,7 +229,7 @@ schema() {
   chmod 755 "$tmp"
   trap "stop '$tmp'; rm -rf '$tmp'" EXIT
   local url; url=$(cluster "$tmp" 54328)
-  "$VENV/bin/dbmate" --url "$url" --migrations-dir db/migrations --schema-file db/schema.sql up >/dev/null
+  dbmate "$url" --schema-file db/schema.sql up >/dev/null
   log "wrote db/schema.sql"
 }
 

@@ -10,6 +10,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import psycopg
@@ -33,15 +34,15 @@ def database_url() -> str:
     return url
 
 
-@pytest.fixture(scope="session")
-def base_url(database_url: str) -> Iterator[str]:
+@contextmanager
+def serve(database_url: str, workers: int = 2, **env: str) -> Iterator[str]:
+    """The app under uvicorn, as `make run` starts it, on a free port; yields its base URL."""
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "JWT_SECRET": JWT_SECRET, "API_DATABASE_URL": "",
-           "DB_POOL_SIZE": "8"}
-    # Two workers, as `make run WORKERS=2` would: concurrency tests reach the database in parallel.
+           "DB_POOL_SIZE": "8", **env}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(port), "--workers", "2",
-         "--no-access-log", "--log-level", "warning"],
+        [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(port),
+         "--workers", str(workers), "--no-access-log", "--no-server-header", "--no-proxy-headers", "--log-level", "warning"],
         env=env,
     )
     url = f"http://127.0.0.1:{port}"
@@ -56,9 +57,19 @@ def base_url(database_url: str) -> Iterator[str]:
             proc.kill()
             pytest.exit("the API did not start", returncode=3)
         time.sleep(0.1)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def base_url(database_url: str) -> Iterator[str]:
+    # Two workers, as `make run WORKERS=2` would: concurrency tests reach the database in parallel. The tests
+    # are the trusted proxy, so X-Forwarded-For gives each rate-limit test a client address of its own.
+    with serve(database_url, TRUSTED_PROXIES="127.0.0.1") as url:
+        yield url
 
 
 @pytest.fixture
@@ -67,11 +78,27 @@ def client(base_url: str) -> Iterator[httpx.Client]:
         yield c
 
 
-@pytest.fixture(scope="session")
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked disruptive (a database restart, fuzzing as an admin) run after all the others."""
+    items.sort(key=lambda item: item.get_closest_marker("disruptive") is not None)
+
+
+@pytest.fixture
 def db(database_url: str) -> Iterator[psycopg.Connection]:
     """The owner's connection, for setting up data the API cannot create (admins) and checking state."""
     with psycopg.connect(database_url, autocommit=True) as conn:
         yield conn
+
+
+@contextmanager
+def setting(db: psycopg.Connection, name: str, value: str) -> Iterator[None]:
+    """A shop.settings value for the duration of a test (the suite's deploy raises some limits)."""
+    old = db.execute("select value from shop.settings where name = %s", (name,)).fetchone()[0]
+    db.execute("update shop.settings set value = %s where name = %s", (value, name))
+    try:
+        yield
+    finally:
+        db.execute("update shop.settings set value = %s where name = %s", (old, name))
 
 
 def unique_email(prefix: str = "user") -> str:
