@@ -57,6 +57,20 @@ COMMENT ON EXTENSION pg_cron IS 'Job scheduler for PostgreSQL';
 
 
 --
+-- Name: lib; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA lib;
+
+
+--
+-- Name: SCHEMA lib; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON SCHEMA lib IS 'Helpers of the api functions (validation, JSON shapes, checkout steps, housekeeping): rebuilt from db/functions by make migrate. Nothing here is callable by pgshop_api.';
+
+
+--
 -- Name: reporting; Type: SCHEMA; Schema: -; Owner: -
 --
 
@@ -124,6 +138,923 @@ CREATE EXTENSION IF NOT EXISTS rum WITH SCHEMA public;
 --
 
 COMMENT ON EXTENSION rum IS 'RUM index access method';
+
+
+--
+-- Name: has_text(text); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.has_text(p_value text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    AS $$
+  select coalesce(p_value ~ E'[^\\s\u00a0]', false)
+$$;
+
+
+--
+-- Name: FUNCTION has_text(p_value text); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.has_text(p_value text) IS 'True when p_value has a character that is not white space.';
+
+
+--
+-- Name: address; Type: DOMAIN; Schema: shop; Owner: -
+--
+
+CREATE DOMAIN shop.address AS jsonb
+	CONSTRAINT address_is_complete CHECK ((shop.has_text((VALUE ->> 'name'::text)) AND shop.has_text((VALUE ->> 'line1'::text)) AND shop.has_text((VALUE ->> 'city'::text)) AND shop.has_text((VALUE ->> 'postal_code'::text)) AND shop.has_text((VALUE ->> 'country'::text))))
+	CONSTRAINT address_is_flat_object_of_strings CHECK (((jsonb_typeof(VALUE) = 'object'::text) AND (NOT jsonb_path_exists(VALUE, 'strict $.*?(@.type() != "string" || @ like_regex "^.{201}" flag "s")'::jsonpath)) AND (NOT jsonb_path_exists(VALUE, 'strict $.keyvalue()?(@."key" like_regex "^.{51}" flag "s")'::jsonpath)) AND (jsonb_array_length(jsonb_path_query_array(VALUE, 'strict $.*'::jsonpath)) <= 20)));
+
+
+--
+-- Name: DOMAIN address; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON DOMAIN shop.address IS 'A shipping address: a flat JSON object of strings (at most 20 fields, names up to 50 characters, values up to 200); name, line1, city, postal_code and country required and not blank; line2, region and phone optional.';
+
+
+--
+-- Name: audit_list(text, bigint, integer, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.audit_list(p_table text, p_id bigint, p_limit integer DEFAULT 20, p_cursor text DEFAULT NULL::text) RETURNS json
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_limit integer;
+  v_after jsonb;
+  v_rows audit.log[];
+begin
+  perform lib.require_admin();
+  v_after := lib.cursor_decode(p_cursor, 'audit', 'bigint');
+  if p_table is null or p_table not in ('users', 'categories', 'products', 'orders') then
+    raise exception using errcode = 'PT422', message = 'invalid_table',
+      detail = 'table must be one of users, categories, products, orders';
+  end if;
+  v_limit := lib.page_limit(p_limit, 20);
+  select array(
+    select l
+    from audit.log l
+    where l.table_name = p_table
+      and l.row_id = p_id
+      and (v_after is null or l.id < (v_after ->> 'id')::bigint)
+    order by l.id desc
+    limit v_limit + 1
+  ) into v_rows;
+  return json_build_object(
+    'items', (select coalesce(json_agg(json_build_object(
+                'id', l.id, 'operation', l.operation, 'old_values', l.old_values, 'new_values', l.new_values,
+                'actor_id', l.actor_id, 'db_role', l.db_role, 'transaction_id', l.transaction_id, 'at', l.at)
+              order by l.id desc), '[]')
+              from unnest(v_rows[1:v_limit]) l),
+    'next_cursor', case when cardinality(v_rows) > v_limit
+                        then lib.cursor_encode('audit', v_rows[v_limit].id::text, v_rows[v_limit].id) end
+  );
+end
+$$;
+
+
+--
+-- Name: FUNCTION audit_list(p_table text, p_id bigint, p_limit integer, p_cursor text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.audit_list(p_table text, p_id bigint, p_limit integer, p_cursor text) IS 'GET /api/admin/audit (admin): the audit trail of one row, newest first, keyset-paginated. PT422 invalid_table, invalid_limit, invalid_cursor.';
+
+
+--
+-- Name: cart_add_item(text, bigint, integer); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.cart_add_item(p_token text, p_product_id bigint, p_quantity integer) RETURNS json
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  select lib.set_cart_line(p_token, p_product_id, p_quantity, true)
+$$;
+
+
+--
+-- Name: FUNCTION cart_add_item(p_token text, p_product_id bigint, p_quantity integer); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.cart_add_item(p_token text, p_product_id bigint, p_quantity integer) IS 'POST /api/cart/items: adds quantity to the line (created when missing); a guest without a live token gets a new cart and token. PT422 invalid_quantity, PT404 not_found, PT409 insufficient_stock.';
+
+
+--
+-- Name: cart_checkout(jsonb, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.cart_checkout(p_request jsonb, p_idempotency_key text DEFAULT NULL::text) RETURNS json
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_user bigint := lib.require_user();
+begin
+  perform lib.rate_limit_check('checkout', v_user::text, lib.setting('rate_limit_checkout_per_user')::integer,
+                               interval '1 minute');
+  insert into shop.attempts (kind, key) values ('checkout', v_user::text);
+  return lib.checkout(v_user, p_request, p_idempotency_key);
+end
+$$;
+
+
+--
+-- Name: FUNCTION cart_checkout(p_request jsonb, p_idempotency_key text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.cart_checkout(p_request jsonb, p_idempotency_key text) IS 'POST /api/orders: the caller''s cart becomes a pending order in one transaction (lib.checkout); p_request is the request body {shipping_address}. PT429 too_many_attempts beyond rate_limit_checkout_per_user attempts a minute; refusals come back as problems (each attempt counts). With an Idempotency-Key the same request replays the first order.';
+
+
+--
+-- Name: cart_get(text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.cart_get(p_token text DEFAULT NULL::text) RETURNS json
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  select lib.cart_json(lib.find_cart(p_token))
+$$;
+
+
+--
+-- Name: FUNCTION cart_get(p_token text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.cart_get(p_token text) IS 'GET /api/cart: the caller''s cart (a signed-in user''s, else the guest cart of p_token); empty when none.';
+
+
+--
+-- Name: cart_remove_item(text, bigint); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.cart_remove_item(p_token text, p_product_id bigint) RETURNS json
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_cart shop.carts := lib.find_cart(p_token);
+begin
+  if v_cart.id is not null then
+    delete from shop.cart_items ci
+    where ci.cart_id = v_cart.id
+      and ci.product_id = p_product_id;
+    update shop.carts c
+    set updated_at = now()
+    where c.id = v_cart.id;
+  end if;
+  return lib.cart_json(v_cart);
+end
+$$;
+
+
+--
+-- Name: FUNCTION cart_remove_item(p_token text, p_product_id bigint); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.cart_remove_item(p_token text, p_product_id bigint) IS 'DELETE /api/cart/items/{product_id}: removes the line (removing an absent line is not an error).';
+
+
+--
+-- Name: cart_set_item(text, bigint, integer); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.cart_set_item(p_token text, p_product_id bigint, p_quantity integer) RETURNS json
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  select lib.set_cart_line(p_token, p_product_id, p_quantity, false)
+$$;
+
+
+--
+-- Name: FUNCTION cart_set_item(p_token text, p_product_id bigint, p_quantity integer); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.cart_set_item(p_token text, p_product_id bigint, p_quantity integer) IS 'PUT /api/cart/items/{product_id}: sets the line''s quantity. PT422 invalid_quantity, PT404 not_found, PT409 insufficient_stock.';
+
+
+--
+-- Name: categories_list(); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.categories_list() RETURNS json
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  select json_build_object(
+    'items', coalesce(json_agg(lib.category_json(c) order by c.id), '[]'),
+    'next_cursor', null
+  )
+  from shop.categories c
+$$;
+
+
+--
+-- Name: FUNCTION categories_list(); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.categories_list() IS 'GET /api/categories: every category (the tree is small, so one page; next_cursor is always null).';
+
+
+--
+-- Name: categories_report(); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.categories_report() RETURNS json
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+  perform lib.require_admin();
+  return (
+    select json_build_object('items', coalesce(json_agg(json_build_object(
+      'category_id', s.category_id, 'name', s.name, 'parent_id', s.parent_id, 'orders', s.orders,
+      'units', s.units, 'revenue', s.revenue::text) order by s.revenue desc, s.category_id), '[]'),
+      'next_cursor', null)
+    from reporting.sales_by_category s
+  );
+end
+$$;
+
+
+--
+-- Name: FUNCTION categories_report(); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.categories_report() IS 'GET /api/admin/reports/categories (admin): sales per category with its subtree rolled up, from reporting.sales_by_category (as of its last refresh).';
+
+
+--
+-- Name: category_create(text, text, bigint); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.category_create(p_name text, p_description text DEFAULT NULL::text, p_parent_id bigint DEFAULT NULL::bigint) RETURNS json
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_category shop.categories;
+begin
+  perform lib.require_admin();
+  insert into shop.categories (name, description, parent_id)
+  values (btrim(p_name), p_description, p_parent_id)
+  returning * into v_category;
+  return lib.category_json(v_category);
+exception
+  when unique_violation then
+    raise exception using
+      errcode = 'PT409', message = 'category_exists',
+      detail = format('a category named %L already exists', btrim(p_name));
+  when foreign_key_violation then
+    raise exception using
+      errcode = 'PT422', message = 'unknown_parent',
+      detail = format('there is no category %s to be the parent', p_parent_id);
+end
+$$;
+
+
+--
+-- Name: FUNCTION category_create(p_name text, p_description text, p_parent_id bigint); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.category_create(p_name text, p_description text, p_parent_id bigint) IS 'POST /api/categories (admin): 409 category_exists (any letter case), 422 unknown_parent.';
+
+
+--
+-- Name: low_stock_list(); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.low_stock_list() RETURNS json
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+  perform lib.require_admin();
+  return (
+  select json_build_object(
+    'items', coalesce(json_agg(json_build_object(
+      'product_id', p.id,
+      'name', p.name,
+      'sku', p.sku,
+      'stock_quantity', p.stock_quantity,
+      'low_stock_threshold', p.low_stock_threshold,
+      'since', a.opened_at
+    ) order by a.opened_at, p.id), '[]'),
+    'next_cursor', null
+  )
+  from shop.low_stock_alerts a
+  join shop.products p on p.id = a.product_id
+  where a.closed_at is null
+    and p.deleted_at is null
+    and p.stock_quantity <= p.low_stock_threshold
+  );
+end
+$$;
+
+
+--
+-- Name: FUNCTION low_stock_list(); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.low_stock_list() IS 'GET /api/admin/inventory/low-stock (admin): live products at or below their threshold, longest-low first, with the time their alert opened (since).';
+
+
+--
+-- Name: order_get(bigint); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.order_get(p_id bigint) RETURNS json
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_user bigint := lib.require_user();
+  v_order shop.orders;
+begin
+  select * into v_order from shop.orders o where o.id = p_id;
+  -- Another user's order does not exist as far as the caller can tell: 404, never 403.
+  if v_order.id is null or (v_order.user_id <> v_user and not lib.is_admin()) then
+    perform lib.not_found('order', p_id);
+  end if;
+  return lib.order_json(v_order);
+end
+$$;
+
+
+--
+-- Name: FUNCTION order_get(p_id bigint); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.order_get(p_id bigint) IS 'GET /api/orders/{id}: the caller''s own order (admins: any order). PT404 not_found otherwise.';
+
+
+--
+-- Name: order_set_status(bigint, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.order_set_status(p_id bigint, p_status text) RETURNS json
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_order shop.orders;
+begin
+  perform lib.require_admin();
+  if not exists (select from shop.order_statuses s where s.status = p_status) then
+    raise exception using errcode = 'PT422', message = 'invalid_status',
+      detail = 'status must be one of ' || (select string_agg(s.status, ', ' order by s.position)
+                                             from shop.order_statuses s);
+  end if;
+  select * into v_order from shop.orders o where o.id = p_id for update;
+  if v_order.id is null then
+    perform lib.not_found('order', p_id);
+  end if;
+  if v_order.status = p_status then
+    raise exception using errcode = 'PT409', message = 'invalid_transition',
+      detail = format('order %s is already %s', p_id, p_status);
+  end if;
+  -- tg_orders__check_transition refuses what the transition table does not allow.
+  update shop.orders o
+  set status = p_status
+  where o.id = p_id
+  returning * into v_order;
+  return lib.order_json(v_order);
+end
+$$;
+
+
+--
+-- Name: FUNCTION order_set_status(p_id bigint, p_status text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.order_set_status(p_id bigint, p_status text) IS 'PUT /api/orders/{id}/status (admin): moves an order along pending -> paid -> shipped -> delivered, or to cancelled from pending or paid (stock returned once). PT422 invalid_status, PT409 invalid_transition, PT404.';
+
+
+--
+-- Name: orders_list(integer, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.orders_list(p_limit integer DEFAULT 20, p_cursor text DEFAULT NULL::text) RETURNS json
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_user bigint := lib.require_user();
+  v_limit integer;
+  v_after jsonb := lib.cursor_decode(p_cursor, 'newest', 'timestamptz');
+  v_rows shop.orders[];
+  v_last shop.orders;
+begin
+  v_limit := lib.page_limit(p_limit, 20);
+  select array(
+    select o
+    from shop.orders o
+    where o.user_id = v_user
+      and (v_after is null
+           or (o.created_at, o.id) < ((v_after ->> 'k')::timestamptz, (v_after ->> 'id')::bigint))
+    order by o.created_at desc, o.id desc
+    limit v_limit + 1
+  ) into v_rows;
+  if cardinality(v_rows) > v_limit then
+    v_last := v_rows[v_limit];
+  end if;
+  return json_build_object(
+    'items', (select coalesce(json_agg(lib.order_json(v_rows[i]) order by i), '[]')
+              from generate_subscripts(v_rows, 1) i
+              where i <= v_limit),
+    'next_cursor', lib.cursor_encode('newest', v_last.created_at::text, v_last.id)
+  );
+end
+$$;
+
+
+--
+-- Name: FUNCTION orders_list(p_limit integer, p_cursor text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.orders_list(p_limit integer, p_cursor text) IS 'GET /api/orders: the caller''s orders, newest first, one keyset page {items, next_cursor}. PT422 invalid_limit, invalid_cursor.';
+
+
+--
+-- Name: product_create(text, numeric, text, text, bigint, integer, boolean, jsonb, integer); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.product_create(p_name text, p_price numeric, p_sku text, p_description text DEFAULT NULL::text, p_category_id bigint DEFAULT NULL::bigint, p_stock_quantity integer DEFAULT NULL::integer, p_is_active boolean DEFAULT NULL::boolean, p_metadata jsonb DEFAULT NULL::jsonb, p_low_stock_threshold integer DEFAULT NULL::integer) RETURNS json
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+  perform lib.require_admin();
+  -- The optional fields left null take the column defaults.
+  return lib.product_write(null, jsonb_build_object('name', p_name, 'price', p_price, 'sku', p_sku) || (
+    select coalesce(jsonb_object_agg(f.key, f.value), '{}')
+    from jsonb_each(jsonb_build_object('description', p_description, 'category_id', p_category_id,
+                                       'stock_quantity', p_stock_quantity, 'is_active', p_is_active,
+                                       'metadata', p_metadata, 'low_stock_threshold', p_low_stock_threshold)) f
+    where f.value <> 'null'));
+end
+$$;
+
+
+--
+-- Name: FUNCTION product_create(p_name text, p_price numeric, p_sku text, p_description text, p_category_id bigint, p_stock_quantity integer, p_is_active boolean, p_metadata jsonb, p_low_stock_threshold integer); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.product_create(p_name text, p_price numeric, p_sku text, p_description text, p_category_id bigint, p_stock_quantity integer, p_is_active boolean, p_metadata jsonb, p_low_stock_threshold integer) IS 'POST /api/products (admin): a product; optional fields left null take their column defaults. 409 sku_taken, 422 unknown_category, invalid_price (not a finite amount >= 0 with at most 2 decimals), invalid_metadata (over 16 KB or 8 levels); constraint failures (negative stock, blank name) surface as 422.';
+
+
+--
+-- Name: product_delete(bigint); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.product_delete(p_id bigint) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+  perform lib.require_admin();
+  update shop.products p
+  set deleted_at = now()
+  where p.id = p_id
+    and p.deleted_at is null;
+  if not found then
+    perform lib.not_found('product', p_id);
+  end if;
+  delete from shop.cart_items ci where ci.product_id = p_id;
+end
+$$;
+
+
+--
+-- Name: FUNCTION product_delete(p_id bigint); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.product_delete(p_id bigint) IS 'DELETE /api/products/{id} (admin): soft delete. The row stays for past orders; reads no longer show it, and it leaves every cart.';
+
+
+--
+-- Name: product_get(bigint); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.product_get(p_id bigint) RETURNS json
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_product shop.products;
+begin
+  select * into v_product
+  from shop.products p
+  where p.id = p_id
+    and p.deleted_at is null;
+  if v_product.id is null or not (v_product.is_active or lib.is_admin()) then
+    perform lib.not_found('product', p_id);
+  end if;
+  return lib.product_json(v_product);
+end
+$$;
+
+
+--
+-- Name: FUNCTION product_get(p_id bigint); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.product_get(p_id bigint) IS 'GET /api/products/{id}: a live product; inactive ones only for admins. PT404 not_found otherwise.';
+
+
+--
+-- Name: product_update(bigint, jsonb); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.product_update(p_id bigint, p_patch jsonb) RETURNS json
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+  perform lib.require_admin();
+  return lib.product_write(p_id, p_patch);
+end
+$$;
+
+
+--
+-- Name: FUNCTION product_update(p_id bigint, p_patch jsonb); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.product_update(p_id bigint, p_patch jsonb) IS 'PUT /api/products/{id} (admin): partial update from a JSON object of the fields to change. PT404 not_found, PT409 sku_taken, PT422 unknown_field, unknown_category, invalid_price, invalid_metadata; constraint failures as 422.';
+
+
+--
+-- Name: products_list(text, bigint, numeric, numeric, boolean, text, integer, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.products_list(p_q text DEFAULT NULL::text, p_category_id bigint DEFAULT NULL::bigint, p_min_price numeric DEFAULT NULL::numeric, p_max_price numeric DEFAULT NULL::numeric, p_in_stock boolean DEFAULT false, p_sort text DEFAULT NULL::text, p_limit integer DEFAULT 20, p_cursor text DEFAULT NULL::text) RETURNS json
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+  v_q text := nullif(btrim(p_q), '');
+  v_tsq tsquery := case when v_q is not null then websearch_to_tsquery('english', v_q) end;
+  v_sort text := coalesce(p_sort, case when v_q is null then 'newest' else 'relevance' end);
+  v_limit integer;
+  v_categories bigint[];
+  v_cursor jsonb := lib.cursor_decode(p_cursor, v_sort, case
+    when v_sort in ('price', '-price') then 'numeric'
+    when v_sort = 'newest' then 'timestamptz'
+    when v_sort = 'relevance' then 'float8'
+    else 'text' end);
+  v_where text := 'p.deleted_at is null and p.is_active';
+  v_order text;
+  v_after text;
+  v_select text;
+  v_typo boolean;
+  v_rows shop.products[];
+  v_last shop.products;
+begin
+  v_limit := lib.page_limit(p_limit, 20);
+  if v_sort not in ('relevance', 'price', '-price', 'newest', 'name') then
+    raise exception using errcode = 'PT422', message = 'invalid_sort',
+      detail = 'sort must be one of relevance, price, -price, newest, name';
+  end if;
+  if v_sort = 'relevance' and v_q is null then
+    raise exception using errcode = 'PT422', message = 'invalid_sort', detail = 'sort=relevance needs q';
+  end if;
+  perform lib.price(p_min_price::text, 'min_price'), lib.price(p_max_price::text, 'max_price');
+  if p_min_price > p_max_price then
+    raise exception using errcode = 'PT422', message = 'invalid_price_range',
+      detail = 'min_price is above max_price';
+  end if;
+  if v_q is not null then
+    v_where := v_where || ' and p.search @@ $2';
+  end if;
+  if p_category_id is not null then
+    with recursive tree (id) as (
+      select p_category_id
+      union
+      select c.id from shop.categories c join tree on c.parent_id = tree.id
+    )
+    select array_agg(tree.id) into v_categories from tree;
+    v_where := v_where || ' and p.category_id = any ($3)';
+  end if;
+  if p_min_price is not null then
+    v_where := v_where || ' and p.price >= $4';
+  end if;
+  if p_max_price is not null then
+    v_where := v_where || ' and p.price <= $5';
+  end if;
+  if p_in_stock then
+    v_where := v_where || ' and p.stock_quantity > 0';
+  end if;
+
+  -- Keyset: each sort is a total order (ties broken by id) with its own index.
+  case v_sort
+    when 'price' then
+      v_order := 'p.price, p.id';
+      v_after := '(p.price, p.id) > ($6::numeric, $7)';
+    when '-price' then
+      v_order := 'p.price desc, p.id desc';
+      v_after := '(p.price, p.id) < ($6::numeric, $7)';
+    when 'newest' then
+      v_order := 'p.created_at desc, p.id desc';
+      v_after := '(p.created_at, p.id) < ($6::timestamptz, $7)';
+    when 'name' then
+      v_order := 'p.name, p.id';
+      v_after := '(p.name, p.id) > ($6, $7)';
+    else
+      -- RUM distance: the inverse of the rank (name weight A above description B), served by the index.
+      v_order := 'p.search operator(public.<=>) $2, p.id';
+      v_after := '((p.search operator(public.<=>) $2) > $6::float8::real'
+              || ' or ((p.search operator(public.<=>) $2) = $6::float8::real and p.id > $7))';
+  end case;
+  if v_cursor is not null then
+    v_where := v_where || ' and ' || v_after;
+  end if;
+
+  v_select := format(
+    'select array(select p from shop.products p where %s order by %s limit $8 + 1)', v_where, v_order);
+  execute v_select into v_rows
+  using v_q, v_tsq, v_categories, p_min_price, p_max_price, v_cursor ->> 'k', (v_cursor ->> 'id')::bigint, v_limit;
+  -- An empty page, and the words as typed match no product at all: correct the typos and ask again.
+  -- (Dynamic SQL: a cached generic plan would look for a match with a sequential scan.)
+  if cardinality(v_rows) = 0 and v_q is not null then
+    execute 'select not exists (select from shop.products p where p.search @@ $1 and p.deleted_at is null and p.is_active)'
+    into v_typo using v_tsq;
+    if v_typo then
+      v_tsq := websearch_to_tsquery('english', lib.correct_query(v_q));
+      execute v_select into v_rows
+      using v_q, v_tsq, v_categories, p_min_price, p_max_price, v_cursor ->> 'k', (v_cursor ->> 'id')::bigint, v_limit;
+    end if;
+  end if;
+
+  if cardinality(v_rows) > v_limit then
+    v_last := v_rows[v_limit];
+  end if;
+  return json_build_object(
+    'items', (select coalesce(json_agg(lib.product_json(v_rows[i]) order by i), '[]')
+              from generate_subscripts(v_rows, 1) i
+              where i <= v_limit),
+    'next_cursor', lib.cursor_encode(v_sort, case v_sort
+      when 'price' then v_last.price::text
+      when '-price' then v_last.price::text
+      when 'newest' then v_last.created_at::text
+      when 'name' then v_last.name::text
+      else (v_last.search operator(public.<=>) v_tsq)::float8::text
+    end, v_last.id)
+  );
+end
+$_$;
+
+
+--
+-- Name: FUNCTION products_list(p_q text, p_category_id bigint, p_min_price numeric, p_max_price numeric, p_in_stock boolean, p_sort text, p_limit integer, p_cursor text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.products_list(p_q text, p_category_id bigint, p_min_price numeric, p_max_price numeric, p_in_stock boolean, p_sort text, p_limit integer, p_cursor text) IS 'GET /api/products: live active products filtered by q (full text ranked by a RUM index; typos corrected when the query matches nothing), category (whole subtree), price range and stock; sorted by relevance, price, -price, newest or name; one page of {items, next_cursor} with an opaque keyset cursor. PT422 invalid_limit, invalid_sort, invalid_cursor, invalid_price (a bound that is not an amount), invalid_price_range.';
+
+
+--
+-- Name: products_report(integer, date, date); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.products_report(p_limit integer DEFAULT 10, p_from date DEFAULT NULL::date, p_to date DEFAULT NULL::date) RETURNS json
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_limit integer;
+begin
+  perform lib.require_admin();
+  v_limit := lib.page_limit(p_limit, 10);
+  if p_from is null and p_to is null then
+    -- All time: the materialized view (as of its last refresh).
+    return (
+      select json_build_object('items', coalesce(json_agg(json_build_object(
+        'product_id', t.product_id, 'name', t.name, 'units_sold', t.units_sold,
+        'revenue', t.revenue::text, 'orders', t.orders) order by t.revenue desc, t.product_id), '[]'),
+        'next_cursor', null)
+      from (
+        select pp.product_id, pp.name, pp.units_sold, pp.revenue, pp.orders
+        from reporting.product_performance pp
+        where pp.units_sold > 0
+        order by pp.revenue desc, pp.product_id
+        limit v_limit
+      ) t
+    );
+  end if;
+  perform lib.check_report_range(p_from, p_to, lib.setting('products_report_max_days')::integer);
+  -- A date range: from the orders themselves, current to the second.
+  return (
+    select json_build_object('items', coalesce(json_agg(json_build_object(
+      'product_id', t.product_id, 'name', t.name, 'units_sold', t.units_sold,
+      'revenue', t.revenue::text, 'orders', t.orders) order by t.revenue desc, t.product_id), '[]'),
+      'next_cursor', null)
+    from (
+      select oi.product_id, p.name, sum(oi.quantity) as units_sold, sum(oi.total_price) as revenue,
+             count(*) as orders
+      from shop.orders o
+      join shop.order_items oi on oi.order_id = o.id
+      join shop.products p on p.id = oi.product_id
+      where o.status in (select s.status from shop.order_statuses s where s.counts_as_revenue)
+        and (p_from is null or o.created_at >= (p_from::timestamp at time zone 'UTC'))
+        and (p_to is null or o.created_at < ((p_to + 1)::timestamp at time zone 'UTC'))
+      group by oi.product_id, p.name
+      order by revenue desc, oi.product_id
+      limit v_limit
+    ) t
+  );
+end
+$$;
+
+
+--
+-- Name: FUNCTION products_report(p_limit integer, p_from date, p_to date); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.products_report(p_limit integer, p_from date, p_to date) IS 'GET /api/admin/reports/products (admin): top products by revenue {product_id, name, units_sold, revenue, orders}. Without dates: all time from reporting.product_performance; with from/to (UTC days, inclusive): computed from the orders. PT422 invalid_limit, invalid_range.';
+
+
+--
+-- Name: profile_get(); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.profile_get() RETURNS json
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  select lib.user_json(u)
+  from shop.users u
+  where u.id = lib.require_user()
+$$;
+
+
+--
+-- Name: FUNCTION profile_get(); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.profile_get() IS 'GET /api/users/profile: the caller''s own profile. PT401 when anonymous.';
+
+
+--
+-- Name: profile_update(text, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.profile_update(p_first_name text DEFAULT NULL::text, p_last_name text DEFAULT NULL::text) RETURNS json
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_user shop.users;
+begin
+  update shop.users u
+  set first_name = coalesce(btrim(p_first_name), u.first_name),
+      last_name = coalesce(btrim(p_last_name), u.last_name)
+  where u.id = lib.require_user()
+  returning * into v_user;
+  return lib.user_json(v_user);
+exception
+  when check_violation then
+    raise exception using
+      errcode = 'PT422', message = 'invalid_name',
+      detail = 'first_name and last_name must not be blank';
+end
+$$;
+
+
+--
+-- Name: FUNCTION profile_update(p_first_name text, p_last_name text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.profile_update(p_first_name text, p_last_name text) IS 'PUT /api/users/profile: changes the caller''s own names (only those; email and role are not writable here).';
+
+
+--
+-- Name: sales_report(date, date); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.sales_report(p_from date DEFAULT NULL::date, p_to date DEFAULT NULL::date) RETURNS json
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_to date := coalesce(p_to, (now() at time zone 'UTC')::date);
+  v_from date := coalesce(p_from, v_to - 29);
+begin
+  perform lib.require_admin();
+  perform lib.check_report_range(v_from, v_to, lib.setting('sales_report_max_days')::integer);
+  return (
+    select json_build_object(
+      'items', json_agg(json_build_object(
+        'day', g.day::date,
+        'orders', coalesce(d.orders, 0),
+        'units', coalesce(d.units, 0),
+        'revenue', coalesce(d.revenue, 0)::numeric(14, 2)::text,
+        'average_order_value', coalesce(d.average_order_value, 0)::numeric(14, 2)::text
+      ) order by g.day),
+      'next_cursor', null
+    )
+    from generate_series(v_from, v_to, interval '1 day') as g (day)
+    left join reporting.daily_sales d on d.day = g.day::date
+  );
+end
+$$;
+
+
+--
+-- Name: FUNCTION sales_report(p_from date, p_to date); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.sales_report(p_from date, p_to date) IS 'GET /api/admin/reports/sales (admin): revenue orders, units, revenue and average order value per UTC day from p_from to p_to (default: the last 30 days), days without sales as zeros; real time. PT422 invalid_range.';
+
+
+--
+-- Name: user_login(text, text, text, inet); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.user_login(p_email text, p_password text, p_cart_token text DEFAULT NULL::text, p_client inet DEFAULT NULL::inet) RETURNS json
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  -- An address has at most 254 characters (RFC 5321); longer input is counted under its first 254.
+  v_email text := left(coalesce(lower(btrim(p_email)), ''), 254);
+  v_user shop.users;
+begin
+  perform lib.auth_attempt(p_client);
+  -- One login at a time per account, so concurrent guesses are counted one after the other.
+  perform pg_advisory_xact_lock(hashtextextended('pgshop.login:' || v_email, 0));
+  perform lib.rate_limit_check('login_failure', v_email, lib.setting('rate_limit_login_failures')::integer,
+                                lib.setting('rate_limit_login_window')::interval);
+
+  select * into v_user
+  from shop.users u
+  where lower(u.email) = v_email;
+
+  -- An unknown email costs one bcrypt round of the current cost, like a wrong password: timing tells nothing.
+  if v_user.id is null
+     or v_user.password_hash <> public.crypt(coalesce(p_password, ''), v_user.password_hash) then
+    if v_user.id is null then
+      perform public.crypt(coalesce(p_password, ''), public.gen_salt('bf', lib.setting('password_hash_cost')::integer));
+    end if;
+    -- Counted for any email, existing or not, and returned (not raised) so that the count is kept.
+    insert into shop.attempts (kind, key) values ('login_failure', v_email);
+    return lib.problem(401, 'invalid_credentials', 'the email or the password is wrong');
+  end if;
+  delete from shop.attempts a where a.kind = 'login_failure' and a.key = v_email;
+  return json_build_object(
+    'user_id', v_user.id,
+    'role', v_user.role,
+    'cart', lib.cart_merge(v_user.id, p_cart_token)
+  );
+end
+$$;
+
+
+--
+-- Name: FUNCTION user_login(p_email text, p_password text, p_cart_token text, p_client inet); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.user_login(p_email text, p_password text, p_cart_token text, p_client inet) IS 'POST /api/auth/login: checks the password and returns {user_id, role, cart} for the token; the guest cart of p_cart_token (if live) is merged into the user''s cart (see lib.cart_merge). Unknown email and wrong password return the same 401 invalid_credentials problem and count as a failure of that email; after rate_limit_login_failures failures within rate_limit_login_window, PT429 too_many_attempts (even with the right password) until the oldest leaves the window. p_client: rate_limit_auth_per_address a minute.';
+
+
+--
+-- Name: user_register(text, text, text, text, inet); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.user_register(p_email text, p_password text, p_first_name text, p_last_name text, p_client inet DEFAULT NULL::inet) RETURNS json
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_state text;
+  v_message text;
+  v_detail text;
+  v_hint text;
+begin
+  perform lib.auth_attempt(p_client);
+  begin
+    return lib.user_json(lib.upsert_user(p_email, p_password, p_first_name, p_last_name, 'customer'));
+  exception when others then
+    -- Refused (say, email_taken): returned, so the attempt above still counts against the address.
+    get stacked diagnostics v_state = returned_sqlstate, v_message = message_text, v_detail = pg_exception_detail,
+                            v_hint = pg_exception_hint;
+    if v_state not like 'PT%' then
+      raise;
+    end if;
+    return lib.problem_of(v_state, v_message, v_detail, v_hint);
+  end;
+end
+$$;
+
+
+--
+-- Name: FUNCTION user_register(p_email text, p_password text, p_first_name text, p_last_name text, p_client inet); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.user_register(p_email text, p_password text, p_first_name text, p_last_name text, p_client inet) IS 'POST /api/auth/register: creates a customer. 409 email_taken (any letter case), 422 invalid_email, invalid_name, missing_field, password_too_short, password_too_long (returned as problems, so the attempt counts); PT429 too_many_attempts beyond rate_limit_auth_per_address attempts a minute from p_client.';
 
 
 --
@@ -200,6 +1131,1617 @@ COMMENT ON FUNCTION audit.tg__log() IS 'Trigger (statement level): writes audit.
 
 
 --
+-- Name: address_problem(jsonb); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.address_problem(p_address jsonb) RETURNS json
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+declare
+  v_missing text;
+begin
+  perform p_address::shop.address;
+  if p_address is not null then
+    return null;
+  end if;
+  raise check_violation;
+exception when check_violation then
+  select string_agg(f, ', ') into v_missing
+  from unnest(array['name', 'line1', 'city', 'postal_code', 'country']) f
+  where not shop.has_text(p_address ->> f);
+  return lib.problem(422, 'invalid_address', case
+    when jsonb_typeof(p_address) is distinct from 'object' then 'shipping_address must be an object'
+    when v_missing is not null then format('shipping_address needs: %s', v_missing)
+    else 'shipping_address must be a flat object of at most 20 fields (names up to 50 characters) whose values '
+         'are strings of at most 200 characters'
+  end);
+end
+$$;
+
+
+--
+-- Name: FUNCTION address_problem(p_address jsonb); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.address_problem(p_address jsonb) IS 'Null when p_address is a shop.address; else the 422 invalid_address problem naming what is wrong (not an object, the missing fields, or a value that is not a short string).';
+
+
+--
+-- Name: auth_attempt(inet); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.auth_attempt(p_client inet) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+begin
+  if p_client is not null then
+    perform lib.rate_limit_check('auth', host(p_client), lib.setting('rate_limit_auth_per_address')::integer,
+                                  interval '1 minute');
+    insert into shop.attempts (kind, key) values ('auth', host(p_client));
+  end if;
+end
+$$;
+
+
+--
+-- Name: FUNCTION auth_attempt(p_client inet); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.auth_attempt(p_client inet) IS 'Counts a login or register attempt from a client address (rate_limit_auth_per_address a minute; PT429 beyond it). No address (a local caller), no limit.';
+
+
+SET default_tablespace = '';
+
+SET default_table_access_method = heap;
+
+--
+-- Name: carts; Type: TABLE; Schema: shop; Owner: -
+--
+
+CREATE TABLE shop.carts (
+    id bigint NOT NULL,
+    user_id bigint,
+    token uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT carts_owner_is_user_or_token CHECK (((user_id IS NULL) <> (token IS NULL)))
+);
+
+
+--
+-- Name: TABLE carts; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON TABLE shop.carts IS 'One persistent cart per user, or a guest cart reached by its token. Guest carts idle for 30 days are purged.';
+
+
+--
+-- Name: COLUMN carts.token; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.carts.token IS 'Opaque guest token (X-Cart-Token); null for a user''s cart.';
+
+
+--
+-- Name: COLUMN carts.updated_at; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.carts.updated_at IS 'Last change to the cart; a guest cart expires 30 days after it.';
+
+
+--
+-- Name: cart_for_write(text); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.cart_for_write(p_token text) RETURNS shop.carts
+    LANGUAGE plpgsql
+    AS $$
+declare
+  v_cart shop.carts;
+begin
+  if shop.current_user_id() is not null then
+    insert into shop.carts (user_id)
+    values (lib.require_user())
+    on conflict (user_id) do update set updated_at = now()
+    returning * into v_cart;
+  else
+    update shop.carts c
+    set updated_at = now()
+    where c.token = lib.cart_token(p_token)
+      and c.updated_at > lib.guest_carts_since()
+    returning * into v_cart;
+    if v_cart.id is null then
+      insert into shop.carts (token)
+      values (gen_random_uuid())
+      returning * into v_cart;
+    end if;
+  end if;
+  return v_cart;
+end
+$$;
+
+
+--
+-- Name: FUNCTION cart_for_write(p_token text); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.cart_for_write(p_token text) IS 'The caller''s cart, created when missing (a guest gets a new token), touched and row-locked for the change.';
+
+
+--
+-- Name: cart_json(shop.carts); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.cart_json(p_cart shop.carts) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+  select json_build_object(
+    'token', p_cart.token,
+    'items', coalesce(json_agg(json_build_object(
+      'product_id', l.product_id,
+      'name', l.name,
+      'sku', l.sku,
+      'unit_price', l.unit_price::text,
+      'quantity', l.quantity,
+      'line_total', (l.unit_price * l.quantity)::text
+    ) order by l.line_id), '[]'),
+    'total', coalesce(sum(l.unit_price * l.quantity), 0)::numeric(12, 2)::text,
+    'item_count', coalesce(sum(l.quantity), 0)
+  )
+  from lib.cart_lines(p_cart.id) l
+$$;
+
+
+--
+-- Name: FUNCTION cart_json(p_cart shop.carts); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.cart_json(p_cart shop.carts) IS 'A cart as the API shows it: its live lines (lib.cart_lines), total, item_count (units).';
+
+
+--
+-- Name: cart_lines(bigint); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.cart_lines(p_cart_id bigint) RETURNS TABLE(line_id bigint, product_id bigint, name text, sku text, unit_price numeric, quantity integer, stock_quantity integer)
+    LANGUAGE sql STABLE
+    AS $$
+  select ci.id, p.id, p.name, p.sku, p.price, ci.quantity, p.stock_quantity
+  from shop.cart_items ci
+  join shop.products p on p.id = ci.product_id
+  where ci.cart_id = p_cart_id
+    and p.deleted_at is null
+    and p.is_active
+$$;
+
+
+--
+-- Name: FUNCTION cart_lines(p_cart_id bigint); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.cart_lines(p_cart_id bigint) IS 'The lines of a cart that count: live, active products at current prices, with the stock on hand.';
+
+
+--
+-- Name: cart_merge(bigint, text); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.cart_merge(p_user_id bigint, p_token text) RETURNS json
+    LANGUAGE plpgsql
+    AS $$
+declare
+  v_guest shop.carts;
+  v_cart bigint;
+  v_adjustments json;
+begin
+  select * into v_guest
+  from shop.carts c
+  where c.token = lib.cart_token(p_token)
+    and c.updated_at > lib.guest_carts_since()
+  for update;
+  if v_guest.id is null then
+    return json_build_object('merged', false, 'adjustments', '[]'::json);
+  end if;
+
+  insert into shop.carts (user_id)
+  values (p_user_id)
+  on conflict (user_id) do update set updated_at = now()
+  returning id into v_cart;
+
+  -- One statement: every part sees the carts as they were before it.
+  with lines as (
+    select
+      g.product_id,
+      g.quantity + coalesce(u.quantity, 0) as wanted,
+      case when p.deleted_at is null and p.is_active
+           then least(g.quantity + coalesce(u.quantity, 0), p.stock_quantity) else 0 end as quantity,
+      case when p.deleted_at is not null or not p.is_active then 'unavailable'
+           when p.stock_quantity = 0 then 'out_of_stock'
+           when g.quantity + coalesce(u.quantity, 0) > p.stock_quantity then 'capped_at_stock' end as reason
+    from shop.cart_items g
+    join shop.products p on p.id = g.product_id
+    left join shop.cart_items u on u.cart_id = v_cart and u.product_id = g.product_id
+    where g.cart_id = v_guest.id
+  ), kept as (
+    insert into shop.cart_items as ci (cart_id, product_id, quantity)
+    select v_cart, l.product_id, l.quantity
+    from lines l
+    where l.quantity > 0
+    on conflict (cart_id, product_id) do update set quantity = excluded.quantity
+  ), emptied as (
+    delete from shop.cart_items ci
+    using lines l
+    where ci.cart_id = v_cart
+      and ci.product_id = l.product_id
+      and l.quantity = 0
+  ), guest as (
+    delete from shop.carts c
+    where c.id = v_guest.id
+  )
+  select coalesce(json_agg(json_build_object(
+    'product_id', l.product_id, 'requested', l.wanted, 'quantity', l.quantity, 'reason', l.reason
+  ) order by l.product_id) filter (where l.reason is not null), '[]')
+  into v_adjustments
+  from lines l;
+  return json_build_object('merged', true, 'adjustments', v_adjustments);
+end
+$$;
+
+
+--
+-- Name: FUNCTION cart_merge(p_user_id bigint, p_token text); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.cart_merge(p_user_id bigint, p_token text) IS 'Merges the guest cart of p_token into the user''s cart (sum, capped at stock; unavailable products dropped), deletes the guest cart and reports {merged, adjustments: [{product_id, requested, quantity, reason}]}.';
+
+
+--
+-- Name: cart_token(text); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.cart_token(p_token text) RETURNS uuid
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+begin
+  return p_token::uuid;
+exception when invalid_text_representation then
+  return null;  -- a malformed token is an unknown token
+end
+$$;
+
+
+--
+-- Name: FUNCTION cart_token(p_token text); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.cart_token(p_token text) IS 'A guest cart token as uuid; null when absent or malformed.';
+
+
+--
+-- Name: categories; Type: TABLE; Schema: shop; Owner: -
+--
+
+CREATE TABLE shop.categories (
+    id bigint NOT NULL,
+    name character varying(100) NOT NULL,
+    description text,
+    parent_id bigint,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT categories_name_not_blank CHECK ((btrim((name)::text) <> ''::text)),
+    CONSTRAINT categories_not_own_parent CHECK ((parent_id <> id))
+);
+
+
+--
+-- Name: TABLE categories; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON TABLE shop.categories IS 'Category tree (parent_id); product filters include the whole subtree.';
+
+
+--
+-- Name: COLUMN categories.name; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.categories.name IS 'Unique regardless of letter case.';
+
+
+--
+-- Name: COLUMN categories.parent_id; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.categories.parent_id IS 'Parent category; null for a root.';
+
+
+--
+-- Name: category_json(shop.categories); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.category_json(p_category shop.categories) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+  select json_build_object(
+    'id', p_category.id,
+    'name', p_category.name,
+    'description', p_category.description,
+    'parent_id', p_category.parent_id,
+    'created_at', p_category.created_at
+  )
+$$;
+
+
+--
+-- Name: FUNCTION category_json(p_category shop.categories); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.category_json(p_category shop.categories) IS 'The public shape of a category.';
+
+
+--
+-- Name: check_password(text); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.check_password(p_password text) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+begin
+  if p_password is null then
+    raise exception using
+      errcode = 'PT422', message = 'missing_field',
+      detail = 'email, password, first_name and last_name are required';
+  end if;
+  if length(p_password) < 8 then
+    raise exception using
+      errcode = 'PT422', message = 'password_too_short',
+      detail = 'the password needs at least 8 characters';
+  end if;
+  if octet_length(p_password) > 72 then
+    raise exception using
+      errcode = 'PT422', message = 'password_too_long',
+      detail = 'the password may have at most 72 bytes (bcrypt ignores the rest)';
+  end if;
+end
+$$;
+
+
+--
+-- Name: FUNCTION check_password(p_password text); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.check_password(p_password text) IS 'Password policy: required, 8 characters to 72 bytes (bcrypt''s limit).';
+
+
+--
+-- Name: check_report_range(date, date, integer); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.check_report_range(p_from date, p_to date, p_max_days integer) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+begin
+  if p_from > p_to then
+    raise exception using errcode = 'PT422', message = 'invalid_range', detail = 'from is after to';
+  end if;
+  if p_to - p_from >= p_max_days then
+    raise exception using errcode = 'PT422', message = 'invalid_range',
+      detail = format('a range may cover at most %s days', p_max_days);
+  end if;
+end
+$$;
+
+
+--
+-- Name: FUNCTION check_report_range(p_from date, p_to date, p_max_days integer); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.check_report_range(p_from date, p_to date, p_max_days integer) IS 'PT422 invalid_range unless p_from <= p_to and the range covers at most p_max_days days (a null end is open).';
+
+
+--
+-- Name: checkout(bigint, jsonb, text); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.checkout(p_user bigint, p_request jsonb, p_idempotency_key text) RETURNS json
+    LANGUAGE plpgsql
+    AS $$
+declare
+  v_answer json;
+  v_cart bigint;
+  v_lines integer;
+  v_short jsonb;
+  v_order shop.orders;
+  v_response json;
+begin
+  if jsonb_typeof(p_request) is distinct from 'object' or p_request - 'shipping_address' <> '{}' then
+    return lib.problem(422, 'validation_failed', 'the request is an object with shipping_address only');
+  end if;
+  v_answer := coalesce(lib.address_problem(p_request -> 'shipping_address'),
+                       lib.idempotency_claim(p_user, p_idempotency_key, p_request));
+  if v_answer is not null then
+    return v_answer;
+  end if;
+
+  -- The cart as it is now, at current prices; lines short already fail here, before any stock is locked.
+  select c.id into v_cart from shop.carts c where c.user_id = p_user for update;
+  select count(*),
+         jsonb_agg(jsonb_build_object('product_id', l.product_id, 'sku', l.sku, 'requested', l.quantity,
+                                      'available', l.stock_quantity) order by l.product_id)
+           filter (where l.stock_quantity < l.quantity)
+  into v_lines, v_short
+  from lib.cart_lines(v_cart) l;
+  v_answer := case when v_lines = 0 then lib.problem(409, 'empty_cart', 'the cart is empty')
+                   when v_short is not null then lib.insufficient_stock(v_short) end;
+  if v_answer is not null then
+    delete from shop.idempotency_keys k where k.user_id = p_user and k.key = p_idempotency_key;
+    return v_answer;
+  end if;
+
+  v_order := lib.order_place(p_user, p_request -> 'shipping_address', v_cart);
+  v_response := lib.order_json(v_order);
+  update shop.idempotency_keys k
+  set order_id = v_order.id,
+      response = v_response
+  where k.user_id = p_user
+    and k.key = p_idempotency_key;
+
+  -- The stock, last, so the rows stay locked only for this and the commit (a hot product sells as fast
+  -- as commits allow). A line whose stock went since the cart was read undoes the whole checkout.
+  v_short := shop.take_stock(v_order.id);
+  if v_short is not null then
+    perform lib.raise_problem(lib.insufficient_stock(v_short));
+  end if;
+  return v_response;
+end
+$$;
+
+
+--
+-- Name: FUNCTION checkout(p_user bigint, p_request jsonb, p_idempotency_key text); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.checkout(p_user bigint, p_request jsonb, p_idempotency_key text) IS 'Checkout of p_user''s cart into a pending order. Returns the order, the replay of an Idempotency-Key, or a problem found before anything was written (422 validation_failed, invalid_address, invalid_idempotency_key, idempotency_key_reused; 409 empty_cart, insufficient_stock, idempotency_key_in_use). Raises PT409 insufficient_stock when a line lost its stock after the order was written: nothing stays.';
+
+
+--
+-- Name: correct_query(text); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.correct_query(p_q text) RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+  select string_agg(
+    case
+      when t.w ~ '[[:digit:]]' or exists (select from shop.search_words x where x.word = lower(t.w)) then t.w
+      else coalesce((
+        select sw.word
+        from shop.search_words sw
+        where sw.word operator(public.%) lower(t.w)
+        order by sw.word operator(public.<->) lower(t.w)
+        limit 1), t.w)
+    end, ' ' order by t.n)
+  from regexp_split_to_table(p_q, '\s+') with ordinality as t (w, n)
+$$;
+
+
+--
+-- Name: FUNCTION correct_query(p_q text); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.correct_query(p_q text) IS 'The query with each word unknown to product names replaced by the most similar known word (trigram); words with a digit (model codes) are kept as typed.';
+
+
+--
+-- Name: cursor_decode(text, text, text); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.cursor_decode(p_cursor text, p_sort text, p_key_type text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+declare
+  v_cursor jsonb;
+begin
+  if p_cursor is null then
+    return null;
+  end if;
+  begin
+    v_cursor := convert_from(
+      decode(rpad(translate(p_cursor, '-_', '+/'), (length(p_cursor) + 3) / 4 * 4, '='), 'base64'),
+      'UTF8')::jsonb;
+    perform (v_cursor ->> 'id')::bigint;
+    execute format('select %L::%s', v_cursor ->> 'k', p_key_type);  -- the key must be of the sort's type
+  exception when others then
+    v_cursor := null;
+  end;
+  if jsonb_typeof(v_cursor) is distinct from 'object' or v_cursor ->> 's' is distinct from p_sort
+     or v_cursor ->> 'k' is null or v_cursor ->> 'id' is null then
+    raise exception using errcode = 'PT422', message = 'invalid_cursor',
+      detail = 'the cursor is malformed or belongs to another sort order';
+  end if;
+  return v_cursor;
+end
+$$;
+
+
+--
+-- Name: FUNCTION cursor_decode(p_cursor text, p_sort text, p_key_type text); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.cursor_decode(p_cursor text, p_sort text, p_key_type text) IS 'Decodes a cursor made by lib.cursor_encode for sort p_sort whose key casts to p_key_type (a type name the caller fixes, never client input); null for no cursor; PT422 invalid_cursor otherwise.';
+
+
+--
+-- Name: cursor_encode(text, text, bigint); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.cursor_encode(p_sort text, p_key text, p_id bigint) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+  select rtrim(translate(encode(convert_to(
+    jsonb_build_object('s', p_sort, 'k', p_key, 'id', p_id)::text, 'UTF8'), 'base64'), E'+/\n', '-_'), '=')
+  where p_id is not null
+$$;
+
+
+--
+-- Name: FUNCTION cursor_encode(p_sort text, p_key text, p_id bigint); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.cursor_encode(p_sort text, p_key text, p_id bigint) IS 'The next_cursor after a row with sort key p_key and id p_id; null when p_id is null (no next page).';
+
+
+--
+-- Name: find_cart(text); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.find_cart(p_token text) RETURNS shop.carts
+    LANGUAGE plpgsql STABLE
+    AS $$
+declare
+  v_cart shop.carts;
+begin
+  if shop.current_user_id() is not null then
+    select * into v_cart from shop.carts c where c.user_id = lib.require_user();
+  else
+    select * into v_cart
+    from shop.carts c
+    where c.token = lib.cart_token(p_token)
+      and c.updated_at > lib.guest_carts_since();
+  end if;
+  return v_cart;
+end
+$$;
+
+
+--
+-- Name: FUNCTION find_cart(p_token text); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.find_cart(p_token text) IS 'The caller''s cart: the signed-in user''s, else the live guest cart of the token; null fields when none.';
+
+
+--
+-- Name: guest_carts_since(); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.guest_carts_since() RETURNS timestamp with time zone
+    LANGUAGE sql STABLE
+    AS $$
+  select now() - lib.setting('guest_cart_lifetime')::interval
+$$;
+
+
+--
+-- Name: FUNCTION guest_carts_since(); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.guest_carts_since() IS 'The oldest last change a live guest cart may have: now minus the setting guest_cart_lifetime.';
+
+
+--
+-- Name: idempotency_claim(bigint, text, jsonb); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.idempotency_claim(p_user bigint, p_key text, p_request jsonb) RETURNS json
+    LANGUAGE plpgsql
+    AS $$
+declare
+  v_hash bytea := sha256(convert_to(p_request::text, 'UTF8'));
+  v_stored shop.idempotency_keys;
+begin
+  if p_key is null then
+    return null;
+  end if;
+  if length(p_key) not between 1 and 255 then
+    return lib.problem(422, 'invalid_idempotency_key', 'Idempotency-Key must have 1 to 255 characters');
+  end if;
+  insert into shop.idempotency_keys (user_id, key, request_hash)
+  values (p_user, p_key, v_hash)
+  on conflict (user_id, key) do nothing;
+  if found then
+    return null;
+  end if;
+  select * into v_stored from shop.idempotency_keys k where k.user_id = p_user and k.key = p_key;
+  if v_stored.request_hash <> v_hash then
+    return lib.problem(422, 'idempotency_key_reused', 'this Idempotency-Key was used with a different request body');
+  end if;
+  if v_stored.response is null then
+    return lib.problem(409, 'idempotency_key_in_use', 'a request with this Idempotency-Key is still in progress');
+  end if;
+  return v_stored.response;
+end
+$$;
+
+
+--
+-- Name: FUNCTION idempotency_claim(p_user bigint, p_key text, p_request jsonb); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.idempotency_claim(p_user bigint, p_key text, p_request jsonb) IS 'Claims p_key for p_user and returns null (go on), or returns what to answer instead: the response of the checkout that used the key with the same request, or a problem (invalid_idempotency_key, idempotency_key_reused, idempotency_key_in_use).';
+
+
+--
+-- Name: insufficient_stock(jsonb); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.insufficient_stock(p_short jsonb) RETURNS json
+    LANGUAGE sql IMMUTABLE
+    AS $$
+  select lib.problem(409, 'insufficient_stock',
+    'not enough stock for ' || string_agg(format('%s (%s wanted, %s in stock)', s ->> 'sku', s ->> 'requested',
+                                                 s ->> 'available'), ', ' order by (s ->> 'product_id')::bigint),
+    jsonb_build_object('products', p_short))
+  from jsonb_array_elements(p_short) s
+$$;
+
+
+--
+-- Name: FUNCTION insufficient_stock(p_short jsonb); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.insufficient_stock(p_short jsonb) IS 'The 409 insufficient_stock problem for the lines short of stock [{product_id, sku, requested, available}].';
+
+
+--
+-- Name: is_admin(); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.is_admin() RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+  select exists (
+    select from shop.users u
+    where u.id = shop.current_user_id()
+      and u.role = 'admin'
+  )
+$$;
+
+
+--
+-- Name: FUNCTION is_admin(); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.is_admin() IS 'True when the caller is an admin according to shop.users (not merely according to the token).';
+
+
+--
+-- Name: make_admin(text, text); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.make_admin(p_email text, p_password text) RETURNS text
+    LANGUAGE plpgsql
+    AS $$
+begin
+  update shop.users u
+  set role = 'admin'
+  where lower(u.email) = lower(btrim(p_email));
+  if found then
+    return 'promoted ' || p_email || ' to admin';
+  end if;
+  perform lib.upsert_user(p_email, p_password, 'Admin', 'User', 'admin');
+  return 'created admin ' || p_email;
+end
+$$;
+
+
+--
+-- Name: FUNCTION make_admin(p_email text, p_password text); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.make_admin(p_email text, p_password text) IS 'make admin: promotes an existing user (password unchanged) or creates an admin. Idempotent. Owner only.';
+
+
+--
+-- Name: not_found(text, bigint); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.not_found(p_what text, p_id bigint) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+begin
+  raise exception using
+    errcode = 'PT404', message = 'not_found',
+    detail = format('%s %s does not exist', p_what, p_id);
+end
+$$;
+
+
+--
+-- Name: FUNCTION not_found(p_what text, p_id bigint); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.not_found(p_what text, p_id bigint) IS 'Raises PT404 not_found for a missing or deleted row.';
+
+
+--
+-- Name: orders; Type: TABLE; Schema: shop; Owner: -
+--
+
+CREATE TABLE shop.orders (
+    id bigint NOT NULL,
+    user_id bigint NOT NULL,
+    status character varying(50) DEFAULT 'pending'::character varying NOT NULL,
+    total_amount numeric(12,2) NOT NULL,
+    shipping_address shop.address NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT orders_total_finite CHECK ((total_amount <> 'NaN'::numeric)),
+    CONSTRAINT orders_total_not_negative CHECK ((total_amount >= (0)::numeric))
+);
+
+
+--
+-- Name: TABLE orders; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON TABLE shop.orders IS 'Orders made at checkout; status follows shop.order_status_transitions.';
+
+
+--
+-- Name: COLUMN orders.total_amount; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.orders.total_amount IS 'Sum of the order''s line totals, at the prices of checkout time.';
+
+
+--
+-- Name: COLUMN orders.shipping_address; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.orders.shipping_address IS 'name, line1, city, postal_code, country (required), line2, region, phone (optional).';
+
+
+--
+-- Name: order_json(shop.orders); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.order_json(p_order shop.orders) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+  select json_build_object(
+    'id', p_order.id,
+    'status', p_order.status,
+    'total_amount', p_order.total_amount::text,
+    'shipping_address', p_order.shipping_address,
+    'created_at', p_order.created_at,
+    'updated_at', p_order.updated_at,
+    'items', (
+      select coalesce(json_agg(json_build_object(
+        'product_id', oi.product_id,
+        'name', oi.name,
+        'sku', oi.sku,
+        'quantity', oi.quantity,
+        'unit_price', oi.unit_price::text,
+        'total_price', oi.total_price::text
+      ) order by oi.id), '[]')
+      from shop.order_items oi
+      where oi.order_id = p_order.id
+    ),
+    'history', (
+      select coalesce(json_agg(json_build_object('status', h.status, 'at', h.changed_at) order by h.id), '[]')
+      from shop.order_status_history h
+      where h.order_id = p_order.id
+    )
+  )
+$$;
+
+
+--
+-- Name: FUNCTION order_json(p_order shop.orders); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.order_json(p_order shop.orders) IS 'An order as the API shows it, with its lines and status history.';
+
+
+--
+-- Name: order_place(bigint, shop.address, bigint); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.order_place(p_user bigint, p_address shop.address, p_cart bigint) RETURNS shop.orders
+    LANGUAGE plpgsql
+    AS $$
+declare
+  v_order shop.orders;
+begin
+  -- One statement, so the total and the lines are priced from the same view of the catalog.
+  with lines as materialized (
+    select * from lib.cart_lines(p_cart)
+  ), placed as (
+    insert into shop.orders (user_id, total_amount, shipping_address)
+    select p_user, sum(l.unit_price * l.quantity), p_address
+    from lines l
+    returning *
+  ), items as (
+    insert into shop.order_items (order_id, product_id, name, sku, quantity, unit_price, total_price)
+    select o.id, l.product_id, l.name, l.sku, l.quantity, l.unit_price, l.unit_price * l.quantity
+    from lines l
+    cross join placed o
+    order by l.product_id
+  )
+  select * into v_order from placed;
+  delete from shop.cart_items ci
+  using shop.order_items oi
+  where ci.cart_id = p_cart
+    and oi.order_id = v_order.id
+    and oi.product_id = ci.product_id;
+  return v_order;
+end
+$$;
+
+
+--
+-- Name: FUNCTION order_place(p_user bigint, p_address shop.address, p_cart bigint); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.order_place(p_user bigint, p_address shop.address, p_cart bigint) IS 'Writes the pending order of a cart: its live lines (lib.cart_lines) at current prices, name and SKU snapshotted, and removes those lines from the cart. Takes no stock.';
+
+
+--
+-- Name: page_limit(integer, integer); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.page_limit(p_limit integer, p_default integer) RETURNS integer
+    LANGUAGE plpgsql STABLE
+    AS $$
+declare
+  v_max integer := lib.setting('page_size_max')::integer;
+begin
+  if p_limit not between 1 and v_max then
+    raise exception using errcode = 'PT422', message = 'invalid_limit',
+      detail = format('limit must be between 1 and %s', v_max);
+  end if;
+  return coalesce(p_limit, least(p_default, v_max));
+end
+$$;
+
+
+--
+-- Name: FUNCTION page_limit(p_limit integer, p_default integer); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.page_limit(p_limit integer, p_default integer) IS 'The page size of a list: p_limit, or p_default (at most page_size_max) when null; PT422 invalid_limit outside 1..page_size_max.';
+
+
+--
+-- Name: price(text, text); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.price(p_value text, p_field text DEFAULT 'price'::text) RETURNS numeric
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+declare
+  v_price numeric;
+begin
+  if p_value is null then
+    return null;
+  end if;
+  begin
+    v_price := p_value::numeric;
+  exception when invalid_text_representation or numeric_value_out_of_range then
+    v_price := 'NaN';
+  end;
+  if v_price = 'NaN' or v_price < 0 or v_price >= 10000000000 or v_price <> round(v_price, 2) then
+    raise exception using
+      errcode = 'PT422', message = 'invalid_price',
+      detail = format('%s must be a finite amount from 0 to 9999999999.99 with at most 2 decimals', p_field);
+  end if;
+  return v_price;
+end
+$$;
+
+
+--
+-- Name: FUNCTION price(p_value text, p_field text); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.price(p_value text, p_field text) IS 'p_value as an amount of money when it is one (finite, 0 to 9999999999.99, at most 2 decimals); PT422 invalid_price naming p_field otherwise. Null passes.';
+
+
+--
+-- Name: problem(integer, text, text, jsonb); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.problem(p_status integer, p_code text, p_detail text, p_extra jsonb DEFAULT '{}'::jsonb) RETURNS json
+    LANGUAGE sql IMMUTABLE
+    AS $$
+  select jsonb_build_object('problem',
+    jsonb_build_object('status', p_status, 'code', p_code, 'detail', p_detail) || coalesce(p_extra, '{}'))::json
+$$;
+
+
+--
+-- Name: FUNCTION problem(p_status integer, p_code text, p_detail text, p_extra jsonb); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.problem(p_status integer, p_code text, p_detail text, p_extra jsonb) IS 'A problem document for the HTTP layer to send (status, code, detail and extra members), returned rather than raised so that what the function recorded before it stays.';
+
+
+--
+-- Name: problem_of(text, text, text, text); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.problem_of(p_sqlstate text, p_message text, p_detail text, p_hint text) RETURNS json
+    LANGUAGE sql IMMUTABLE
+    AS $$
+  select lib.problem(substr(p_sqlstate, 3)::integer, p_message, p_detail,
+                      case when p_hint like '{%' then p_hint::jsonb end)
+$$;
+
+
+--
+-- Name: FUNCTION problem_of(p_sqlstate text, p_message text, p_detail text, p_hint text); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.problem_of(p_sqlstate text, p_message text, p_detail text, p_hint text) IS 'The problem document of a caught PTnnn error (its SQLSTATE, MESSAGE, DETAIL and a JSON HINT), as the HTTP layer would have built it from the raised error.';
+
+
+--
+-- Name: jsonb_within(jsonb, integer, integer); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.jsonb_within(p_value jsonb, p_max_depth integer, p_max_bytes integer) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $_$
+  select octet_length(p_value::text) <= p_max_bytes
+     and not jsonb_path_exists(p_value,
+               format('strict $.**{%s} ? (@.type() == "object" || @.type() == "array")', p_max_depth)::jsonpath)
+$_$;
+
+
+--
+-- Name: FUNCTION jsonb_within(p_value jsonb, p_max_depth integer, p_max_bytes integer); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.jsonb_within(p_value jsonb, p_max_depth integer, p_max_bytes integer) IS 'True when the JSON text takes at most p_max_bytes bytes and no object or array sits deeper than p_max_depth levels (the top-level value is level 1).';
+
+
+--
+-- Name: products; Type: TABLE; Schema: shop; Owner: -
+--
+
+CREATE TABLE shop.products (
+    id bigint NOT NULL,
+    name character varying(255) NOT NULL,
+    description text,
+    price numeric(12,2) NOT NULL,
+    category_id bigint,
+    stock_quantity integer DEFAULT 0 NOT NULL,
+    sku character varying(100) NOT NULL,
+    is_active boolean DEFAULT true NOT NULL,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    low_stock_threshold integer DEFAULT 5 NOT NULL,
+    search tsvector GENERATED ALWAYS AS ((setweight(to_tsvector('english'::regconfig, (COALESCE(name, ''::character varying))::text), 'A'::"char") || setweight(to_tsvector('english'::regconfig, COALESCE(description, ''::text)), 'B'::"char"))) STORED,
+    deleted_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT products_low_stock_threshold_not_negative CHECK ((low_stock_threshold >= 0)),
+    CONSTRAINT products_metadata_is_object CHECK ((jsonb_typeof(metadata) = 'object'::text)),
+    CONSTRAINT products_metadata_limits CHECK (shop.jsonb_within(metadata, 8, 16384)),
+    CONSTRAINT products_name_not_blank CHECK ((btrim((name)::text) <> ''::text)),
+    CONSTRAINT products_price_finite CHECK ((price <> 'NaN'::numeric)),
+    CONSTRAINT products_price_not_negative CHECK ((price >= (0)::numeric)),
+    CONSTRAINT products_sku_not_blank CHECK ((btrim((sku)::text) <> ''::text)),
+    CONSTRAINT products_stock_not_negative CHECK ((stock_quantity >= 0))
+)
+WITH (fillfactor='80');
+
+
+--
+-- Name: TABLE products; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON TABLE shop.products IS 'The catalog. Soft-deleted rows (deleted_at) stay for past orders but disappear from reads.';
+
+
+--
+-- Name: COLUMN products.price; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.products.price IS 'Current unit price; orders snapshot it.';
+
+
+--
+-- Name: COLUMN products.stock_quantity; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.products.stock_quantity IS 'Units on hand; never negative.';
+
+
+--
+-- Name: COLUMN products.metadata; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.products.metadata IS 'Free-form JSON object shown with the product: at most 16 KB and 8 levels deep.';
+
+
+--
+-- Name: COLUMN products.low_stock_threshold; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.products.low_stock_threshold IS 'At or below this stock the product counts as low on stock.';
+
+
+--
+-- Name: COLUMN products.search; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.products.search IS 'Full-text vector: name weight A, description weight B (english).';
+
+
+--
+-- Name: COLUMN products.deleted_at; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.products.deleted_at IS 'Soft delete: set when an admin deletes the product.';
+
+
+--
+-- Name: product_json(shop.products); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.product_json(p_product shop.products) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+  select json_build_object(
+    'id', p_product.id,
+    'name', p_product.name,
+    'description', p_product.description,
+    'price', p_product.price::text,
+    'category_id', p_product.category_id,
+    'stock_quantity', p_product.stock_quantity,
+    'sku', p_product.sku,
+    'is_active', p_product.is_active,
+    'metadata', p_product.metadata,
+    'low_stock_threshold', p_product.low_stock_threshold,
+    'created_at', p_product.created_at,
+    'updated_at', p_product.updated_at
+  )
+$$;
+
+
+--
+-- Name: FUNCTION product_json(p_product shop.products); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.product_json(p_product shop.products) IS 'The public shape of a product; price as a decimal string.';
+
+
+--
+-- Name: product_write(bigint, jsonb); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.product_write(p_id bigint, p_fields jsonb) RETURNS json
+    LANGUAGE plpgsql
+    AS $_$
+declare
+  v_writable text[] := array['name', 'description', 'price', 'category_id', 'stock_quantity', 'sku', 'is_active',
+                             'metadata', 'low_stock_threshold'];
+  v_fields jsonb := p_fields;
+  v_columns text;
+  v_unknown text;
+  v_product shop.products;
+  v_constraint text;
+begin
+  select string_agg(k, ', ' order by k) filter (where k <> all (v_writable)),
+         string_agg(quote_ident(k), ', ' order by k) filter (where k = any (v_writable))
+  into v_unknown, v_columns
+  from jsonb_object_keys(p_fields) k;
+  if v_unknown is not null then
+    raise exception using errcode = 'PT422', message = 'unknown_field',
+      detail = format('these fields cannot be written: %s', v_unknown);
+  end if;
+  if v_fields ? 'price' then
+    v_fields := v_fields || jsonb_build_object('price', lib.price(v_fields ->> 'price'));
+  end if;
+  v_fields := v_fields || coalesce((select jsonb_object_agg(k, btrim(v_fields ->> k)) from unnest(array['name', 'sku']) k
+                                    where jsonb_typeof(v_fields -> k) = 'string'), '{}');
+  if p_id is null then
+    execute format('insert into shop.products (%1$s) select %1$s from jsonb_populate_record(null::shop.products, $1) '
+                   'returning *', v_columns)
+    into v_product using v_fields;
+  elsif v_columns is null then
+    select * into v_product from shop.products p where p.id = p_id and p.deleted_at is null;
+  else
+    execute format('update shop.products p set (%1$s) = (select %1$s from jsonb_populate_record(null::shop.products, $1)) '
+                   'where p.id = $2 and p.deleted_at is null returning p.*', v_columns)
+    into v_product using v_fields, p_id;
+  end if;
+  if v_product.id is null then
+    perform lib.not_found('product', p_id);
+  end if;
+  return lib.product_json(v_product);
+exception
+  when unique_violation then
+    raise exception using
+      errcode = 'PT409', message = 'sku_taken',
+      detail = format('a live product already has SKU %L', v_fields ->> 'sku');
+  when foreign_key_violation then
+    raise exception using
+      errcode = 'PT422', message = 'unknown_category',
+      detail = format('there is no category %s', v_fields ->> 'category_id');
+  when check_violation then
+    get stacked diagnostics v_constraint = constraint_name;
+    if v_constraint = 'products_metadata_limits' then
+      raise exception using
+        errcode = 'PT422', message = 'invalid_metadata',
+        detail = 'metadata may take at most 16 KB and nest at most 8 levels deep';
+    end if;
+    raise;
+end
+$_$;
+
+
+--
+-- Name: FUNCTION product_write(p_id bigint, p_fields jsonb); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.product_write(p_id bigint, p_fields jsonb) IS 'Inserts (p_id null) or updates a product from a JSON object of writable fields. PT404 not_found, PT409 sku_taken, PT422 unknown_field, unknown_category, invalid_price, invalid_metadata; other constraint failures (blank name, negative stock) as 23514, a missing required field as 23502.';
+
+
+--
+-- Name: purge_expired(); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.purge_expired() RETURNS json
+    LANGUAGE plpgsql
+    AS $$
+declare
+  v_carts integer;
+  v_keys integer;
+  v_attempts integer;
+begin
+  delete from shop.carts c
+  where c.token is not null
+    and c.updated_at <= lib.guest_carts_since();
+  get diagnostics v_carts = row_count;
+  delete from shop.idempotency_keys k
+  where k.created_at <= now() - interval '24 hours';
+  get diagnostics v_keys = row_count;
+  -- Attempts count for at most the longest rate-limit window.
+  delete from shop.attempts a
+  where a.at <= now() - greatest(interval '1 minute', lib.setting('rate_limit_login_window')::interval);
+  get diagnostics v_attempts = row_count;
+  return json_build_object('guest_carts', v_carts, 'idempotency_keys', v_keys, 'attempts', v_attempts);
+end
+$$;
+
+
+--
+-- Name: FUNCTION purge_expired(); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.purge_expired() IS 'Deletes guest carts idle for guest_cart_lifetime, idempotency keys older than 24 hours and rate-limit attempts older than the longest window. Scheduled hourly with pg_cron where available; otherwise run it from any scheduler.';
+
+
+--
+-- Name: raise_problem(json); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.raise_problem(p_problem json) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+declare
+  v_problem jsonb := p_problem -> 'problem';
+  v_extra jsonb := v_problem - 'status' - 'code' - 'detail';
+begin
+  raise exception using
+    errcode = 'PT' || (v_problem ->> 'status'), message = v_problem ->> 'code', detail = v_problem ->> 'detail',
+    hint = case when v_extra <> '{}' then v_extra::text else '' end;
+end
+$$;
+
+
+--
+-- Name: FUNCTION raise_problem(p_problem json); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.raise_problem(p_problem json) IS 'Raises the problem document p_problem as the error PT<status> code (detail; other members as a JSON hint).';
+
+
+--
+-- Name: rate_limit_check(text, text, integer, interval); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.rate_limit_check(p_kind text, p_key text, p_limit integer, p_window interval) RETURNS void
+    LANGUAGE plpgsql STABLE
+    AS $$
+declare
+  v_release timestamptz;
+begin
+  if p_limit <= 0 then
+    return;
+  end if;
+  select a.at + p_window into v_release
+  from shop.attempts a
+  where a.kind = p_kind
+    and a.key = p_key
+    and a.at > now() - p_window
+  order by a.at desc
+  offset p_limit - 1
+  limit 1;
+  if found then
+    raise exception using
+      errcode = 'PT429', message = 'too_many_attempts',
+      detail = 'too many attempts: wait before trying again',
+      hint = json_build_object('retry_after', greatest(1, ceil(extract(epoch from v_release - now()))))::text;
+  end if;
+end
+$$;
+
+
+--
+-- Name: FUNCTION rate_limit_check(p_kind text, p_key text, p_limit integer, p_window interval); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.rate_limit_check(p_kind text, p_key text, p_limit integer, p_window interval) IS 'PT429 too_many_attempts (hint: retry_after seconds) when p_key already made p_limit attempts of p_kind within p_window (shop.attempts); p_limit 0 means no limit.';
+
+
+--
+-- Name: refresh_reporting(); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.refresh_reporting() RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+begin
+  -- CONCURRENTLY: readers keep reading the previous contents while each view is rebuilt.
+  refresh materialized view concurrently reporting.product_performance;
+  refresh materialized view concurrently reporting.sales_by_category;
+  refresh materialized view concurrently reporting.customer_summary;
+  refresh materialized view concurrently reporting.inventory_status;
+end
+$$;
+
+
+--
+-- Name: FUNCTION refresh_reporting(); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.refresh_reporting() IS 'Refreshes every reporting materialized view without blocking readers. Scheduled every 15 minutes with pg_cron where available (db/functions/90_schedule.sql); the owner can also run it by hand.';
+
+
+--
+-- Name: require_admin(); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.require_admin() RETURNS bigint
+    LANGUAGE plpgsql STABLE
+    AS $$
+declare
+  v_id bigint := lib.require_user();
+begin
+  if not lib.is_admin() then
+    raise exception using
+      errcode = 'PT403', message = 'forbidden',
+      detail = 'this action is for admins only';
+  end if;
+  return v_id;
+end
+$$;
+
+
+--
+-- Name: FUNCTION require_admin(); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.require_admin() IS 'Returns the caller''s id when the caller is an admin in shop.users; PT401 when anonymous, PT403 otherwise. Admin-only api functions call it themselves: defence in depth behind the HTTP guard.';
+
+
+--
+-- Name: require_user(); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.require_user() RETURNS bigint
+    LANGUAGE plpgsql STABLE
+    AS $$
+declare
+  v_id bigint := shop.current_user_id();
+begin
+  if v_id is null or not exists (select from shop.users u where u.id = v_id) then
+    raise exception using
+      errcode = 'PT401', message = 'unauthenticated',
+      detail = 'this action needs a signed-in user';
+  end if;
+  return v_id;
+end
+$$;
+
+
+--
+-- Name: FUNCTION require_user(); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.require_user() IS 'Returns the calling user''s id; raises PT401 unauthenticated when there is no caller or the user no longer exists.';
+
+
+--
+-- Name: set_cart_line(text, bigint, integer, boolean); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.set_cart_line(p_token text, p_product_id bigint, p_quantity integer, p_add boolean) RETURNS json
+    LANGUAGE plpgsql
+    AS $$
+declare
+  v_product shop.products;
+  v_cart shop.carts;
+  v_quantity integer;
+begin
+  if p_quantity is null or p_quantity < 1 then
+    raise exception using errcode = 'PT422', message = 'invalid_quantity', detail = 'quantity must be at least 1';
+  end if;
+  select * into v_product
+  from shop.products p
+  where p.id = p_product_id
+    and p.deleted_at is null
+    and p.is_active;
+  if v_product.id is null then
+    perform lib.not_found('product', p_product_id);
+  end if;
+  v_cart := lib.cart_for_write(p_token);
+  insert into shop.cart_items as ci (cart_id, product_id, quantity)
+  values (v_cart.id, p_product_id, p_quantity)
+  on conflict (cart_id, product_id) do update
+    -- Summed in bigint and capped, so an absurd quantity is refused as insufficient stock, not an overflow.
+    set quantity = case when p_add then least(ci.quantity::bigint + excluded.quantity, 2147483647)::integer
+                        else excluded.quantity end
+  returning ci.quantity into v_quantity;
+  if v_quantity > v_product.stock_quantity then
+    perform lib.raise_problem(lib.insufficient_stock(jsonb_build_array(jsonb_build_object(
+      'product_id', v_product.id, 'sku', v_product.sku, 'requested', v_quantity,
+      'available', v_product.stock_quantity))));
+  end if;
+  return lib.cart_json(v_cart);
+end
+$$;
+
+
+--
+-- Name: FUNCTION set_cart_line(p_token text, p_product_id bigint, p_quantity integer, p_add boolean); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.set_cart_line(p_token text, p_product_id bigint, p_quantity integer, p_add boolean) IS 'Adds to (p_add) or sets a cart line; PT422 invalid_quantity, PT404 not_found, PT409 insufficient_stock.';
+
+
+--
+-- Name: setting(text); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.setting(p_name text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    AS $$
+declare
+  v_value text;
+begin
+  select s.value into v_value from shop.settings s where s.name = p_name;
+  if not found then
+    raise exception 'unknown setting %', p_name;
+  end if;
+  return v_value;
+end
+$$;
+
+
+--
+-- Name: FUNCTION setting(p_name text); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.setting(p_name text) IS 'The current value of a setting (shop.settings); an error for an unknown name.';
+
+
+--
+-- Name: settings; Type: TABLE; Schema: shop; Owner: -
+--
+
+CREATE TABLE shop.settings (
+    name text NOT NULL,
+    value text NOT NULL,
+    default_value text NOT NULL,
+    type text NOT NULL,
+    minimum text NOT NULL,
+    maximum text,
+    description text NOT NULL,
+    CONSTRAINT settings_name_format CHECK ((name ~ '^[a-z][a-z0-9_]*$'::text)),
+    CONSTRAINT settings_type_known CHECK ((type = ANY (ARRAY['integer'::text, 'interval'::text])))
+);
+
+
+--
+-- Name: TABLE settings; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON TABLE shop.settings IS 'Operator settings: value, default, type and range (minimum, maximum: null for none). Deploys set them from environment variables named like the setting in upper case; the functions read them by name.';
+
+
+--
+-- Name: settings_apply(jsonb); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.settings_apply(p_values jsonb) RETURNS SETOF shop.settings
+    LANGUAGE plpgsql
+    AS $$
+declare
+  v_setting shop.settings;
+  v_value text;
+  v_ok boolean;
+begin
+  for v_setting in select * from shop.settings s order by s.name for update loop
+    v_value := coalesce(p_values ->> v_setting.name, v_setting.default_value);
+    begin
+      v_ok := case v_setting.type
+        when 'integer' then v_value::integer between v_setting.minimum::integer
+                                                 and coalesce(v_setting.maximum::integer, 2147483647)
+        else v_value::interval >= v_setting.minimum::interval
+             and (v_setting.maximum is null or v_value::interval <= v_setting.maximum::interval) end;
+    exception when others then
+      v_ok := false;
+    end;
+    if not v_ok then
+      raise exception '% = % is not a valid %', upper(v_setting.name), v_value,
+        v_setting.type || ' from ' || v_setting.minimum || coalesce(' to ' || v_setting.maximum, '')
+        using errcode = 'invalid_parameter_value', hint = v_setting.description;
+    end if;
+    update shop.settings s set value = v_value where s.name = v_setting.name and s.value <> v_value;
+  end loop;
+  return query select * from shop.settings s order by s.name;
+end
+$$;
+
+
+--
+-- Name: FUNCTION settings_apply(p_values jsonb); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.settings_apply(p_values jsonb) IS 'Deploy: sets every setting to its value in p_values ({"name": "value"}) or back to its default; refuses a value of the wrong type or outside the setting''s range.';
+
+
+--
+-- Name: users; Type: TABLE; Schema: shop; Owner: -
+--
+
+CREATE TABLE shop.users (
+    id bigint NOT NULL,
+    email character varying(255) NOT NULL,
+    password_hash text NOT NULL,
+    first_name character varying(100) NOT NULL,
+    last_name character varying(100) NOT NULL,
+    role text DEFAULT 'customer'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT users_email_format CHECK (((email)::text ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$'::text)),
+    CONSTRAINT users_first_name_not_blank CHECK ((btrim((first_name)::text) <> ''::text)),
+    CONSTRAINT users_last_name_not_blank CHECK ((btrim((last_name)::text) <> ''::text)),
+    CONSTRAINT users_password_is_bcrypt CHECK ((password_hash ~~ '$2_$%'::text)),
+    CONSTRAINT users_role_known CHECK ((role = ANY (ARRAY['customer'::text, 'admin'::text])))
+);
+
+
+--
+-- Name: TABLE users; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON TABLE shop.users IS 'Customers and admins. Passwords are bcrypt hashes made in the database.';
+
+
+--
+-- Name: COLUMN users.email; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.users.email IS 'Login; unique regardless of letter case (users_email_lower_key).';
+
+
+--
+-- Name: COLUMN users.password_hash; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.users.password_hash IS 'bcrypt hash (pgcrypto crypt/gen_salt(''bf'')); never leaves the database.';
+
+
+--
+-- Name: COLUMN users.role; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.users.role IS 'customer or admin; only an admin (or make admin) changes it.';
+
+
+--
+-- Name: upsert_user(text, text, text, text, text); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.upsert_user(p_email text, p_password text, p_first_name text, p_last_name text, p_role text) RETURNS shop.users
+    LANGUAGE plpgsql
+    AS $$
+declare
+  v_user shop.users;
+  v_constraint text;
+begin
+  perform lib.check_password(p_password);
+  insert into shop.users (email, password_hash, first_name, last_name, role)
+  values (btrim(p_email), public.crypt(p_password, public.gen_salt('bf', lib.setting('password_hash_cost')::integer)),
+          btrim(p_first_name), btrim(p_last_name), p_role)
+  returning * into v_user;
+  return v_user;
+exception
+  -- Re-raised without the failing row: PostgreSQL's own DETAIL would carry the password hash.
+  when unique_violation then
+    raise exception using
+      errcode = 'PT409', message = 'email_taken',
+      detail = 'an account with this email already exists';
+  when not_null_violation then
+    raise exception using
+      errcode = 'PT422', message = 'missing_field',
+      detail = 'email, password, first_name and last_name are required';
+  when string_data_right_truncation then
+    raise exception using
+      errcode = 'PT422',
+      message = case when length(btrim(p_email)) > 255 then 'invalid_email' else 'invalid_name' end,
+      detail = 'email may have at most 255 characters, first_name and last_name at most 100';
+  when check_violation then
+    get stacked diagnostics v_constraint = constraint_name;
+    raise exception using
+      errcode = 'PT422',
+      message = case v_constraint when 'users_email_format' then 'invalid_email' else 'invalid_name' end,
+      detail = case v_constraint
+        when 'users_email_format' then 'the email address is not valid'
+        else 'first_name and last_name must not be blank'
+      end;
+end
+$$;
+
+
+--
+-- Name: FUNCTION upsert_user(p_email text, p_password text, p_first_name text, p_last_name text, p_role text); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.upsert_user(p_email text, p_password text, p_first_name text, p_last_name text, p_role text) IS 'Inserts a user with a bcrypt-hashed password (cost: setting password_hash_cost); maps constraint failures to PT409/PT422 without echoing the row.';
+
+
+--
+-- Name: user_json(shop.users); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.user_json(p_user shop.users) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+  select json_build_object(
+    'id', p_user.id,
+    'email', p_user.email,
+    'first_name', p_user.first_name,
+    'last_name', p_user.last_name,
+    'role', p_user.role,
+    'created_at', p_user.created_at,
+    'updated_at', p_user.updated_at
+  )
+$$;
+
+
+--
+-- Name: FUNCTION user_json(p_user shop.users); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.user_json(p_user shop.users) IS 'The public shape of a user: never any password material.';
+
+
+--
 -- Name: current_user_id(); Type: FUNCTION; Schema: shop; Owner: -
 --
 
@@ -218,21 +2760,69 @@ COMMENT ON FUNCTION shop.current_user_id() IS 'The calling user''s id from the r
 
 
 --
--- Name: has_text(text); Type: FUNCTION; Schema: shop; Owner: -
+-- Name: drop_function_layer(); Type: FUNCTION; Schema: shop; Owner: -
 --
 
-CREATE FUNCTION shop.has_text(p_value text) RETURNS boolean
-    LANGUAGE sql IMMUTABLE
+CREATE FUNCTION shop.drop_function_layer() RETURNS void
+    LANGUAGE plpgsql
     AS $$
-  select coalesce(p_value ~ E'[^\\s\u00a0]', false)
+declare
+  v_routine regprocedure;
+begin
+  for v_routine in
+    select p.oid::regprocedure
+    from pg_catalog.pg_proc p
+    where p.pronamespace in ('api'::regnamespace, 'lib'::regnamespace)
+    order by p.oid
+  loop
+    execute format('drop routine %s', v_routine);
+  end loop;
+  -- The layer schedules its housekeeping (db/functions/90_schedule.sql); its jobs go with it.
+  if to_regnamespace('cron') is not null then
+    if has_schema_privilege('cron', 'usage') then
+      perform cron.unschedule(j.jobid) from cron.job j where j.jobname like 'pgshop-%';
+    end if;
+  end if;
+end
 $$;
 
 
 --
--- Name: FUNCTION has_text(p_value text); Type: COMMENT; Schema: shop; Owner: -
+-- Name: FUNCTION drop_function_layer(); Type: COMMENT; Schema: shop; Owner: -
 --
 
-COMMENT ON FUNCTION shop.has_text(p_value text) IS 'True when p_value has a character that is not white space.';
+COMMENT ON FUNCTION shop.drop_function_layer() IS 'Drops every routine of the function layer (schemas api and lib) and its pg_cron jobs. make migrate calls it before creating the layer again; every migration''s down calls it first, so no function is left referring to what the down removes.';
+
+
+--
+-- Name: return_stock(bigint); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.return_stock(p_order_id bigint) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+begin
+  perform
+  from shop.products p
+  where p.id in (select oi.product_id from shop.order_items oi where oi.order_id = p_order_id)
+  order by p.id
+  for no key update;
+  perform shop.set_stock_context('cancel', p_order_id);
+  update shop.products p
+  set stock_quantity = p.stock_quantity + oi.quantity
+  from shop.order_items oi
+  where oi.order_id = p_order_id
+    and oi.product_id = p.id;
+  perform shop.set_stock_context(null, null);
+end
+$$;
+
+
+--
+-- Name: FUNCTION return_stock(p_order_id bigint); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.return_stock(p_order_id bigint) IS 'Gives back the stock of an order''s lines (ledger reason cancel), rows locked in product id order.';
 
 
 --
@@ -252,6 +2842,53 @@ $$;
 --
 
 COMMENT ON FUNCTION shop.set_stock_context(p_reason text, p_order_id bigint) IS 'Sets (or, with nulls, clears) the reason and order the stock ledger trigger records for the next stock changes.';
+
+
+--
+-- Name: take_stock(bigint); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.take_stock(p_order_id bigint) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+declare
+  v_short jsonb;
+begin
+  perform
+  from shop.products p
+  where p.id in (select oi.product_id from shop.order_items oi where oi.order_id = p_order_id)
+  order by p.id
+  for no key update;
+  perform shop.set_stock_context('sale', p_order_id);
+  -- One conditional decrement; the lines it could not take are the ones short (the outer query sees the
+  -- stock as it was before the update).
+  with sold as (
+    update shop.products p
+    set stock_quantity = p.stock_quantity - oi.quantity
+    from shop.order_items oi
+    where oi.order_id = p_order_id
+      and oi.product_id = p.id
+      and p.stock_quantity >= oi.quantity
+    returning p.id
+  )
+  select jsonb_agg(jsonb_build_object('product_id', p.id, 'sku', p.sku, 'requested', oi.quantity,
+                                      'available', p.stock_quantity) order by p.id)
+  into v_short
+  from shop.order_items oi
+  join shop.products p on p.id = oi.product_id
+  where oi.order_id = p_order_id
+    and p.id not in (select sold.id from sold);
+  perform shop.set_stock_context(null, null);
+  return v_short;
+end
+$$;
+
+
+--
+-- Name: FUNCTION take_stock(p_order_id bigint); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.take_stock(p_order_id bigint) IS 'Takes the stock of an order''s lines (ledger reason sale), rows locked in product id order; returns the lines it could not take as [{product_id, sku, requested, available}], or null when it took them all.';
 
 
 --
@@ -338,7 +2975,7 @@ begin
     select (o.created_at at time zone 'UTC')::date as day, sum(c.units)::integer as units
     from jsonb_to_recordset(v_changes) as c (order_id bigint, units integer)
     join shop.orders o on o.id = c.order_id
-    where o.status in ('paid', 'shipped', 'delivered')
+    where o.status in (select s.status from shop.order_statuses s where s.counts_as_revenue)
     group by 1
   ) x
   where d.day = x.day
@@ -401,13 +3038,13 @@ begin
                                                  'revenue', n.total_amount, 'sign', 1)), '[]')
     into v_changes
     from new_rows n
-    where n.status in ('paid', 'shipped', 'delivered');
+    where n.status in (select s.status from shop.order_statuses s where s.counts_as_revenue);
   elsif tg_op = 'DELETE' then
     select coalesce(jsonb_agg(jsonb_build_object('order_id', o.id, 'created_at', o.created_at,
                                                  'revenue', o.total_amount, 'sign', -1)), '[]')
     into v_changes
     from old_rows o
-    where o.status in ('paid', 'shipped', 'delivered');
+    where o.status in (select s.status from shop.order_statuses s where s.counts_as_revenue);
   else
     select coalesce(jsonb_agg(c.change), '[]')
     into v_changes
@@ -415,10 +3052,10 @@ begin
     join old_rows o on o.id = n.id
     cross join lateral (
       select jsonb_build_object('order_id', o.id, 'created_at', o.created_at, 'revenue', o.total_amount, 'sign', -1)
-      where o.status in ('paid', 'shipped', 'delivered')
+      where o.status in (select s.status from shop.order_statuses s where s.counts_as_revenue)
       union all
       select jsonb_build_object('order_id', n.id, 'created_at', n.created_at, 'revenue', n.total_amount, 'sign', 1)
-      where n.status in ('paid', 'shipped', 'delivered')
+      where n.status in (select s.status from shop.order_statuses s where s.counts_as_revenue)
     ) c (change)
     where (o.status, o.total_amount, o.created_at) is distinct from (n.status, n.total_amount, n.created_at);
   end if;
@@ -480,19 +3117,7 @@ begin
   insert into shop.order_status_history (order_id, from_status, status, changed_by)
   values (new.id, case when tg_op = 'UPDATE' then old.status end, new.status, shop.current_user_id());
   if new.status = 'cancelled' then
-    perform shop.set_stock_context('cancel', new.id);
-    -- Lock in product id order, as checkout does, so cancellations and checkouts cannot deadlock.
-    perform
-    from shop.products p
-    where p.id in (select oi.product_id from shop.order_items oi where oi.order_id = new.id)
-    order by p.id
-    for no key update;
-    update shop.products p
-    set stock_quantity = p.stock_quantity + oi.quantity
-    from shop.order_items oi
-    where oi.order_id = new.id
-      and oi.product_id = p.id;
-    perform shop.set_stock_context(null, null);
+    perform shop.return_stock(new.id);
   end if;
   return null;
 end
@@ -627,10 +3252,6 @@ $$;
 COMMENT ON FUNCTION shop.tg_stock_movements__append_only() IS 'Trigger: the stock ledger is append-only.';
 
 
-SET default_tablespace = '';
-
-SET default_table_access_method = heap;
-
 --
 -- Name: log; Type: TABLE; Schema: audit; Owner: -
 --
@@ -716,41 +3337,28 @@ CREATE TABLE public.schema_migrations (
 
 
 --
--- Name: orders; Type: TABLE; Schema: shop; Owner: -
+-- Name: order_statuses; Type: TABLE; Schema: shop; Owner: -
 --
 
-CREATE TABLE shop.orders (
-    id bigint NOT NULL,
-    user_id bigint NOT NULL,
-    status character varying(50) DEFAULT 'pending'::character varying NOT NULL,
-    total_amount numeric(12,2) NOT NULL,
-    shipping_address jsonb NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT orders_shipping_address_complete CHECK (((jsonb_typeof(shipping_address) = 'object'::text) AND shop.has_text((shipping_address ->> 'name'::text)) AND shop.has_text((shipping_address ->> 'line1'::text)) AND shop.has_text((shipping_address ->> 'city'::text)) AND shop.has_text((shipping_address ->> 'postal_code'::text)) AND shop.has_text((shipping_address ->> 'country'::text)))),
-    CONSTRAINT orders_total_not_negative CHECK ((total_amount >= (0)::numeric))
+CREATE TABLE shop.order_statuses (
+    status text NOT NULL,
+    "position" integer NOT NULL,
+    counts_as_revenue boolean DEFAULT false NOT NULL
 );
 
 
 --
--- Name: TABLE orders; Type: COMMENT; Schema: shop; Owner: -
+-- Name: TABLE order_statuses; Type: COMMENT; Schema: shop; Owner: -
 --
 
-COMMENT ON TABLE shop.orders IS 'Orders made at checkout; status follows shop.order_status_transitions.';
-
-
---
--- Name: COLUMN orders.total_amount; Type: COMMENT; Schema: shop; Owner: -
---
-
-COMMENT ON COLUMN shop.orders.total_amount IS 'Sum of the order''s line totals, at the prices of checkout time.';
+COMMENT ON TABLE shop.order_statuses IS 'The order statuses, in workflow order.';
 
 
 --
--- Name: COLUMN orders.shipping_address; Type: COMMENT; Schema: shop; Owner: -
+-- Name: COLUMN order_statuses.counts_as_revenue; Type: COMMENT; Schema: shop; Owner: -
 --
 
-COMMENT ON COLUMN shop.orders.shipping_address IS 'name, line1, city, postal_code, country (required), line2, region, phone (optional).';
+COMMENT ON COLUMN shop.order_statuses.counts_as_revenue IS 'True for the statuses whose orders count as revenue (paid, shipped, delivered): daily sales, reports, views.';
 
 
 --
@@ -766,7 +3374,9 @@ CREATE MATERIALIZED VIEW reporting.customer_summary AS
     max(o.created_at) AS last_order_at,
     now() AS refreshed_at
    FROM shop.orders o
-  WHERE ((o.status)::text = ANY ((ARRAY['paid'::character varying, 'shipped'::character varying, 'delivered'::character varying])::text[]))
+  WHERE ((o.status)::text IN ( SELECT s.status
+           FROM shop.order_statuses s
+          WHERE s.counts_as_revenue))
   GROUP BY o.user_id
   WITH NO DATA;
 
@@ -775,7 +3385,7 @@ CREATE MATERIALIZED VIEW reporting.customer_summary AS
 -- Name: MATERIALIZED VIEW customer_summary; Type: COMMENT; Schema: reporting; Owner: -
 --
 
-COMMENT ON MATERIALIZED VIEW reporting.customer_summary IS 'One row per customer with at least one revenue order (paid, shipped, delivered). Deliberately no email, name or address: customer_id is the only key. Refreshed by reporting.refresh().';
+COMMENT ON MATERIALIZED VIEW reporting.customer_summary IS 'One row per customer with at least one revenue order (paid, shipped, delivered). Deliberately no email, name or address: customer_id is the only key. Refreshed by lib.refresh_reporting().';
 
 
 --
@@ -836,7 +3446,8 @@ CREATE TABLE shop.daily_sales (
     orders integer DEFAULT 0 NOT NULL,
     units integer DEFAULT 0 NOT NULL,
     revenue numeric(14,2) DEFAULT 0 NOT NULL,
-    CONSTRAINT daily_sales_not_negative CHECK (((orders >= 0) AND (units >= 0) AND (revenue >= (0)::numeric)))
+    CONSTRAINT daily_sales_not_negative CHECK (((orders >= 0) AND (units >= 0) AND (revenue >= (0)::numeric))),
+    CONSTRAINT daily_sales_revenue_finite CHECK ((revenue <> 'NaN'::numeric))
 );
 
 
@@ -937,6 +3548,7 @@ CREATE TABLE shop.order_items (
     quantity integer NOT NULL,
     unit_price numeric(12,2) NOT NULL,
     total_price numeric(12,2) NOT NULL,
+    CONSTRAINT order_items_prices_finite CHECK (((unit_price <> 'NaN'::numeric) AND (total_price <> 'NaN'::numeric))),
     CONSTRAINT order_items_quantity_positive CHECK ((quantity > 0)),
     CONSTRAINT order_items_total_is_price_times_quantity CHECK ((total_price = (unit_price * (quantity)::numeric))),
     CONSTRAINT order_items_unit_price_not_negative CHECK ((unit_price >= (0)::numeric))
@@ -948,77 +3560,6 @@ CREATE TABLE shop.order_items (
 --
 
 COMMENT ON TABLE shop.order_items IS 'Order lines with name, SKU and unit price as they were at checkout: later product changes never alter them.';
-
-
---
--- Name: products; Type: TABLE; Schema: shop; Owner: -
---
-
-CREATE TABLE shop.products (
-    id bigint NOT NULL,
-    name character varying(255) NOT NULL,
-    description text,
-    price numeric(12,2) NOT NULL,
-    category_id bigint,
-    stock_quantity integer DEFAULT 0 NOT NULL,
-    sku character varying(100) NOT NULL,
-    is_active boolean DEFAULT true NOT NULL,
-    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
-    low_stock_threshold integer DEFAULT 5 NOT NULL,
-    search tsvector GENERATED ALWAYS AS ((setweight(to_tsvector('english'::regconfig, (COALESCE(name, ''::character varying))::text), 'A'::"char") || setweight(to_tsvector('english'::regconfig, COALESCE(description, ''::text)), 'B'::"char"))) STORED,
-    deleted_at timestamp with time zone,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT products_low_stock_threshold_not_negative CHECK ((low_stock_threshold >= 0)),
-    CONSTRAINT products_metadata_is_object CHECK ((jsonb_typeof(metadata) = 'object'::text)),
-    CONSTRAINT products_name_not_blank CHECK ((btrim((name)::text) <> ''::text)),
-    CONSTRAINT products_price_not_negative CHECK ((price >= (0)::numeric)),
-    CONSTRAINT products_sku_not_blank CHECK ((btrim((sku)::text) <> ''::text)),
-    CONSTRAINT products_stock_not_negative CHECK ((stock_quantity >= 0))
-)
-WITH (fillfactor='80');
-
-
---
--- Name: TABLE products; Type: COMMENT; Schema: shop; Owner: -
---
-
-COMMENT ON TABLE shop.products IS 'The catalog. Soft-deleted rows (deleted_at) stay for past orders but disappear from reads.';
-
-
---
--- Name: COLUMN products.price; Type: COMMENT; Schema: shop; Owner: -
---
-
-COMMENT ON COLUMN shop.products.price IS 'Current unit price; orders snapshot it.';
-
-
---
--- Name: COLUMN products.stock_quantity; Type: COMMENT; Schema: shop; Owner: -
---
-
-COMMENT ON COLUMN shop.products.stock_quantity IS 'Units on hand; never negative.';
-
-
---
--- Name: COLUMN products.low_stock_threshold; Type: COMMENT; Schema: shop; Owner: -
---
-
-COMMENT ON COLUMN shop.products.low_stock_threshold IS 'At or below this stock the product counts as low on stock.';
-
-
---
--- Name: COLUMN products.search; Type: COMMENT; Schema: shop; Owner: -
---
-
-COMMENT ON COLUMN shop.products.search IS 'Full-text vector: name weight A, description weight B (english).';
-
-
---
--- Name: COLUMN products.deleted_at; Type: COMMENT; Schema: shop; Owner: -
---
-
-COMMENT ON COLUMN shop.products.deleted_at IS 'Soft delete: set when an admin deletes the product.';
 
 
 --
@@ -1044,7 +3585,9 @@ CREATE MATERIALIZED VIEW reporting.inventory_status AS
             sum(oi.quantity) AS units
            FROM (shop.order_items oi
              JOIN shop.orders o ON ((o.id = oi.order_id)))
-          WHERE (((o.status)::text = ANY ((ARRAY['paid'::character varying, 'shipped'::character varying, 'delivered'::character varying])::text[])) AND (o.created_at >= (now() - '30 days'::interval)))
+          WHERE (((o.status)::text IN ( SELECT s_1.status
+                   FROM shop.order_statuses s_1
+                  WHERE s_1.counts_as_revenue)) AND (o.created_at >= (now() - '30 days'::interval)))
           GROUP BY oi.product_id) s ON ((s.product_id = p.id)))
   WHERE (p.deleted_at IS NULL)
   WITH NO DATA;
@@ -1054,7 +3597,7 @@ CREATE MATERIALIZED VIEW reporting.inventory_status AS
 -- Name: MATERIALIZED VIEW inventory_status; Type: COMMENT; Schema: reporting; Owner: -
 --
 
-COMMENT ON MATERIALIZED VIEW reporting.inventory_status IS 'Stock position of every live product: on hand, threshold, low or not since when, and days of cover at the last 30 days'' pace. Refreshed by reporting.refresh(); the admin API''s low-stock list is real time.';
+COMMENT ON MATERIALIZED VIEW reporting.inventory_status IS 'Stock position of every live product: on hand, threshold, low or not since when, and days of cover at the last 30 days'' pace. Refreshed by lib.refresh_reporting(); the admin API''s low-stock list is real time.';
 
 
 --
@@ -1155,7 +3698,9 @@ CREATE MATERIALIZED VIEW reporting.product_performance AS
             COALESCE(sum(oi.quantity) FILTER (WHERE (o.created_at >= (now() - '30 days'::interval))), (0)::bigint) AS units_last_30_days
            FROM (shop.order_items oi
              JOIN shop.orders o ON ((o.id = oi.order_id)))
-          WHERE ((o.status)::text = ANY ((ARRAY['paid'::character varying, 'shipped'::character varying, 'delivered'::character varying])::text[]))
+          WHERE ((o.status)::text IN ( SELECT s_1.status
+                   FROM shop.order_statuses s_1
+                  WHERE s_1.counts_as_revenue))
           GROUP BY oi.product_id
         )
  SELECT p.id AS product_id,
@@ -1182,7 +3727,7 @@ CREATE MATERIALIZED VIEW reporting.product_performance AS
 -- Name: MATERIALIZED VIEW product_performance; Type: COMMENT; Schema: reporting; Owner: -
 --
 
-COMMENT ON MATERIALIZED VIEW reporting.product_performance IS 'One row per product (deleted ones included, flagged): what it sold (paid, shipped, delivered orders), its stock and how long that stock lasts at the last 30 days'' pace. Refreshed by reporting.refresh().';
+COMMENT ON MATERIALIZED VIEW reporting.product_performance IS 'One row per product (deleted ones included, flagged): what it sold (paid, shipped, delivered orders), its stock and how long that stock lasts at the last 30 days'' pace. Refreshed by lib.refresh_reporting().';
 
 
 --
@@ -1291,43 +3836,6 @@ COMMENT ON COLUMN reporting.product_performance.refreshed_at IS 'When this view 
 
 
 --
--- Name: categories; Type: TABLE; Schema: shop; Owner: -
---
-
-CREATE TABLE shop.categories (
-    id bigint NOT NULL,
-    name character varying(100) NOT NULL,
-    description text,
-    parent_id bigint,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT categories_name_not_blank CHECK ((btrim((name)::text) <> ''::text)),
-    CONSTRAINT categories_not_own_parent CHECK ((parent_id <> id))
-);
-
-
---
--- Name: TABLE categories; Type: COMMENT; Schema: shop; Owner: -
---
-
-COMMENT ON TABLE shop.categories IS 'Category tree (parent_id); product filters include the whole subtree.';
-
-
---
--- Name: COLUMN categories.name; Type: COMMENT; Schema: shop; Owner: -
---
-
-COMMENT ON COLUMN shop.categories.name IS 'Unique regardless of letter case.';
-
-
---
--- Name: COLUMN categories.parent_id; Type: COMMENT; Schema: shop; Owner: -
---
-
-COMMENT ON COLUMN shop.categories.parent_id IS 'Parent category; null for a root.';
-
-
---
 -- Name: sales_by_category; Type: MATERIALIZED VIEW; Schema: reporting; Owner: -
 --
 
@@ -1349,7 +3857,9 @@ CREATE MATERIALIZED VIEW reporting.sales_by_category AS
            FROM ((shop.order_items oi
              JOIN shop.orders o ON ((o.id = oi.order_id)))
              JOIN shop.products p ON ((p.id = oi.product_id)))
-          WHERE ((o.status)::text = ANY ((ARRAY['paid'::character varying, 'shipped'::character varying, 'delivered'::character varying])::text[]))
+          WHERE ((o.status)::text IN ( SELECT s.status
+                   FROM shop.order_statuses s
+                  WHERE s.counts_as_revenue))
         )
  SELECT c.id AS category_id,
     c.name,
@@ -1369,7 +3879,7 @@ CREATE MATERIALIZED VIEW reporting.sales_by_category AS
 -- Name: MATERIALIZED VIEW sales_by_category; Type: COMMENT; Schema: reporting; Owner: -
 --
 
-COMMENT ON MATERIALIZED VIEW reporting.sales_by_category IS 'Sales per category with its whole subtree rolled up (a parent includes its children''s sales). Revenue orders only (paid, shipped, delivered). Refreshed by reporting.refresh().';
+COMMENT ON MATERIALIZED VIEW reporting.sales_by_category IS 'Sales per category with its whole subtree rolled up (a parent includes its children''s sales). Revenue orders only (paid, shipped, delivered). Refreshed by lib.refresh_reporting().';
 
 
 --
@@ -1422,6 +3932,40 @@ COMMENT ON COLUMN reporting.sales_by_category.refreshed_at IS 'When this view wa
 
 
 --
+-- Name: attempts; Type: TABLE; Schema: shop; Owner: -
+--
+
+CREATE TABLE shop.attempts (
+    id bigint NOT NULL,
+    kind text NOT NULL,
+    key text NOT NULL,
+    at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT attempts_kind_known CHECK ((kind = ANY (ARRAY['login_failure'::text, 'auth'::text, 'checkout'::text])))
+);
+
+
+--
+-- Name: TABLE attempts; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON TABLE shop.attempts IS 'Rate-limited attempts: login_failure (key: email in lower case, existing or not), auth (key: client address; logins and registrations), checkout (key: user id). Purged after the longest window.';
+
+
+--
+-- Name: attempts_id_seq; Type: SEQUENCE; Schema: shop; Owner: -
+--
+
+ALTER TABLE shop.attempts ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME shop.attempts_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
 -- Name: cart_items; Type: TABLE; Schema: shop; Owner: -
 --
 
@@ -1455,41 +3999,6 @@ ALTER TABLE shop.cart_items ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     NO MAXVALUE
     CACHE 1
 );
-
-
---
--- Name: carts; Type: TABLE; Schema: shop; Owner: -
---
-
-CREATE TABLE shop.carts (
-    id bigint NOT NULL,
-    user_id bigint,
-    token uuid,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT carts_owner_is_user_or_token CHECK (((user_id IS NULL) <> (token IS NULL)))
-);
-
-
---
--- Name: TABLE carts; Type: COMMENT; Schema: shop; Owner: -
---
-
-COMMENT ON TABLE shop.carts IS 'One persistent cart per user, or a guest cart reached by its token. Guest carts idle for 30 days are purged.';
-
-
---
--- Name: COLUMN carts.token; Type: COMMENT; Schema: shop; Owner: -
---
-
-COMMENT ON COLUMN shop.carts.token IS 'Opaque guest token (X-Cart-Token); null for a user''s cart.';
-
-
---
--- Name: COLUMN carts.updated_at; Type: COMMENT; Schema: shop; Owner: -
---
-
-COMMENT ON COLUMN shop.carts.updated_at IS 'Last change to the cart; a guest cart expires 30 days after it.';
 
 
 --
@@ -1624,23 +4133,6 @@ COMMENT ON TABLE shop.order_status_transitions IS 'The allowed status changes; a
 
 
 --
--- Name: order_statuses; Type: TABLE; Schema: shop; Owner: -
---
-
-CREATE TABLE shop.order_statuses (
-    status text NOT NULL,
-    "position" integer NOT NULL
-);
-
-
---
--- Name: TABLE order_statuses; Type: COMMENT; Schema: shop; Owner: -
---
-
-COMMENT ON TABLE shop.order_statuses IS 'The order statuses, in workflow order.';
-
-
---
 -- Name: orders_id_seq; Type: SEQUENCE; Schema: shop; Owner: -
 --
 
@@ -1765,55 +4257,6 @@ COMMENT ON VIEW shop.stock_reconciliation IS 'Stock on hand against the sum of t
 
 
 --
--- Name: users; Type: TABLE; Schema: shop; Owner: -
---
-
-CREATE TABLE shop.users (
-    id bigint NOT NULL,
-    email character varying(255) NOT NULL,
-    password_hash text NOT NULL,
-    first_name character varying(100) NOT NULL,
-    last_name character varying(100) NOT NULL,
-    role text DEFAULT 'customer'::text NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT users_email_format CHECK (((email)::text ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$'::text)),
-    CONSTRAINT users_first_name_not_blank CHECK ((btrim((first_name)::text) <> ''::text)),
-    CONSTRAINT users_last_name_not_blank CHECK ((btrim((last_name)::text) <> ''::text)),
-    CONSTRAINT users_password_is_bcrypt CHECK ((password_hash ~~ '$2_$%'::text)),
-    CONSTRAINT users_role_known CHECK ((role = ANY (ARRAY['customer'::text, 'admin'::text])))
-);
-
-
---
--- Name: TABLE users; Type: COMMENT; Schema: shop; Owner: -
---
-
-COMMENT ON TABLE shop.users IS 'Customers and admins. Passwords are bcrypt hashes made in the database.';
-
-
---
--- Name: COLUMN users.email; Type: COMMENT; Schema: shop; Owner: -
---
-
-COMMENT ON COLUMN shop.users.email IS 'Login; unique regardless of letter case (users_email_lower_key).';
-
-
---
--- Name: COLUMN users.password_hash; Type: COMMENT; Schema: shop; Owner: -
---
-
-COMMENT ON COLUMN shop.users.password_hash IS 'bcrypt hash (pgcrypto crypt/gen_salt(''bf'')); never leaves the database.';
-
-
---
--- Name: COLUMN users.role; Type: COMMENT; Schema: shop; Owner: -
---
-
-COMMENT ON COLUMN shop.users.role IS 'customer or admin; only an admin (or make admin) changes it.';
-
-
---
 -- Name: users_id_seq; Type: SEQUENCE; Schema: shop; Owner: -
 --
 
@@ -1841,6 +4284,14 @@ ALTER TABLE ONLY audit.log
 
 ALTER TABLE ONLY public.schema_migrations
     ADD CONSTRAINT schema_migrations_pkey PRIMARY KEY (version);
+
+
+--
+-- Name: attempts attempts_pkey; Type: CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.attempts
+    ADD CONSTRAINT attempts_pkey PRIMARY KEY (id);
 
 
 --
@@ -1988,6 +4439,14 @@ ALTER TABLE ONLY shop.search_words
 
 
 --
+-- Name: settings settings_pkey; Type: CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.settings
+    ADD CONSTRAINT settings_pkey PRIMARY KEY (name);
+
+
+--
 -- Name: stock_movements stock_movements_pkey; Type: CONSTRAINT; Schema: shop; Owner: -
 --
 
@@ -2043,6 +4502,20 @@ CREATE INDEX product_performance_revenue_idx ON reporting.product_performance US
 --
 
 CREATE UNIQUE INDEX sales_by_category_category_id_key ON reporting.sales_by_category USING btree (category_id);
+
+
+--
+-- Name: attempts_at_idx; Type: INDEX; Schema: shop; Owner: -
+--
+
+CREATE INDEX attempts_at_idx ON shop.attempts USING btree (at);
+
+
+--
+-- Name: attempts_kind_key_at_idx; Type: INDEX; Schema: shop; Owner: -
+--
+
+CREATE INDEX attempts_kind_key_at_idx ON shop.attempts USING btree (kind, key, at);
 
 
 --
@@ -2193,255 +4666,262 @@ CREATE UNIQUE INDEX users_email_lower_key ON shop.users USING btree (lower((emai
 
 
 --
--- Name: log tg_log__append_only; Type: TRIGGER; Schema: audit; Owner: -
+-- Name: log _100_append_only; Type: TRIGGER; Schema: audit; Owner: -
 --
 
-CREATE TRIGGER tg_log__append_only BEFORE DELETE OR UPDATE OR TRUNCATE ON audit.log FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__append_only();
+CREATE TRIGGER _100_append_only BEFORE DELETE OR UPDATE OR TRUNCATE ON audit.log FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__append_only();
 
 
 --
--- Name: cart_items tg_cart_items__set_updated_at; Type: TRIGGER; Schema: shop; Owner: -
+-- Name: stock_movements _100_append_only; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER tg_cart_items__set_updated_at BEFORE UPDATE ON shop.cart_items FOR EACH ROW EXECUTE FUNCTION shop.tg__set_updated_at();
+CREATE TRIGGER _100_append_only BEFORE DELETE OR UPDATE ON shop.stock_movements FOR EACH ROW EXECUTE FUNCTION shop.tg_stock_movements__append_only();
 
 
 --
--- Name: categories tg_categories__audit_delete; Type: TRIGGER; Schema: shop; Owner: -
+-- Name: stock_movements _100_append_only_truncate; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER tg_categories__audit_delete AFTER DELETE ON shop.categories REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log();
+CREATE TRIGGER _100_append_only_truncate BEFORE TRUNCATE ON shop.stock_movements FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_stock_movements__append_only();
 
 
 --
--- Name: categories tg_categories__audit_insert; Type: TRIGGER; Schema: shop; Owner: -
+-- Name: cart_items _100_timestamps; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER tg_categories__audit_insert AFTER INSERT ON shop.categories REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log();
+CREATE TRIGGER _100_timestamps BEFORE UPDATE ON shop.cart_items FOR EACH ROW EXECUTE FUNCTION shop.tg__set_updated_at();
 
 
 --
--- Name: categories tg_categories__audit_update; Type: TRIGGER; Schema: shop; Owner: -
+-- Name: carts _100_timestamps; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER tg_categories__audit_update AFTER UPDATE ON shop.categories REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log();
+CREATE TRIGGER _100_timestamps BEFORE UPDATE ON shop.carts FOR EACH ROW EXECUTE FUNCTION shop.tg__set_updated_at();
 
 
 --
--- Name: categories tg_categories__no_cycle; Type: TRIGGER; Schema: shop; Owner: -
+-- Name: categories _100_timestamps; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER tg_categories__no_cycle BEFORE UPDATE OF parent_id ON shop.categories FOR EACH ROW EXECUTE FUNCTION shop.tg_categories__no_cycle();
+CREATE TRIGGER _100_timestamps BEFORE UPDATE ON shop.categories FOR EACH ROW EXECUTE FUNCTION shop.tg__set_updated_at();
 
 
 --
--- Name: categories tg_categories__set_updated_at; Type: TRIGGER; Schema: shop; Owner: -
+-- Name: orders _100_timestamps; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER tg_categories__set_updated_at BEFORE UPDATE ON shop.categories FOR EACH ROW EXECUTE FUNCTION shop.tg__set_updated_at();
+CREATE TRIGGER _100_timestamps BEFORE UPDATE ON shop.orders FOR EACH ROW EXECUTE FUNCTION shop.tg__set_updated_at();
 
 
 --
--- Name: order_items tg_order_items__daily_sales_delete; Type: TRIGGER; Schema: shop; Owner: -
+-- Name: products _100_timestamps; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER tg_order_items__daily_sales_delete AFTER DELETE ON shop.order_items REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_order_items__daily_sales();
+CREATE TRIGGER _100_timestamps BEFORE UPDATE ON shop.products FOR EACH ROW EXECUTE FUNCTION shop.tg__set_updated_at();
 
 
 --
--- Name: order_items tg_order_items__daily_sales_insert; Type: TRIGGER; Schema: shop; Owner: -
+-- Name: users _100_timestamps; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER tg_order_items__daily_sales_insert AFTER INSERT ON shop.order_items REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_order_items__daily_sales();
+CREATE TRIGGER _100_timestamps BEFORE UPDATE ON shop.users FOR EACH ROW EXECUTE FUNCTION shop.tg__set_updated_at();
 
 
 --
--- Name: order_items tg_order_items__daily_sales_update; Type: TRIGGER; Schema: shop; Owner: -
+-- Name: orders _200_check_transition; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER tg_order_items__daily_sales_update AFTER UPDATE ON shop.order_items REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_order_items__daily_sales();
+CREATE TRIGGER _200_check_transition BEFORE UPDATE OF status ON shop.orders FOR EACH ROW EXECUTE FUNCTION shop.tg_orders__check_transition();
 
 
 --
--- Name: orders tg_orders__audit_delete; Type: TRIGGER; Schema: shop; Owner: -
+-- Name: categories _200_no_cycle; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER tg_orders__audit_delete AFTER DELETE ON shop.orders REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log();
+CREATE TRIGGER _200_no_cycle BEFORE UPDATE OF parent_id ON shop.categories FOR EACH ROW EXECUTE FUNCTION shop.tg_categories__no_cycle();
 
 
 --
--- Name: orders tg_orders__audit_insert; Type: TRIGGER; Schema: shop; Owner: -
+-- Name: products _300_low_stock_insert; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER tg_orders__audit_insert AFTER INSERT ON shop.orders REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log();
+CREATE TRIGGER _300_low_stock_insert AFTER INSERT ON shop.products FOR EACH ROW WHEN ((new.stock_quantity <= new.low_stock_threshold)) EXECUTE FUNCTION shop.tg_products__low_stock();
 
 
 --
--- Name: orders tg_orders__audit_update; Type: TRIGGER; Schema: shop; Owner: -
+-- Name: products _300_low_stock_update; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER tg_orders__audit_update AFTER UPDATE ON shop.orders REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log();
+CREATE TRIGGER _300_low_stock_update AFTER UPDATE OF stock_quantity, low_stock_threshold, deleted_at ON shop.products FOR EACH ROW WHEN (((new.stock_quantity <= new.low_stock_threshold) OR (old.stock_quantity <= old.low_stock_threshold) OR (new.deleted_at IS DISTINCT FROM old.deleted_at))) EXECUTE FUNCTION shop.tg_products__low_stock();
 
 
 --
--- Name: orders tg_orders__check_transition; Type: TRIGGER; Schema: shop; Owner: -
+-- Name: products _300_search_words_insert; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER tg_orders__check_transition BEFORE UPDATE OF status ON shop.orders FOR EACH ROW EXECUTE FUNCTION shop.tg_orders__check_transition();
+CREATE TRIGGER _300_search_words_insert AFTER INSERT ON shop.products FOR EACH ROW EXECUTE FUNCTION shop.tg_products__search_words();
 
 
 --
--- Name: orders tg_orders__daily_sales_delete; Type: TRIGGER; Schema: shop; Owner: -
+-- Name: products _300_search_words_update; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER tg_orders__daily_sales_delete AFTER DELETE ON shop.orders REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_orders__daily_sales();
+CREATE TRIGGER _300_search_words_update AFTER UPDATE OF name ON shop.products FOR EACH ROW WHEN (((old.name)::text IS DISTINCT FROM (new.name)::text)) EXECUTE FUNCTION shop.tg_products__search_words();
 
 
 --
--- Name: orders tg_orders__daily_sales_insert; Type: TRIGGER; Schema: shop; Owner: -
+-- Name: orders _300_status_history_insert; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER tg_orders__daily_sales_insert AFTER INSERT ON shop.orders REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_orders__daily_sales();
+CREATE TRIGGER _300_status_history_insert AFTER INSERT ON shop.orders FOR EACH ROW EXECUTE FUNCTION shop.tg_orders__status_changed();
 
 
 --
--- Name: orders tg_orders__daily_sales_update; Type: TRIGGER; Schema: shop; Owner: -
+-- Name: orders _300_status_history_update; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER tg_orders__daily_sales_update AFTER UPDATE ON shop.orders REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_orders__daily_sales();
+CREATE TRIGGER _300_status_history_update AFTER UPDATE OF status ON shop.orders FOR EACH ROW WHEN (((old.status)::text IS DISTINCT FROM (new.status)::text)) EXECUTE FUNCTION shop.tg_orders__status_changed();
 
 
 --
--- Name: orders tg_orders__set_updated_at; Type: TRIGGER; Schema: shop; Owner: -
+-- Name: order_items _400_daily_sales_delete; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER tg_orders__set_updated_at BEFORE UPDATE ON shop.orders FOR EACH ROW EXECUTE FUNCTION shop.tg__set_updated_at();
+CREATE TRIGGER _400_daily_sales_delete AFTER DELETE ON shop.order_items REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_order_items__daily_sales();
 
 
 --
--- Name: orders tg_orders__status_changed; Type: TRIGGER; Schema: shop; Owner: -
+-- Name: orders _400_daily_sales_delete; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER tg_orders__status_changed AFTER UPDATE OF status ON shop.orders FOR EACH ROW WHEN (((old.status)::text IS DISTINCT FROM (new.status)::text)) EXECUTE FUNCTION shop.tg_orders__status_changed();
+CREATE TRIGGER _400_daily_sales_delete AFTER DELETE ON shop.orders REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_orders__daily_sales();
 
 
 --
--- Name: orders tg_orders__status_created; Type: TRIGGER; Schema: shop; Owner: -
+-- Name: order_items _400_daily_sales_insert; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER tg_orders__status_created AFTER INSERT ON shop.orders FOR EACH ROW EXECUTE FUNCTION shop.tg_orders__status_changed();
+CREATE TRIGGER _400_daily_sales_insert AFTER INSERT ON shop.order_items REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_order_items__daily_sales();
 
 
 --
--- Name: products tg_products__audit_delete; Type: TRIGGER; Schema: shop; Owner: -
+-- Name: orders _400_daily_sales_insert; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER tg_products__audit_delete AFTER DELETE ON shop.products REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log('search');
+CREATE TRIGGER _400_daily_sales_insert AFTER INSERT ON shop.orders REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_orders__daily_sales();
 
 
 --
--- Name: products tg_products__audit_insert; Type: TRIGGER; Schema: shop; Owner: -
+-- Name: order_items _400_daily_sales_update; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER tg_products__audit_insert AFTER INSERT ON shop.products REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log('search');
+CREATE TRIGGER _400_daily_sales_update AFTER UPDATE ON shop.order_items REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_order_items__daily_sales();
 
 
 --
--- Name: products tg_products__audit_update; Type: TRIGGER; Schema: shop; Owner: -
+-- Name: orders _400_daily_sales_update; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER tg_products__audit_update AFTER UPDATE ON shop.products REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log('search');
+CREATE TRIGGER _400_daily_sales_update AFTER UPDATE ON shop.orders REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_orders__daily_sales();
 
 
 --
--- Name: products tg_products__low_stock_insert; Type: TRIGGER; Schema: shop; Owner: -
+-- Name: products _400_stock_ledger_insert; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER tg_products__low_stock_insert AFTER INSERT ON shop.products FOR EACH ROW WHEN ((new.stock_quantity <= new.low_stock_threshold)) EXECUTE FUNCTION shop.tg_products__low_stock();
+CREATE TRIGGER _400_stock_ledger_insert AFTER INSERT ON shop.products REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_products__record_stock();
 
 
 --
--- Name: products tg_products__low_stock_update; Type: TRIGGER; Schema: shop; Owner: -
+-- Name: products _400_stock_ledger_update; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER tg_products__low_stock_update AFTER UPDATE OF stock_quantity, low_stock_threshold, deleted_at ON shop.products FOR EACH ROW WHEN (((new.stock_quantity <= new.low_stock_threshold) OR (old.stock_quantity <= old.low_stock_threshold) OR (new.deleted_at IS DISTINCT FROM old.deleted_at))) EXECUTE FUNCTION shop.tg_products__low_stock();
+CREATE TRIGGER _400_stock_ledger_update AFTER UPDATE ON shop.products REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_products__record_stock();
 
 
 --
--- Name: products tg_products__record_stock_insert; Type: TRIGGER; Schema: shop; Owner: -
+-- Name: categories _500_audit_delete; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER tg_products__record_stock_insert AFTER INSERT ON shop.products REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_products__record_stock();
+CREATE TRIGGER _500_audit_delete AFTER DELETE ON shop.categories REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log();
 
 
 --
--- Name: products tg_products__record_stock_update; Type: TRIGGER; Schema: shop; Owner: -
+-- Name: orders _500_audit_delete; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER tg_products__record_stock_update AFTER UPDATE ON shop.products REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_products__record_stock();
+CREATE TRIGGER _500_audit_delete AFTER DELETE ON shop.orders REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log();
 
 
 --
--- Name: products tg_products__search_words_insert; Type: TRIGGER; Schema: shop; Owner: -
+-- Name: products _500_audit_delete; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER tg_products__search_words_insert AFTER INSERT ON shop.products FOR EACH ROW EXECUTE FUNCTION shop.tg_products__search_words();
+CREATE TRIGGER _500_audit_delete AFTER DELETE ON shop.products REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log('search');
 
 
 --
--- Name: products tg_products__search_words_update; Type: TRIGGER; Schema: shop; Owner: -
+-- Name: users _500_audit_delete; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER tg_products__search_words_update AFTER UPDATE OF name ON shop.products FOR EACH ROW WHEN (((old.name)::text IS DISTINCT FROM (new.name)::text)) EXECUTE FUNCTION shop.tg_products__search_words();
+CREATE TRIGGER _500_audit_delete AFTER DELETE ON shop.users REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log('password_hash');
 
 
 --
--- Name: products tg_products__set_updated_at; Type: TRIGGER; Schema: shop; Owner: -
+-- Name: categories _500_audit_insert; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER tg_products__set_updated_at BEFORE UPDATE ON shop.products FOR EACH ROW EXECUTE FUNCTION shop.tg__set_updated_at();
+CREATE TRIGGER _500_audit_insert AFTER INSERT ON shop.categories REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log();
 
 
 --
--- Name: stock_movements tg_stock_movements__append_only; Type: TRIGGER; Schema: shop; Owner: -
+-- Name: orders _500_audit_insert; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER tg_stock_movements__append_only BEFORE DELETE OR UPDATE ON shop.stock_movements FOR EACH ROW EXECUTE FUNCTION shop.tg_stock_movements__append_only();
+CREATE TRIGGER _500_audit_insert AFTER INSERT ON shop.orders REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log();
 
 
 --
--- Name: stock_movements tg_stock_movements__no_truncate; Type: TRIGGER; Schema: shop; Owner: -
+-- Name: products _500_audit_insert; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER tg_stock_movements__no_truncate BEFORE TRUNCATE ON shop.stock_movements FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_stock_movements__append_only();
+CREATE TRIGGER _500_audit_insert AFTER INSERT ON shop.products REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log('search');
 
 
 --
--- Name: users tg_users__audit_delete; Type: TRIGGER; Schema: shop; Owner: -
+-- Name: users _500_audit_insert; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER tg_users__audit_delete AFTER DELETE ON shop.users REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log('password_hash');
+CREATE TRIGGER _500_audit_insert AFTER INSERT ON shop.users REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log('password_hash');
 
 
 --
--- Name: users tg_users__audit_insert; Type: TRIGGER; Schema: shop; Owner: -
+-- Name: categories _500_audit_update; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER tg_users__audit_insert AFTER INSERT ON shop.users REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log('password_hash');
+CREATE TRIGGER _500_audit_update AFTER UPDATE ON shop.categories REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log();
 
 
 --
--- Name: users tg_users__audit_update; Type: TRIGGER; Schema: shop; Owner: -
+-- Name: orders _500_audit_update; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER tg_users__audit_update AFTER UPDATE ON shop.users REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log('password_hash');
+CREATE TRIGGER _500_audit_update AFTER UPDATE ON shop.orders REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log();
 
 
 --
--- Name: users tg_users__set_updated_at; Type: TRIGGER; Schema: shop; Owner: -
+-- Name: products _500_audit_update; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER tg_users__set_updated_at BEFORE UPDATE ON shop.users FOR EACH ROW EXECUTE FUNCTION shop.tg__set_updated_at();
+CREATE TRIGGER _500_audit_update AFTER UPDATE ON shop.products REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log('search');
+
+
+--
+-- Name: users _500_audit_update; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _500_audit_update AFTER UPDATE ON shop.users REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log('password_hash');
 
 
 --
@@ -2618,4 +5098,11 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261124220200'),
     ('20261124230000'),
     ('20261124230100'),
-    ('20261124230200');
+    ('20261124230200'),
+    ('20261201100000'),
+    ('20261201100001'),
+    ('20261201100100'),
+    ('20261201110000'),
+    ('20261201110100'),
+    ('20261201110200'),
+    ('20261201110300');
