@@ -1,7 +1,7 @@
 -- Catalog: categories (a tree) and products (full-text and typo-tolerant search, keyset pagination,
 -- soft delete). Reads show active, live products; admins also see inactive ones by id.
 
-create or replace function shop.category_json(p_category shop.categories) returns json
+create or replace function lib.category_json(p_category shop.categories) returns json
 language sql
 stable
 as $$
@@ -13,7 +13,7 @@ as $$
     'created_at', p_category.created_at
   )
 $$;
-comment on function shop.category_json(shop.categories) is 'The public shape of a category.';
+comment on function lib.category_json(shop.categories) is 'The public shape of a category.';
 
 create or replace function api.categories_list() returns json
 language sql
@@ -22,7 +22,7 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
   select json_build_object(
-    'items', coalesce(json_agg(shop.category_json(c) order by c.id), '[]'),
+    'items', coalesce(json_agg(lib.category_json(c) order by c.id), '[]'),
     'next_cursor', null
   )
   from shop.categories c
@@ -43,11 +43,11 @@ as $$
 declare
   v_category shop.categories;
 begin
-  perform shop.require_admin();
+  perform lib.require_admin();
   insert into shop.categories (name, description, parent_id)
   values (btrim(p_name), p_description, p_parent_id)
   returning * into v_category;
-  return shop.category_json(v_category);
+  return lib.category_json(v_category);
 exception
   when unique_violation then
     raise exception using
@@ -62,7 +62,7 @@ $$;
 comment on function api.category_create(text, text, bigint) is
   'POST /api/categories (admin): 409 category_exists (any letter case), 422 unknown_parent.';
 
-create or replace function shop.product_json(p_product shop.products) returns json
+create or replace function lib.product_json(p_product shop.products) returns json
 language sql
 stable
 as $$
@@ -81,9 +81,9 @@ as $$
     'updated_at', p_product.updated_at
   )
 $$;
-comment on function shop.product_json(shop.products) is 'The public shape of a product; price as a decimal string.';
+comment on function lib.product_json(shop.products) is 'The public shape of a product; price as a decimal string.';
 
-create or replace function shop.not_found(p_what text, p_id bigint) returns void
+create or replace function lib.not_found(p_what text, p_id bigint) returns void
 language plpgsql
 immutable
 as $$
@@ -93,7 +93,7 @@ begin
     detail = format('%s %s does not exist', p_what, p_id);
 end
 $$;
-comment on function shop.not_found(text, bigint) is 'Raises PT404 not_found for a missing or deleted row.';
+comment on function lib.not_found(text, bigint) is 'Raises PT404 not_found for a missing or deleted row.';
 
 create or replace function api.product_get(p_id bigint) returns json
 language plpgsql
@@ -108,10 +108,10 @@ begin
   from shop.products p
   where p.id = p_id
     and p.deleted_at is null;
-  if v_product.id is null or not (v_product.is_active or shop.is_admin()) then
-    perform shop.not_found('product', p_id);
+  if v_product.id is null or not (v_product.is_active or lib.is_admin()) then
+    perform lib.not_found('product', p_id);
   end if;
-  return shop.product_json(v_product);
+  return lib.product_json(v_product);
 end
 $$;
 comment on function api.product_get(bigint) is
@@ -120,7 +120,7 @@ comment on function api.product_get(bigint) is
 -- Typo tolerance: each word of the query that no product name contains is replaced by the most similar
 -- word that one does (trigram similarity at least 0.3, pg_trgm's default). Used only when the query as
 -- typed matches nothing, so correct queries never pay for it.
-create or replace function shop.correct_query(p_q text) returns text
+create or replace function lib.correct_query(p_q text) returns text
 language sql
 stable
 as $$
@@ -136,7 +136,7 @@ as $$
     end, ' ' order by t.n)
   from regexp_split_to_table(p_q, '\s+') with ordinality as t (w, n)
 $$;
-comment on function shop.correct_query(text) is
+comment on function lib.correct_query(text) is
   'The query with each word unknown to product names replaced by the most similar known word (trigram); '
   'words with a digit (model codes) are kept as typed.';
 
@@ -159,9 +159,9 @@ declare
   v_q text := nullif(btrim(p_q), '');
   v_tsq tsquery := case when v_q is not null then websearch_to_tsquery('english', v_q) end;
   v_sort text := coalesce(p_sort, case when v_q is null then 'newest' else 'relevance' end);
-  v_limit integer := coalesce(p_limit, 20);
+  v_limit integer;
   v_categories bigint[];
-  v_cursor jsonb := shop.cursor_decode(p_cursor, v_sort, case
+  v_cursor jsonb := lib.cursor_decode(p_cursor, v_sort, case
     when v_sort in ('price', '-price') then 'numeric'
     when v_sort = 'newest' then 'timestamptz'
     when v_sort = 'relevance' then 'float8'
@@ -174,9 +174,7 @@ declare
   v_rows shop.products[];
   v_last shop.products;
 begin
-  if v_limit not between 1 and 100 then
-    raise exception using errcode = 'PT422', message = 'invalid_limit', detail = 'limit must be between 1 and 100';
-  end if;
+  v_limit := lib.page_limit(p_limit, 20);
   if v_sort not in ('relevance', 'price', '-price', 'newest', 'name') then
     raise exception using errcode = 'PT422', message = 'invalid_sort',
       detail = 'sort must be one of relevance, price, -price, newest, name';
@@ -184,7 +182,7 @@ begin
   if v_sort = 'relevance' and v_q is null then
     raise exception using errcode = 'PT422', message = 'invalid_sort', detail = 'sort=relevance needs q';
   end if;
-  perform shop.price(p_min_price::text, 'min_price'), shop.price(p_max_price::text, 'max_price');
+  perform lib.price(p_min_price::text, 'min_price'), lib.price(p_max_price::text, 'max_price');
   if p_min_price > p_max_price then
     raise exception using errcode = 'PT422', message = 'invalid_price_range',
       detail = 'min_price is above max_price';
@@ -245,7 +243,7 @@ begin
     execute 'select not exists (select from shop.products p where p.search @@ $1 and p.deleted_at is null and p.is_active)'
     into v_typo using v_tsq;
     if v_typo then
-      v_tsq := websearch_to_tsquery('english', shop.correct_query(v_q));
+      v_tsq := websearch_to_tsquery('english', lib.correct_query(v_q));
       execute v_select into v_rows
       using v_q, v_tsq, v_categories, p_min_price, p_max_price, v_cursor ->> 'k', (v_cursor ->> 'id')::bigint, v_limit;
     end if;
@@ -255,10 +253,10 @@ begin
     v_last := v_rows[v_limit];
   end if;
   return json_build_object(
-    'items', (select coalesce(json_agg(shop.product_json(v_rows[i]) order by i), '[]')
+    'items', (select coalesce(json_agg(lib.product_json(v_rows[i]) order by i), '[]')
               from generate_subscripts(v_rows, 1) i
               where i <= v_limit),
-    'next_cursor', shop.cursor_encode(v_sort, case v_sort
+    'next_cursor', lib.cursor_encode(v_sort, case v_sort
       when 'price' then v_last.price::text
       when '-price' then v_last.price::text
       when 'newest' then v_last.created_at::text
@@ -275,43 +273,59 @@ comment on function api.products_list(text, bigint, numeric, numeric, boolean, t
   '{items, next_cursor} with an opaque keyset cursor. PT422 invalid_limit, invalid_sort, invalid_cursor, '
   'invalid_price (a bound that is not an amount), invalid_price_range.';
 
-create or replace function api.product_create(
-  p_name text,
-  p_price numeric,
-  p_sku text,
-  p_description text default null,
-  p_category_id bigint default null,
-  p_stock_quantity integer default 0,
-  p_is_active boolean default true,
-  p_metadata jsonb default '{}',
-  p_low_stock_threshold integer default 5
-) returns json
+-- Products are written from a JSON object of their fields: one list of writable fields, one place that
+-- checks them (names trimmed, price an amount) and maps the refusals. An insert leaves absent fields to the
+-- column defaults; an update changes the fields present.
+create or replace function lib.product_write(p_id bigint, p_fields jsonb) returns json
 language plpgsql
 volatile
-security definer
-set search_path = pg_catalog, pg_temp
 as $$
 declare
+  v_writable text[] := array['name', 'description', 'price', 'category_id', 'stock_quantity', 'sku', 'is_active',
+                             'metadata', 'low_stock_threshold'];
+  v_fields jsonb := p_fields;
+  v_columns text;
+  v_unknown text;
   v_product shop.products;
   v_constraint text;
 begin
-  perform shop.require_admin();
-  insert into shop.products
-    (name, price, sku, description, category_id, stock_quantity, is_active, metadata, low_stock_threshold)
-  values
-    (btrim(p_name), shop.price(p_price::text), btrim(p_sku), p_description, p_category_id, coalesce(p_stock_quantity, 0),
-     coalesce(p_is_active, true), coalesce(p_metadata, '{}'), coalesce(p_low_stock_threshold, 5))
-  returning * into v_product;
-  return shop.product_json(v_product);
+  select string_agg(k, ', ' order by k) filter (where k <> all (v_writable)),
+         string_agg(quote_ident(k), ', ' order by k) filter (where k = any (v_writable))
+  into v_unknown, v_columns
+  from jsonb_object_keys(p_fields) k;
+  if v_unknown is not null then
+    raise exception using errcode = 'PT422', message = 'unknown_field',
+      detail = format('these fields cannot be written: %s', v_unknown);
+  end if;
+  if v_fields ? 'price' then
+    v_fields := v_fields || jsonb_build_object('price', lib.price(v_fields ->> 'price'));
+  end if;
+  v_fields := v_fields || coalesce((select jsonb_object_agg(k, btrim(v_fields ->> k)) from unnest(array['name', 'sku']) k
+                                    where jsonb_typeof(v_fields -> k) = 'string'), '{}');
+  if p_id is null then
+    execute format('insert into shop.products (%1$s) select %1$s from jsonb_populate_record(null::shop.products, $1) '
+                   'returning *', v_columns)
+    into v_product using v_fields;
+  elsif v_columns is null then
+    select * into v_product from shop.products p where p.id = p_id and p.deleted_at is null;
+  else
+    execute format('update shop.products p set (%1$s) = (select %1$s from jsonb_populate_record(null::shop.products, $1)) '
+                   'where p.id = $2 and p.deleted_at is null returning p.*', v_columns)
+    into v_product using v_fields, p_id;
+  end if;
+  if v_product.id is null then
+    perform lib.not_found('product', p_id);
+  end if;
+  return lib.product_json(v_product);
 exception
   when unique_violation then
     raise exception using
       errcode = 'PT409', message = 'sku_taken',
-      detail = format('a live product already has SKU %L', btrim(p_sku));
+      detail = format('a live product already has SKU %L', v_fields ->> 'sku');
   when foreign_key_violation then
     raise exception using
       errcode = 'PT422', message = 'unknown_category',
-      detail = format('there is no category %s', p_category_id);
+      detail = format('there is no category %s', v_fields ->> 'category_id');
   when check_violation then
     get stacked diagnostics v_constraint = constraint_name;
     if v_constraint = 'products_metadata_limits' then
@@ -322,10 +336,42 @@ exception
     raise;
 end
 $$;
+comment on function lib.product_write(bigint, jsonb) is
+  'Inserts (p_id null) or updates a product from a JSON object of writable fields. PT404 not_found, PT409 '
+  'sku_taken, PT422 unknown_field, unknown_category, invalid_price, invalid_metadata; other constraint '
+  'failures (blank name, negative stock) as 23514, a missing required field as 23502.';
+
+create or replace function api.product_create(
+  p_name text,
+  p_price numeric,
+  p_sku text,
+  p_description text default null,
+  p_category_id bigint default null,
+  p_stock_quantity integer default null,
+  p_is_active boolean default null,
+  p_metadata jsonb default null,
+  p_low_stock_threshold integer default null
+) returns json
+language plpgsql
+volatile
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+  perform lib.require_admin();
+  -- The optional fields left null take the column defaults.
+  return lib.product_write(null, jsonb_build_object('name', p_name, 'price', p_price, 'sku', p_sku) || (
+    select coalesce(jsonb_object_agg(f.key, f.value), '{}')
+    from jsonb_each(jsonb_build_object('description', p_description, 'category_id', p_category_id,
+                                       'stock_quantity', p_stock_quantity, 'is_active', p_is_active,
+                                       'metadata', p_metadata, 'low_stock_threshold', p_low_stock_threshold)) f
+    where f.value <> 'null'));
+end
+$$;
 comment on function api.product_create(text, numeric, text, text, bigint, integer, boolean, jsonb, integer) is
-  'POST /api/products (admin): 409 sku_taken, 422 unknown_category, invalid_price (not a finite amount >= 0 '
-  'with at most 2 decimals), invalid_metadata (over 16 KB or 8 levels); constraint failures (negative stock, '
-  'blank name) surface as 422.';
+  'POST /api/products (admin): a product; optional fields left null take their column defaults. 409 sku_taken, '
+  '422 unknown_category, invalid_price (not a finite amount >= 0 with at most 2 decimals), invalid_metadata '
+  '(over 16 KB or 8 levels); constraint failures (negative stock, blank name) surface as 422.';
 
 create or replace function api.product_update(p_id bigint, p_patch jsonb) returns json
 language plpgsql
@@ -333,57 +379,9 @@ volatile
 security definer
 set search_path = pg_catalog, pg_temp
 as $$
-declare
-  v_product shop.products;
-  v_unknown text;
-  v_constraint text;
 begin
-  perform shop.require_admin();
-  select string_agg(k, ', ') into v_unknown
-  from jsonb_object_keys(p_patch) k
-  where k not in ('name', 'description', 'price', 'category_id', 'stock_quantity', 'sku', 'is_active',
-                  'metadata', 'low_stock_threshold');
-  if v_unknown is not null then
-    raise exception using errcode = 'PT422', message = 'unknown_field',
-      detail = format('these fields cannot be updated: %s', v_unknown);
-  end if;
-
-  update shop.products p
-  set name = case when p_patch ? 'name' then btrim(p_patch ->> 'name') else p.name end,
-      description = case when p_patch ? 'description' then p_patch ->> 'description' else p.description end,
-      price = case when p_patch ? 'price' then shop.price(p_patch ->> 'price') else p.price end,
-      category_id = case when p_patch ? 'category_id' then (p_patch ->> 'category_id')::bigint else p.category_id end,
-      stock_quantity = case when p_patch ? 'stock_quantity' then (p_patch ->> 'stock_quantity')::integer
-                            else p.stock_quantity end,
-      sku = case when p_patch ? 'sku' then btrim(p_patch ->> 'sku') else p.sku end,
-      is_active = case when p_patch ? 'is_active' then (p_patch ->> 'is_active')::boolean else p.is_active end,
-      metadata = case when p_patch ? 'metadata' then p_patch -> 'metadata' else p.metadata end,
-      low_stock_threshold = case when p_patch ? 'low_stock_threshold'
-                                 then (p_patch ->> 'low_stock_threshold')::integer else p.low_stock_threshold end
-  where p.id = p_id
-    and p.deleted_at is null
-  returning * into v_product;
-  if v_product.id is null then
-    perform shop.not_found('product', p_id);
-  end if;
-  return shop.product_json(v_product);
-exception
-  when unique_violation then
-    raise exception using
-      errcode = 'PT409', message = 'sku_taken',
-      detail = format('a live product already has SKU %L', btrim(p_patch ->> 'sku'));
-  when foreign_key_violation then
-    raise exception using
-      errcode = 'PT422', message = 'unknown_category',
-      detail = format('there is no category %s', p_patch ->> 'category_id');
-  when check_violation then
-    get stacked diagnostics v_constraint = constraint_name;
-    if v_constraint = 'products_metadata_limits' then
-      raise exception using
-        errcode = 'PT422', message = 'invalid_metadata',
-        detail = 'metadata may take at most 16 KB and nest at most 8 levels deep';
-    end if;
-    raise;
+  perform lib.require_admin();
+  return lib.product_write(p_id, p_patch);
 end
 $$;
 comment on function api.product_update(bigint, jsonb) is
@@ -398,13 +396,13 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 begin
-  perform shop.require_admin();
+  perform lib.require_admin();
   update shop.products p
   set deleted_at = now()
   where p.id = p_id
     and p.deleted_at is null;
   if not found then
-    perform shop.not_found('product', p_id);
+    perform lib.not_found('product', p_id);
   end if;
   delete from shop.cart_items ci where ci.product_id = p_id;
 end
@@ -413,12 +411,3 @@ comment on function api.product_delete(bigint) is
   'DELETE /api/products/{id} (admin): soft delete. The row stays for past orders; reads no longer show it, '
   'and it leaves every cart.';
 
-grant execute on function
-  api.categories_list(),
-  api.category_create(text, text, bigint),
-  api.product_get(bigint),
-  api.products_list(text, bigint, numeric, numeric, boolean, text, integer, text),
-  api.product_create(text, numeric, text, text, bigint, integer, boolean, jsonb, integer),
-  api.product_update(bigint, jsonb),
-  api.product_delete(bigint)
-to pgshop_api;

@@ -1,8 +1,18 @@
 -- Carts: a signed-in user's persistent cart, or a guest cart reached by its token (X-Cart-Token).
--- Guest carts live 30 days after their last change. Lines show only live, active products at current
--- prices; a line's quantity never exceeds the stock on hand when it is set.
+-- Guest carts live guest_cart_lifetime (a setting, 30 days) after their last change. Lines show only live,
+-- active products at current prices; a line's quantity never exceeds the stock on hand when it is set.
 
-create or replace function shop.cart_token(p_token text) returns uuid
+-- Guest carts changed at or after this moment are live.
+create or replace function lib.guest_carts_since() returns timestamptz
+language sql
+stable
+as $$
+  select now() - lib.setting('guest_cart_lifetime')::interval
+$$;
+comment on function lib.guest_carts_since() is
+  'The oldest last change a live guest cart may have: now minus the setting guest_cart_lifetime.';
+
+create or replace function lib.cart_token(p_token text) returns uuid
 language plpgsql
 immutable
 as $$
@@ -12,9 +22,9 @@ exception when invalid_text_representation then
   return null;  -- a malformed token is an unknown token
 end
 $$;
-comment on function shop.cart_token(text) is 'A guest cart token as uuid; null when absent or malformed.';
+comment on function lib.cart_token(text) is 'A guest cart token as uuid; null when absent or malformed.';
 
-create or replace function shop.find_cart(p_token text) returns shop.carts
+create or replace function lib.find_cart(p_token text) returns shop.carts
 language plpgsql
 stable
 as $$
@@ -22,20 +32,20 @@ declare
   v_cart shop.carts;
 begin
   if shop.current_user_id() is not null then
-    select * into v_cart from shop.carts c where c.user_id = shop.require_user();
+    select * into v_cart from shop.carts c where c.user_id = lib.require_user();
   else
     select * into v_cart
     from shop.carts c
-    where c.token = shop.cart_token(p_token)
-      and c.updated_at > now() - interval '30 days';
+    where c.token = lib.cart_token(p_token)
+      and c.updated_at > lib.guest_carts_since();
   end if;
   return v_cart;
 end
 $$;
-comment on function shop.find_cart(text) is
+comment on function lib.find_cart(text) is
   'The caller''s cart: the signed-in user''s, else the live guest cart of the token; null fields when none.';
 
-create or replace function shop.cart_for_write(p_token text) returns shop.carts
+create or replace function lib.cart_for_write(p_token text) returns shop.carts
 language plpgsql
 volatile
 as $$
@@ -44,14 +54,14 @@ declare
 begin
   if shop.current_user_id() is not null then
     insert into shop.carts (user_id)
-    values (shop.require_user())
+    values (lib.require_user())
     on conflict (user_id) do update set updated_at = now()
     returning * into v_cart;
   else
     update shop.carts c
     set updated_at = now()
-    where c.token = shop.cart_token(p_token)
-      and c.updated_at > now() - interval '30 days'
+    where c.token = lib.cart_token(p_token)
+      and c.updated_at > lib.guest_carts_since()
     returning * into v_cart;
     if v_cart.id is null then
       insert into shop.carts (token)
@@ -62,36 +72,50 @@ begin
   return v_cart;
 end
 $$;
-comment on function shop.cart_for_write(text) is
+comment on function lib.cart_for_write(text) is
   'The caller''s cart, created when missing (a guest gets a new token), touched and row-locked for the change.';
 
-create or replace function shop.cart_json(p_cart shop.carts) returns json
+-- The live lines of a cart (live, active products at their current prices): what the cart shows, what
+-- checkout prices and what becomes the order's lines.
+create or replace function lib.cart_lines(p_cart_id bigint)
+returns table (line_id bigint, product_id bigint, name text, sku text, unit_price numeric, quantity integer,
+               stock_quantity integer)
+language sql
+stable
+as $$
+  select ci.id, p.id, p.name, p.sku, p.price, ci.quantity, p.stock_quantity
+  from shop.cart_items ci
+  join shop.products p on p.id = ci.product_id
+  where ci.cart_id = p_cart_id
+    and p.deleted_at is null
+    and p.is_active
+$$;
+comment on function lib.cart_lines(bigint) is
+  'The lines of a cart that count: live, active products at current prices, with the stock on hand.';
+
+create or replace function lib.cart_json(p_cart shop.carts) returns json
 language sql
 stable
 as $$
   select json_build_object(
     'token', p_cart.token,
     'items', coalesce(json_agg(json_build_object(
-      'product_id', p.id,
-      'name', p.name,
-      'sku', p.sku,
-      'unit_price', p.price::text,
-      'quantity', ci.quantity,
-      'line_total', (p.price * ci.quantity)::text
-    ) order by ci.id), '[]'),
-    'total', coalesce(sum(p.price * ci.quantity), 0)::numeric(12, 2)::text,
-    'item_count', coalesce(sum(ci.quantity), 0)
+      'product_id', l.product_id,
+      'name', l.name,
+      'sku', l.sku,
+      'unit_price', l.unit_price::text,
+      'quantity', l.quantity,
+      'line_total', (l.unit_price * l.quantity)::text
+    ) order by l.line_id), '[]'),
+    'total', coalesce(sum(l.unit_price * l.quantity), 0)::numeric(12, 2)::text,
+    'item_count', coalesce(sum(l.quantity), 0)
   )
-  from shop.cart_items ci
-  join shop.products p on p.id = ci.product_id
-  where ci.cart_id = p_cart.id
-    and p.deleted_at is null
-    and p.is_active
+  from lib.cart_lines(p_cart.id) l
 $$;
-comment on function shop.cart_json(shop.carts) is
-  'A cart as the API shows it: lines of live, active products at current prices, total, item_count (units).';
+comment on function lib.cart_json(shop.carts) is
+  'A cart as the API shows it: its live lines (lib.cart_lines), total, item_count (units).';
 
-create or replace function shop.set_cart_line(p_token text, p_product_id bigint, p_quantity integer, p_add boolean)
+create or replace function lib.set_cart_line(p_token text, p_product_id bigint, p_quantity integer, p_add boolean)
 returns json
 language plpgsql
 volatile
@@ -110,9 +134,9 @@ begin
     and p.deleted_at is null
     and p.is_active;
   if v_product.id is null then
-    perform shop.not_found('product', p_product_id);
+    perform lib.not_found('product', p_product_id);
   end if;
-  v_cart := shop.cart_for_write(p_token);
+  v_cart := lib.cart_for_write(p_token);
   insert into shop.cart_items as ci (cart_id, product_id, quantity)
   values (v_cart.id, p_product_id, p_quantity)
   on conflict (cart_id, product_id) do update
@@ -121,17 +145,14 @@ begin
                         else excluded.quantity end
   returning ci.quantity into v_quantity;
   if v_quantity > v_product.stock_quantity then
-    raise exception using
-      errcode = 'PT409', message = 'insufficient_stock',
-      detail = format('%s: %s wanted, %s in stock', v_product.sku, v_quantity, v_product.stock_quantity),
-      hint = json_build_object('products', json_build_array(json_build_object(
-        'product_id', v_product.id, 'sku', v_product.sku,
-        'requested', v_quantity, 'available', v_product.stock_quantity)))::text;
+    perform lib.raise_problem(lib.insufficient_stock(jsonb_build_array(jsonb_build_object(
+      'product_id', v_product.id, 'sku', v_product.sku, 'requested', v_quantity,
+      'available', v_product.stock_quantity))));
   end if;
-  return shop.cart_json(v_cart);
+  return lib.cart_json(v_cart);
 end
 $$;
-comment on function shop.set_cart_line(text, bigint, integer, boolean) is
+comment on function lib.set_cart_line(text, bigint, integer, boolean) is
   'Adds to (p_add) or sets a cart line; PT422 invalid_quantity, PT404 not_found, PT409 insufficient_stock.';
 
 create or replace function api.cart_get(p_token text default null) returns json
@@ -140,7 +161,7 @@ stable
 security definer
 set search_path = pg_catalog, pg_temp
 as $$
-  select shop.cart_json(shop.find_cart(p_token))
+  select lib.cart_json(lib.find_cart(p_token))
 $$;
 comment on function api.cart_get(text) is
   'GET /api/cart: the caller''s cart (a signed-in user''s, else the guest cart of p_token); empty when none.';
@@ -151,7 +172,7 @@ volatile
 security definer
 set search_path = pg_catalog, pg_temp
 as $$
-  select shop.set_cart_line(p_token, p_product_id, p_quantity, true)
+  select lib.set_cart_line(p_token, p_product_id, p_quantity, true)
 $$;
 comment on function api.cart_add_item(text, bigint, integer) is
   'POST /api/cart/items: adds quantity to the line (created when missing); a guest without a live token gets '
@@ -163,7 +184,7 @@ volatile
 security definer
 set search_path = pg_catalog, pg_temp
 as $$
-  select shop.set_cart_line(p_token, p_product_id, p_quantity, false)
+  select lib.set_cart_line(p_token, p_product_id, p_quantity, false)
 $$;
 comment on function api.cart_set_item(text, bigint, integer) is
   'PUT /api/cart/items/{product_id}: sets the line''s quantity. PT422 invalid_quantity, PT404 not_found, '
@@ -176,7 +197,7 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  v_cart shop.carts := shop.find_cart(p_token);
+  v_cart shop.carts := lib.find_cart(p_token);
 begin
   if v_cart.id is not null then
     delete from shop.cart_items ci
@@ -186,7 +207,7 @@ begin
     set updated_at = now()
     where c.id = v_cart.id;
   end if;
-  return shop.cart_json(v_cart);
+  return lib.cart_json(v_cart);
 end
 $$;
 comment on function api.cart_remove_item(text, bigint) is
@@ -194,7 +215,7 @@ comment on function api.cart_remove_item(text, bigint) is
 
 -- Merge at login: the guest cart's quantities are added to the user's, capped at the stock on hand; the
 -- guest cart is deleted. A token that is unknown, malformed or expired merges nothing.
-create or replace function shop.cart_merge(p_user_id bigint, p_token text) returns json
+create or replace function lib.cart_merge(p_user_id bigint, p_token text) returns json
 language plpgsql
 volatile
 as $$
@@ -205,8 +226,8 @@ declare
 begin
   select * into v_guest
   from shop.carts c
-  where c.token = shop.cart_token(p_token)
-    and c.updated_at > now() - interval '30 days'
+  where c.token = lib.cart_token(p_token)
+    and c.updated_at > lib.guest_carts_since()
   for update;
   if v_guest.id is null then
     return json_build_object('merged', false, 'adjustments', '[]'::json);
@@ -255,11 +276,11 @@ begin
   return json_build_object('merged', true, 'adjustments', v_adjustments);
 end
 $$;
-comment on function shop.cart_merge(bigint, text) is
+comment on function lib.cart_merge(bigint, text) is
   'Merges the guest cart of p_token into the user''s cart (sum, capped at stock; unavailable products dropped), '
   'deletes the guest cart and reports {merged, adjustments: [{product_id, requested, quantity, reason}]}.';
 
-create or replace function shop.purge_expired() returns json
+create or replace function lib.purge_expired() returns json
 language plpgsql
 volatile
 as $$
@@ -270,25 +291,19 @@ declare
 begin
   delete from shop.carts c
   where c.token is not null
-    and c.updated_at <= now() - interval '30 days';
+    and c.updated_at <= lib.guest_carts_since();
   get diagnostics v_carts = row_count;
   delete from shop.idempotency_keys k
   where k.created_at <= now() - interval '24 hours';
   get diagnostics v_keys = row_count;
   -- Attempts count for at most the longest rate-limit window.
   delete from shop.attempts a
-  where a.at <= now() - greatest(interval '1 minute', shop.setting('rate_limit_login_window')::interval);
+  where a.at <= now() - greatest(interval '1 minute', lib.setting('rate_limit_login_window')::interval);
   get diagnostics v_attempts = row_count;
   return json_build_object('guest_carts', v_carts, 'idempotency_keys', v_keys, 'attempts', v_attempts);
 end
 $$;
-comment on function shop.purge_expired() is
-  'Deletes guest carts idle for 30 days, idempotency keys older than 24 hours and rate-limit attempts older '
+comment on function lib.purge_expired() is
+  'Deletes guest carts idle for guest_cart_lifetime, idempotency keys older than 24 hours and rate-limit attempts older '
   'than the longest window. Scheduled hourly with pg_cron where available; otherwise run it from any scheduler.';
 
-grant execute on function
-  api.cart_get(text),
-  api.cart_add_item(text, bigint, integer),
-  api.cart_set_item(text, bigint, integer),
-  api.cart_remove_item(text, bigint)
-to pgshop_api;

@@ -8,7 +8,7 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 begin
-  perform shop.require_admin();
+  perform lib.require_admin();
   return (
   select json_build_object(
     'items', coalesce(json_agg(json_build_object(
@@ -33,4 +33,3 @@ comment on function api.low_stock_list() is
   'GET /api/admin/inventory/low-stock (admin): live products at or below their threshold, longest-low first, '
   'with the time their alert opened (since).';
 
-grant execute on function api.low_stock_list() to pgshop_api;

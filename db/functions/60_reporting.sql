@@ -1,7 +1,7 @@
 -- Reporting and audit: refresh of the materialized views, the admin report endpoints and the audit trail.
--- Revenue counts paid, shipped and delivered orders; never pending or cancelled (see the reporting migration).
+-- Revenue counts the orders whose status counts_as_revenue (paid, shipped, delivered; shop.order_statuses).
 
-create or replace function reporting.refresh() returns void
+create or replace function lib.refresh_reporting() returns void
 language plpgsql
 volatile
 as $$
@@ -13,11 +13,11 @@ begin
   refresh materialized view concurrently reporting.inventory_status;
 end
 $$;
-comment on function reporting.refresh() is
+comment on function lib.refresh_reporting() is
   'Refreshes every reporting materialized view without blocking readers. Scheduled every 15 minutes with '
   'pg_cron where available (db/functions/90_schedule.sql); the owner can also run it by hand.';
 
-create or replace function shop.check_report_range(p_from date, p_to date, p_max_days integer) returns void
+create or replace function lib.check_report_range(p_from date, p_to date, p_max_days integer) returns void
 language plpgsql
 immutable
 as $$
@@ -31,10 +31,10 @@ begin
   end if;
 end
 $$;
-comment on function shop.check_report_range(date, date, integer) is
+comment on function lib.check_report_range(date, date, integer) is
   'PT422 invalid_range unless p_from <= p_to and the range covers at most p_max_days days (a null end is open).';
 
-create or replace function api.report_sales(p_from date default null, p_to date default null) returns json
+create or replace function api.sales_report(p_from date default null, p_to date default null) returns json
 language plpgsql
 stable
 security definer
@@ -44,8 +44,8 @@ declare
   v_to date := coalesce(p_to, (now() at time zone 'UTC')::date);
   v_from date := coalesce(p_from, v_to - 29);
 begin
-  perform shop.require_admin();
-  perform shop.check_report_range(v_from, v_to, 3660);
+  perform lib.require_admin();
+  perform lib.check_report_range(v_from, v_to, lib.setting('sales_report_max_days')::integer);
   return (
     select json_build_object(
       'items', json_agg(json_build_object(
@@ -62,11 +62,11 @@ begin
   );
 end
 $$;
-comment on function api.report_sales(date, date) is
+comment on function api.sales_report(date, date) is
   'GET /api/admin/reports/sales (admin): revenue orders, units, revenue and average order value per UTC day '
   'from p_from to p_to (default: the last 30 days), days without sales as zeros; real time. PT422 invalid_range.';
 
-create or replace function api.report_products(
+create or replace function api.products_report(
   p_limit integer default 10,
   p_from date default null,
   p_to date default null
@@ -77,12 +77,10 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  v_limit integer := coalesce(p_limit, 10);
+  v_limit integer;
 begin
-  perform shop.require_admin();
-  if v_limit not between 1 and 100 then
-    raise exception using errcode = 'PT422', message = 'invalid_limit', detail = 'limit must be between 1 and 100';
-  end if;
+  perform lib.require_admin();
+  v_limit := lib.page_limit(p_limit, 10);
   if p_from is null and p_to is null then
     -- All time: the materialized view (as of its last refresh).
     return (
@@ -99,7 +97,7 @@ begin
       ) t
     );
   end if;
-  perform shop.check_report_range(p_from, p_to, 36600);
+  perform lib.check_report_range(p_from, p_to, lib.setting('products_report_max_days')::integer);
   -- A date range: from the orders themselves, current to the second.
   return (
     select json_build_object('items', coalesce(json_agg(json_build_object(
@@ -112,7 +110,7 @@ begin
       from shop.orders o
       join shop.order_items oi on oi.order_id = o.id
       join shop.products p on p.id = oi.product_id
-      where o.status in ('paid', 'shipped', 'delivered')
+      where o.status in (select s.status from shop.order_statuses s where s.counts_as_revenue)
         and (p_from is null or o.created_at >= (p_from::timestamp at time zone 'UTC'))
         and (p_to is null or o.created_at < ((p_to + 1)::timestamp at time zone 'UTC'))
       group by oi.product_id, p.name
@@ -122,19 +120,19 @@ begin
   );
 end
 $$;
-comment on function api.report_products(integer, date, date) is
+comment on function api.products_report(integer, date, date) is
   'GET /api/admin/reports/products (admin): top products by revenue {product_id, name, units_sold, revenue, '
   'orders}. Without dates: all time from reporting.product_performance; with from/to (UTC days, inclusive): '
   'computed from the orders. PT422 invalid_limit, invalid_range.';
 
-create or replace function api.report_categories() returns json
+create or replace function api.categories_report() returns json
 language plpgsql
 stable
 security definer
 set search_path = pg_catalog, pg_temp
 as $$
 begin
-  perform shop.require_admin();
+  perform lib.require_admin();
   return (
     select json_build_object('items', coalesce(json_agg(json_build_object(
       'category_id', s.category_id, 'name', s.name, 'parent_id', s.parent_id, 'orders', s.orders,
@@ -144,7 +142,7 @@ begin
   );
 end
 $$;
-comment on function api.report_categories() is
+comment on function api.categories_report() is
   'GET /api/admin/reports/categories (admin): sales per category with its subtree rolled up, from '
   'reporting.sales_by_category (as of its last refresh).';
 
@@ -160,19 +158,17 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  v_limit integer := coalesce(p_limit, 20);
+  v_limit integer;
   v_after jsonb;
   v_rows audit.log[];
 begin
-  perform shop.require_admin();
-  v_after := shop.cursor_decode(p_cursor, 'audit', 'bigint');
+  perform lib.require_admin();
+  v_after := lib.cursor_decode(p_cursor, 'audit', 'bigint');
   if p_table is null or p_table not in ('users', 'categories', 'products', 'orders') then
     raise exception using errcode = 'PT422', message = 'invalid_table',
       detail = 'table must be one of users, categories, products, orders';
   end if;
-  if v_limit not between 1 and 100 then
-    raise exception using errcode = 'PT422', message = 'invalid_limit', detail = 'limit must be between 1 and 100';
-  end if;
+  v_limit := lib.page_limit(p_limit, 20);
   select array(
     select l
     from audit.log l
@@ -189,7 +185,7 @@ begin
               order by l.id desc), '[]')
               from unnest(v_rows[1:v_limit]) l),
     'next_cursor', case when cardinality(v_rows) > v_limit
-                        then shop.cursor_encode('audit', v_rows[v_limit].id::text, v_rows[v_limit].id) end
+                        then lib.cursor_encode('audit', v_rows[v_limit].id::text, v_rows[v_limit].id) end
   );
 end
 $$;
@@ -197,9 +193,3 @@ comment on function api.audit_list(text, bigint, integer, text) is
   'GET /api/admin/audit (admin): the audit trail of one row, newest first, keyset-paginated. '
   'PT422 invalid_table, invalid_limit, invalid_cursor.';
 
-grant execute on function
-  api.report_sales(date, date),
-  api.report_products(integer, date, date),
-  api.report_categories(),
-  api.audit_list(text, bigint, integer, text)
-to pgshop_api;

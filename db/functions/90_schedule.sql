@@ -6,11 +6,11 @@ do $$
 begin
   if exists (select from pg_catalog.pg_extension where extname = 'pg_cron')
      and has_schema_privilege('cron', 'usage') then
-    perform cron.schedule('pgshop-purge-expired', '17 * * * *', 'select shop.purge_expired()');
-    perform cron.schedule('pgshop-refresh-reporting', '*/15 * * * *', 'select reporting.refresh()');
+    perform cron.schedule('pgshop-purge-expired', '17 * * * *', 'select lib.purge_expired()');
+    perform cron.schedule('pgshop-refresh-reporting', '*/15 * * * *', 'select lib.refresh_reporting()');
   else
-    raise notice 'pg_cron is not available: schedule "select shop.purge_expired()" hourly and '
-                 '"select reporting.refresh()" every 15 minutes yourself';
+    raise notice 'pg_cron is not available: schedule "select lib.purge_expired()" hourly and '
+                 '"select lib.refresh_reporting()" every 15 minutes yourself';
   end if;
 end
 $$;

@@ -1,6 +1,6 @@
 -- api.product_create, product_get, product_update, product_delete (as pgshop_api) and shop.products' invariants.
 begin;
-select plan(78);
+select plan(79);
 \ir ../helpers.psql
 
 -- Function properties ---------------------------------------------------------------------------------
@@ -149,6 +149,8 @@ select throws_ok(format($$select api.product_update(%s, '{"deleted_at": null}')$
   'PT422', 'unknown_field', 'product_update: deleted_at is not updatable -> PT422 unknown_field');
 select throws_ok(format($$select api.product_update(%s, '{"id": 1}')$$, pg_temp.id('p1')),
   'PT422', 'unknown_field', 'product_update: id is not updatable -> PT422 unknown_field');
+select is(pg_temp.error_of(format($$select api.product_update(%s, '{"price": 1, "role": "admin", "id": 1}')$$, pg_temp.id('p1'))) ->> 'detail',
+  'these fields cannot be written: id, role', 'unknown_field: the detail names every field refused, in order');
 select is(api.product_get(pg_temp.id('p1')) ->> 'price', '30.50', 'a refused patch changed nothing');
 select throws_ok(format($$select api.product_update(%s, '{"price": 1}')$$, pg_temp.id('gone')),
   'PT404', 'not_found', 'product_update: a deleted product -> PT404 not_found');
@@ -203,7 +205,7 @@ select results_eq(
 -- The updated_at trigger wins over whatever an update sets.
 update shop.products set updated_at = '2000-01-01 00:00:00+00' where id = pg_temp.id('old');
 select is((select p.updated_at from shop.products p where p.id = pg_temp.id('old')), now(),
-  'tg_products__set_updated_at sets updated_at to now() even when an update sets it explicitly');
+  '_100_timestamps sets updated_at to now() even when an update sets it explicitly');
 
 -- Table invariants ------------------------------------------------------------------------------------
 select col_has_check('shop', 'products', 'price', 'products has a check on price');

@@ -1,5 +1,5 @@
 -- The search machinery behind api.products_list: the RUM index, shop.search_words and its triggers,
--- shop.correct_query, and ranking through the index. Made-up words ("zqxwv...") keep it apart from demo data.
+-- lib.correct_query, and ranking through the index. Made-up words ("zqxwv...") keep it apart from demo data.
 begin;
 select plan(25);
 set local client_min_messages = warning;
@@ -15,14 +15,14 @@ select ok((select indisvalid from pg_index where indexrelid = 'shop.products_sea
   'the RUM index (built CONCURRENTLY) is valid');
 select hasnt_index('shop', 'products', 'products_search_idx', 'the old GIN search index is gone');
 select has_index('shop', 'search_words', 'search_words_trgm_idx', 'search_words has a trigram index');
-select trigger_is('shop', 'products', 'tg_products__search_words_insert', 'shop', 'tg_products__search_words',
+select trigger_is('shop', 'products', '_300_search_words_insert', 'shop', 'tg_products__search_words',
   'new products add their words');
-select trigger_is('shop', 'products', 'tg_products__search_words_update', 'shop', 'tg_products__search_words',
+select trigger_is('shop', 'products', '_300_search_words_update', 'shop', 'tg_products__search_words',
   'renamed products add their words');
-select volatility_is('shop', 'correct_query', array['text'], 'stable');
+select volatility_is('lib', 'correct_query', array['text'], 'stable');
 select table_privs_are('shop', 'search_words', 'pgshop_api', '{}'::text[], 'pgshop_api has no rights on search_words');
-select function_privs_are('shop', 'correct_query', array['text'], 'pgshop_api', '{}'::text[],
-  'pgshop_api cannot call shop.correct_query');
+select function_privs_are('lib', 'correct_query', array['text'], 'pgshop_api', '{}'::text[],
+  'pgshop_api cannot call lib.correct_query');
 
 -- The vocabulary trigger ---------------------------------------------------------------------------------
 insert into shop.products (name, description, price, sku, stock_quantity)
@@ -53,12 +53,12 @@ select throws_ok($$insert into shop.search_words values ('Zqxwvupper')$$, '23514
 select throws_ok($$insert into shop.search_words values ('ab')$$, '23514', null,
   'search_words refuses a word under 3 letters');
 
--- shop.correct_query --------------------------------------------------------------------------------------
-select is(shop.correct_query('zqxwvalphq keyboard'), 'zqxwvalpha keyboard',
+-- lib.correct_query --------------------------------------------------------------------------------------
+select is(lib.correct_query('zqxwvalphq keyboard'), 'zqxwvalpha keyboard',
   'an unknown word is replaced by the most similar known word; known words stay');
-select is(shop.correct_query('Zqxwvalpha'), 'Zqxwvalpha', 'a known word is kept as typed (any case)');
-select is(shop.correct_query('qqqqqqqqqq'), 'qqqqqqqqqq', 'a word with no similar known word stays as typed');
-select is(shop.correct_query('zqxwvalpa ZQ9001x'), 'zqxwvalpha ZQ9001x', 'a word with a digit (a model code) stays as typed');
+select is(lib.correct_query('Zqxwvalpha'), 'Zqxwvalpha', 'a known word is kept as typed (any case)');
+select is(lib.correct_query('qqqqqqqqqq'), 'qqqqqqqqqq', 'a word with no similar known word stays as typed');
+select is(lib.correct_query('zqxwvalpa ZQ9001x'), 'zqxwvalpha ZQ9001x', 'a word with a digit (a model code) stays as typed');
 
 -- Through products_list, as the API calls it ---------------------------------------------------------
 set local role pgshop_api;

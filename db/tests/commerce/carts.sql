@@ -1,7 +1,7 @@
 -- api.cart_get, cart_add_item, cart_set_item, cart_remove_item (as pgshop_api) for guests (token) and
--- signed-in users (persistent cart), and shop.purge_expired.
+-- signed-in users (persistent cart), and lib.purge_expired.
 begin;
-select plan(88);
+select plan(89);
 \ir ../helpers.psql
 
 create function pg_temp.tok(p_name text) returns text
@@ -38,7 +38,7 @@ select is_definer('api', 'cart_get', array['text']);
 select is_definer('api', 'cart_add_item', array['text', 'bigint', 'integer']);
 select is_definer('api', 'cart_set_item', array['text', 'bigint', 'integer']);
 select is_definer('api', 'cart_remove_item', array['text', 'bigint']);
-select function_privs_are('shop', 'purge_expired', '{}'::text[], 'pgshop_api', '{}'::text[]);
+select function_privs_are('lib', 'purge_expired', '{}'::text[], 'pgshop_api', '{}'::text[]);
 
 -- Set-up ------------------------------------------------------------------------------------------------
 do $$
@@ -135,12 +135,12 @@ select is(pg_temp.kept('g2'), pg_temp.cart(pg_temp.tok('g2'), array[pg_temp.line
 
 -- Expiry: a guest cart not changed for 30 days is gone.
 reset role;
-update shop.carts set updated_at = now() - interval '29 days 23 hours' where token = pg_temp.tok('g1')::uuid;
+select pg_temp.backdate('shop.carts', format('token = %L', pg_temp.tok('g1')), now() - interval '29 days 23 hours');
 set local role pgshop_api;
 select is(api.cart_get(pg_temp.tok('g1'))::jsonb -> 'items', pg_temp.cart(null, array[pg_temp.line('a', 1), pg_temp.line('g', 2)]) -> 'items',
   'a guest cart last changed 29 days 23 hours ago is still found');
 reset role;
-update shop.carts set updated_at = now() - interval '30 days' where token = pg_temp.tok('g1')::uuid;
+select pg_temp.backdate('shop.carts', format('token = %L', pg_temp.tok('g1')), now() - interval '30 days');
 set local role pgshop_api;
 select is(api.cart_get(pg_temp.tok('g1'))::jsonb, pg_temp.cart(null, '{}'),
   'a guest cart last changed 30 days ago is expired: cart_get reads an empty cart');
@@ -215,10 +215,13 @@ select throws_ok(format('select api.cart_add_item(null, %s, 3)', pg_temp.id('a')
   'cart_add_item: 3 + 3 above a stock of 5 -> PT409 insufficient_stock');
 select is(api.cart_get()::jsonb, pg_temp.cart(null, array[pg_temp.line('a', 3)]),
   '... and the cart is unchanged afterwards');
-select is(pg_temp.error_of(format('select api.cart_add_item(null, %s, 3)', pg_temp.id('a'))) ->> 'hint',
-  json_build_object('products', json_build_array(json_build_object('product_id', pg_temp.id('a'), 'sku', 'ZQXWV-CART-A',
-    'requested', 6, 'available', 5)))::text,
+select is((pg_temp.error_of(format('select api.cart_add_item(null, %s, 3)', pg_temp.id('a'))) ->> 'hint')::jsonb,
+  jsonb_build_object('products', jsonb_build_array(jsonb_build_object('product_id', pg_temp.id('a'), 'sku', 'ZQXWV-CART-A',
+    'requested', 6, 'available', 5))),
   'insufficient_stock: the hint lists the product, the quantity requested and the stock available');
+select is(pg_temp.error_of(format('select api.cart_set_item(null, %s, 6)', pg_temp.id('a'))) ->> 'detail',
+  'not enough stock for ZQXWV-CART-A (6 wanted, 5 in stock)',
+  'insufficient_stock: the detail names the SKU, the quantity wanted and the stock (the format of checkout)');
 select throws_ok(format('select api.cart_set_item(null, %s, 6)', pg_temp.id('a')), 'PT409', 'insufficient_stock',
   'cart_set_item: 6 above a stock of 5 -> PT409 insufficient_stock');
 select is(api.cart_get()::jsonb, pg_temp.cart(null, array[pg_temp.line('a', 3)]),
@@ -276,7 +279,7 @@ select is(api.cart_get(pg_temp.tok('g2'))::jsonb, pg_temp.cart(pg_temp.tok('g2')
 reset role;
 update shop.products set is_active = true where id = pg_temp.id('b');
 
--- shop.purge_expired ------------------------------------------------------------------------------------
+-- lib.purge_expired ------------------------------------------------------------------------------------
 do $$
 declare
   v_id bigint;
@@ -289,7 +292,7 @@ begin
   insert into shop.carts (token, updated_at) values (gen_random_uuid(), now() - interval '29 days') returning id into v_id;
   perform set_config('tests.cart_young', v_id::text, true);
   -- A user's cart never expires.
-  update shop.carts set updated_at = now() - interval '400 days' where user_id = pg_temp.id('c1');
+  perform pg_temp.backdate('shop.carts', format('user_id = %s', pg_temp.id('c1')), now() - interval '400 days');
   insert into shop.idempotency_keys (user_id, key, request_hash, created_at)
   values (pg_temp.id('c1'), 'zqxwv-old', '\x00', now() - interval '25 hours'),
          (pg_temp.id('c1'), 'zqxwv-24h', '\x00', now() - interval '24 hours'),
@@ -301,12 +304,12 @@ begin
     'guest_carts', (select count(*) from shop.carts c where c.token is not null and c.updated_at <= now() - interval '30 days'),
     'idempotency_keys', (select count(*) from shop.idempotency_keys k where k.created_at <= now() - interval '24 hours'),
     'attempts', (select count(*) from shop.attempts a
-                 where a.at <= now() - greatest(interval '1 minute', shop.setting('rate_limit_login_window')::interval))
+                 where a.at <= now() - greatest(interval '1 minute', lib.setting('rate_limit_login_window')::interval))
   )::text, true);
 end
 $$;
 
-select is(shop.purge_expired()::jsonb, current_setting('tests.expected_purge')::jsonb,
+select is(lib.purge_expired()::jsonb, current_setting('tests.expected_purge')::jsonb,
   'purge_expired reports how many guest carts, idempotency keys and attempts it deleted');
 select is(
   array(select c.id from shop.carts c

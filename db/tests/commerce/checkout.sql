@@ -1,7 +1,7 @@
--- api.checkout (as pgshop_api): the cart becomes a pending order in one transaction; address validation,
+-- api.cart_checkout (as pgshop_api): the cart becomes a pending order in one transaction; address validation,
 -- stock, idempotency keys; and the constraints of shop.orders / shop.order_items.
 begin;
-select plan(71);
+select plan(76);
 \ir ../helpers.psql
 
 create function pg_temp.addr() returns jsonb
@@ -42,14 +42,14 @@ language sql stable as $$
 $$;
 
 -- Function properties ---------------------------------------------------------------------------------
-select function_privs_are('api', 'checkout', array['jsonb', 'text'], 'pgshop_api', array['EXECUTE']);
-select volatility_is('api', 'checkout', array['jsonb', 'text'], 'volatile');
+select function_privs_are('api', 'cart_checkout', array['jsonb', 'text'], 'pgshop_api', array['EXECUTE']);
+select volatility_is('api', 'cart_checkout', array['jsonb', 'text'], 'volatile');
 select ok((select condeferrable and condeferred from pg_constraint
            where conrelid = 'shop.order_items'::regclass and conname = 'order_items_product_id_fkey'),
   'order_items -> products is checked at commit (no key-share lock on a product before checkout takes it)');
-select is_definer('api', 'checkout', array['jsonb', 'text']);
-select volatility_is('shop', 'checkout', array['bigint', 'jsonb', 'text'], 'volatile');
-select isnt_definer('shop', 'checkout', array['bigint', 'jsonb', 'text']);
+select is_definer('api', 'cart_checkout', array['jsonb', 'text']);
+select volatility_is('lib', 'checkout', array['bigint', 'jsonb', 'text'], 'volatile');
+select isnt_definer('lib', 'checkout', array['bigint', 'jsonb', 'text']);
 
 -- Set-up ------------------------------------------------------------------------------------------------
 do $$
@@ -80,63 +80,78 @@ set local role pgshop_api;
 
 -- Who may check out ------------------------------------------------------------------------------------
 select pg_temp.act_as(null);
-select throws_ok($$select api.checkout(pg_temp.addr())$$, 'PT401', 'unauthenticated',
+select throws_ok($$select pg_temp.checkout(pg_temp.addr())$$, 'PT401', 'unauthenticated',
   'checkout: anonymous -> PT401 unauthenticated');
 select pg_temp.act_as(pg_temp.id('u2'));
-select pg_temp.problem_is($$select api.checkout(pg_temp.addr())$$, 409, 'empty_cart',
+select pg_temp.problem_is($$select pg_temp.checkout(pg_temp.addr())$$, 409, 'empty_cart',
   'checkout: a user without a cart -> 409 empty_cart problem');
 do $$ begin perform api.cart_add_item(null, pg_temp.id('z'), 1); perform api.cart_remove_item(null, pg_temp.id('z')); end $$;
-select pg_temp.problem_is($$select api.checkout(pg_temp.addr())$$, 409, 'empty_cart',
+select pg_temp.problem_is($$select pg_temp.checkout(pg_temp.addr())$$, 409, 'empty_cart',
   'checkout: a cart without lines -> 409 empty_cart problem');
-select pg_temp.problem_is($$select api.checkout(pg_temp.addr(), 'zqxwv-empty')$$, 409, 'empty_cart',
+select pg_temp.problem_is($$select pg_temp.checkout(pg_temp.addr(), 'zqxwv-empty')$$, 409, 'empty_cart',
   'checkout with an idempotency key: an empty cart -> 409 empty_cart problem');
 
 -- Address validation -----------------------------------------------------------------------------------
 select pg_temp.act_as(pg_temp.id('u1'));
 do $$ begin perform api.cart_add_item(null, pg_temp.id('x'), 2); perform api.cart_add_item(null, pg_temp.id('y'), 3); end $$;
 
-select pg_temp.problem_is($$select api.checkout('"1 Zqxwv Street"'::jsonb)$$, 422, 'invalid_address',
+select pg_temp.problem_is($$select pg_temp.checkout('"1 Zqxwv Street"'::jsonb)$$, 422, 'invalid_address',
   'checkout: an address that is a string -> 422 invalid_address problem');
-select pg_temp.problem_is($$select api.checkout('[]'::jsonb)$$, 422, 'invalid_address',
+select pg_temp.problem_is($$select pg_temp.checkout('[]'::jsonb)$$, 422, 'invalid_address',
   'checkout: an address that is an array -> 422 invalid_address problem');
-select pg_temp.problem_is($$select api.checkout(null)$$, 422, 'invalid_address',
+select pg_temp.problem_is($$select pg_temp.checkout(null)$$, 422, 'invalid_address',
   'checkout: a null address -> 422 invalid_address problem');
-select pg_temp.problem_is($$select api.checkout('{}'::jsonb)$$, 422, 'invalid_address',
+select pg_temp.problem_is($$select pg_temp.checkout('{}'::jsonb)$$, 422, 'invalid_address',
   'checkout: an empty object -> 422 invalid_address problem');
-select pg_temp.problem_is(format('select api.checkout(pg_temp.addr() - %L)', f), 422, 'invalid_address',
+select pg_temp.problem_is(format('select pg_temp.checkout(pg_temp.addr() - %L)', f), 422, 'invalid_address',
   format('checkout: address without %s -> 422 invalid_address problem', f))
 from unnest(array['name', 'line1', 'city', 'postal_code', 'country']) f;
-select pg_temp.problem_is(format('select api.checkout(pg_temp.addr() || jsonb_build_object(%L, %L))', f, '   '), 422, 'invalid_address',
+select pg_temp.problem_is(format('select pg_temp.checkout(pg_temp.addr() || jsonb_build_object(%L, %L))', f, '   '), 422, 'invalid_address',
   format('checkout: address with a blank %s -> 422 invalid_address problem', f))
 from unnest(array['name', 'line1', 'city', 'postal_code', 'country']) f;
-select pg_temp.problem_is($$select api.checkout(pg_temp.addr() || '{"city": null}')$$, 422, 'invalid_address',
+select pg_temp.problem_is($$select pg_temp.checkout(pg_temp.addr() || '{"city": null}')$$, 422, 'invalid_address',
   'checkout: a JSON null city -> 422 invalid_address problem');
-select is(pg_temp.problem($$select api.checkout('{"name": "Ann", "line1": "1 Zqxwv Street", "country": "US"}')$$) ->> 'detail',
+select is(pg_temp.problem($$select pg_temp.checkout('{"name": "Ann", "line1": "1 Zqxwv Street", "country": "US"}')$$) ->> 'detail',
   'shipping_address needs: city, postal_code', 'invalid_address: the detail names the missing fields');
 select is(
-  pg_temp.dry_run($$select api.checkout(pg_temp.addr() - 'line2' || '{"phone": "555", "region": "IL"}')$$) -> 'shipping_address',
+  pg_temp.dry_run($$select pg_temp.checkout(pg_temp.addr() - 'line2' || '{"phone": "555", "region": "IL"}')$$) -> 'shipping_address',
   pg_temp.addr() - 'line2' || '{"phone": "555", "region": "IL"}',
   'checkout: line2 is optional; extra string fields are accepted and kept (dry run, rolled back)');
-select pg_temp.problem_is($$select api.checkout(pg_temp.addr() || '{"postal_code": 12345}')$$, 422, 'invalid_address',
+select pg_temp.problem_is($$select pg_temp.checkout(pg_temp.addr() || '{"postal_code": 12345}')$$, 422, 'invalid_address',
   'checkout: a numeric postal_code -> 422 invalid_address problem (an address is a flat object of strings)');
-select is(pg_temp.problem($$select api.checkout(pg_temp.addr() || '{"postal_code": 12345}')$$) ->> 'detail',
+select is(pg_temp.problem($$select pg_temp.checkout(pg_temp.addr() || '{"postal_code": 12345}')$$) ->> 'detail',
   'shipping_address must be a flat object of at most 20 fields (names up to 50 characters) whose values are strings of at most 200 characters',
   'invalid_address: the detail of a value that is not a string');
+
+-- The request body: an object with shipping_address only ----------------------------------------------------
+select pg_temp.problem_is($$select api.cart_checkout(jsonb_build_object('shipping_address', pg_temp.addr(), 'note', 'ring twice'))$$,
+  422, 'validation_failed', 'checkout: a request with another member than shipping_address -> 422 validation_failed problem');
+select pg_temp.problem_is($$select api.cart_checkout('[]'::jsonb)$$, 422, 'validation_failed',
+  'checkout: a request that is not an object -> 422 validation_failed problem');
+select pg_temp.problem_is($$select api.cart_checkout(pg_temp.addr())$$, 422, 'validation_failed',
+  'checkout: the address itself as the request (not under shipping_address) -> 422 validation_failed problem');
+select pg_temp.problem_is(
+  $$select api.cart_checkout(jsonb_build_object('shipping_address', pg_temp.addr(), 'note', 'x'), 'zqxwv-extra')$$,
+  422, 'validation_failed', 'checkout with an idempotency key: a request with another member -> 422 validation_failed');
+reset role;
+select is((select count(*) from shop.idempotency_keys k where k.key = 'zqxwv-extra'), 0::bigint,
+  '... and the key is not claimed');
+set local role pgshop_api;
 
 -- Insufficient stock: all or nothing -------------------------------------------------------------------
 reset role;
 update shop.products set stock_quantity = 1 where id = pg_temp.id('y');  -- sold elsewhere meanwhile
 do $$ begin perform set_config('tests.before', pg_temp.state()::text, true); end $$;
 set local role pgshop_api;
-select pg_temp.problem_is($$select api.checkout(pg_temp.addr())$$, 409, 'insufficient_stock',
+select pg_temp.problem_is($$select pg_temp.checkout(pg_temp.addr())$$, 409, 'insufficient_stock',
   'checkout: a line above the stock -> 409 insufficient_stock problem');
-select is(pg_temp.problem($$select api.checkout(pg_temp.addr())$$),
+select is(pg_temp.problem($$select pg_temp.checkout(pg_temp.addr())$$),
   jsonb_build_object('status', 409, 'code', 'insufficient_stock',
     'detail', 'not enough stock for ZQXWV-CO-Y (3 wanted, 1 in stock)',
     'products', jsonb_build_array(jsonb_build_object(
       'product_id', pg_temp.id('y'), 'sku', 'ZQXWV-CO-Y', 'requested', 3, 'available', 1))),
   'insufficient_stock: the detail and the products member (from the JSON hint) name the short product');
-select pg_temp.problem_is($$select api.checkout(pg_temp.addr(), 'zqxwv-retry')$$, 409, 'insufficient_stock',
+select pg_temp.problem_is($$select pg_temp.checkout(pg_temp.addr(), 'zqxwv-retry')$$, 409, 'insufficient_stock',
   'checkout with an idempotency key: insufficient stock -> 409 insufficient_stock problem');
 reset role;
 select is(pg_temp.state(), current_setting('tests.before')::jsonb,
@@ -148,7 +163,7 @@ set local role pgshop_api;
 -- The happy path ---------------------------------------------------------------------------------------
 do $$ begin perform api.cart_set_item(null, pg_temp.id('y'), 1); end $$;
 -- The key of the failed attempt was rolled back with it: the retry runs.
-select pg_temp.keep('o1', api.checkout(pg_temp.addr(), 'zqxwv-retry'));
+select pg_temp.keep('o1', pg_temp.checkout(pg_temp.addr(), 'zqxwv-retry'));
 select is(
   pg_temp.kept('o1') - 'id' - 'created_at' - 'updated_at' - 'history',
   jsonb_build_object(
@@ -232,35 +247,35 @@ set local role pgshop_api;
 
 -- Idempotency ------------------------------------------------------------------------------------------
 do $$ begin perform api.cart_add_item(null, pg_temp.id('x'), 1); end $$;
-select pg_temp.keep('o2', api.checkout(pg_temp.addr(), 'zqxwv-key-1'));
+select pg_temp.keep('o2', pg_temp.checkout(pg_temp.addr(), 'zqxwv-key-1'));
 select is(pg_temp.kept('o2') ->> 'total_amount', '99.99', 'a second order, at the new price');
 do $$ begin perform api.cart_add_item(null, pg_temp.id('x'), 1); end $$;
 reset role;
 do $$ begin perform set_config('tests.before', pg_temp.state()::text, true); end $$;
 set local role pgshop_api;
-select is(api.checkout(pg_temp.addr(), 'zqxwv-key-1')::jsonb, pg_temp.kept('o2'),
+select is(pg_temp.checkout(pg_temp.addr(), 'zqxwv-key-1')::jsonb, pg_temp.kept('o2'),
   'the same key with the same body replays the first order''s JSON');
-select is(api.checkout(jsonb_build_object('country', 'US', 'postal_code', '12345', 'city', 'Springfield',
+select is(pg_temp.checkout(jsonb_build_object('country', 'US', 'postal_code', '12345', 'city', 'Springfield',
                                           'line2', 'Flat 2', 'line1', '1 Zqxwv Street', 'name', 'Ann Zqxwv'),
                        'zqxwv-key-1')::jsonb,
   pg_temp.kept('o2'), 'the same body with its keys in another order is the same body: replay');
-select pg_temp.problem_is($$select api.checkout(pg_temp.addr() || '{"line2": "Flat 3"}', 'zqxwv-key-1')$$,
+select pg_temp.problem_is($$select pg_temp.checkout(pg_temp.addr() || '{"line2": "Flat 3"}', 'zqxwv-key-1')$$,
   422, 'idempotency_key_reused', 'the same key with a different body -> 422 idempotency_key_reused problem');
 reset role;
 select is(pg_temp.state(), current_setting('tests.before')::jsonb,
   'the replays changed nothing: no second decrement, no new order, the cart line stays');
 set local role pgshop_api;
 
-select pg_temp.problem_is(format('select api.checkout(pg_temp.addr(), %L)', repeat('k', 256)),
+select pg_temp.problem_is(format('select pg_temp.checkout(pg_temp.addr(), %L)', repeat('k', 256)),
   422, 'invalid_idempotency_key', 'a key of 256 characters -> 422 invalid_idempotency_key problem');
-select pg_temp.problem_is($$select api.checkout(pg_temp.addr(), '')$$,
+select pg_temp.problem_is($$select pg_temp.checkout(pg_temp.addr(), '')$$,
   422, 'invalid_idempotency_key', 'an empty key -> 422 invalid_idempotency_key problem');
-select pg_temp.keep('o3', api.checkout(pg_temp.addr(), repeat('k', 255)));
+select pg_temp.keep('o3', pg_temp.checkout(pg_temp.addr(), repeat('k', 255)));
 select is(pg_temp.kept('o3') ->> 'status', 'pending', 'a key of 255 characters is accepted');
 
 select pg_temp.act_as(pg_temp.id('u2'));
 do $$ begin perform api.cart_add_item(null, pg_temp.id('z'), 1); end $$;
-select pg_temp.keep('o4', api.checkout(pg_temp.addr(), 'zqxwv-key-1'));
+select pg_temp.keep('o4', pg_temp.checkout(pg_temp.addr(), 'zqxwv-key-1'));
 select ok(pg_temp.id('o4') not in (pg_temp.id('o2'), pg_temp.id('o3')) and pg_temp.kept('o4') -> 'items' -> 0 ->> 'product_id' = pg_temp.id('z')::text,
   'keys are per user: another user''s order with the same key is a new order of their own cart');
 reset role;
@@ -274,14 +289,15 @@ select is(
   'the first user has exactly three orders');
 
 -- A key claimed by a checkout still in progress (in real life a concurrent transaction; here a claim row
--- without response).
+-- without response). The hash covers the whole request body, {"shipping_address": ...}.
 insert into shop.idempotency_keys (user_id, key, request_hash)
-values (pg_temp.id('u1'), 'zqxwv-inflight', sha256(convert_to(pg_temp.addr()::text, 'UTF8')));
+values (pg_temp.id('u1'), 'zqxwv-inflight',
+        sha256(convert_to(jsonb_build_object('shipping_address', pg_temp.addr())::text, 'UTF8')));
 set local role pgshop_api;
 select pg_temp.act_as(pg_temp.id('u1'));
-select pg_temp.problem_is($$select api.checkout(pg_temp.addr(), 'zqxwv-inflight')$$, 409, 'idempotency_key_in_use',
+select pg_temp.problem_is($$select pg_temp.checkout(pg_temp.addr(), 'zqxwv-inflight')$$, 409, 'idempotency_key_in_use',
   'the same key and body while the first request is in progress -> 409 idempotency_key_in_use problem');
-select pg_temp.problem_is($$select api.checkout(pg_temp.addr() || '{"city": "Shelbyville"}', 'zqxwv-inflight')$$,
+select pg_temp.problem_is($$select pg_temp.checkout(pg_temp.addr() || '{"city": "Shelbyville"}', 'zqxwv-inflight')$$,
   422, 'idempotency_key_reused', 'a different body under a key in progress -> 422 idempotency_key_reused problem');
 reset role;
 

@@ -1,4 +1,4 @@
--- Guest cart merge at login: api.login(email, password, cart_token) -> shop.cart_merge.
+-- Guest cart merge at login: api.user_login(email, password, cart_token) -> lib.cart_merge.
 begin;
 select plan(23);
 \ir ../helpers.psql
@@ -74,7 +74,7 @@ update shop.products set is_active = false where id = pg_temp.id('d');
 update shop.products set deleted_at = now() where id = pg_temp.id('e');
 set local role pgshop_api;
 
-select pg_temp.keep('login', api.login('zqxwv-merge-one@zqxwv.test', 'password123', pg_temp.tok('guest')));
+select pg_temp.keep('login', api.user_login('zqxwv-merge-one@zqxwv.test', 'password123', pg_temp.tok('guest')));
 select is(pg_temp.kept('login') - 'cart',
   jsonb_build_object('user_id', pg_temp.id('u1'), 'role', 'customer'),
   'login with a guest token returns user_id and role as before');
@@ -111,12 +111,12 @@ select pg_temp.act_as(null);
 select is(api.cart_get(pg_temp.tok('guest'))::jsonb,
   '{"token": null, "items": [], "total": "0.00", "item_count": 0}'::jsonb,
   'the merged guest token now reads as an empty cart');
-select is(api.login('zqxwv-merge-one@zqxwv.test', 'password123', pg_temp.tok('guest'))::jsonb -> 'cart',
+select is(api.user_login('zqxwv-merge-one@zqxwv.test', 'password123', pg_temp.tok('guest'))::jsonb -> 'cart',
   pg_temp.no_merge(), 'logging in again with the same token merges nothing');
 
 -- A user without a cart gets one from the guest cart.
 select pg_temp.keep('guest2', api.cart_add_item(null, pg_temp.id('b'), 3));
-select is(api.login('zqxwv-merge-two@zqxwv.test', 'password123', pg_temp.tok('guest2'))::jsonb -> 'cart',
+select is(api.user_login('zqxwv-merge-two@zqxwv.test', 'password123', pg_temp.tok('guest2'))::jsonb -> 'cart',
   '{"merged": true, "adjustments": []}'::jsonb,
   'a user without a cart: merged, no adjustment (3 of b is exactly the stock)');
 select pg_temp.act_as(pg_temp.id('u2'));
@@ -124,20 +124,20 @@ select is(pg_temp.lines(api.cart_get()), array[pg_temp.id('b') || ':3'], '... an
 
 -- Tokens that merge nothing -----------------------------------------------------------------------------
 select pg_temp.act_as(null);
-select is(api.login('zqxwv-merge-one@zqxwv.test', 'password123', gen_random_uuid()::text)::jsonb -> 'cart',
+select is(api.user_login('zqxwv-merge-one@zqxwv.test', 'password123', gen_random_uuid()::text)::jsonb -> 'cart',
   pg_temp.no_merge(), 'an unknown token: {merged: false, adjustments: []}, no error');
-select is(api.login('zqxwv-merge-one@zqxwv.test', 'password123', 'zqxwv-not-a-uuid')::jsonb -> 'cart',
+select is(api.user_login('zqxwv-merge-one@zqxwv.test', 'password123', 'zqxwv-not-a-uuid')::jsonb -> 'cart',
   pg_temp.no_merge(), 'a malformed token: {merged: false, adjustments: []}, no error');
-select is(api.login('zqxwv-merge-one@zqxwv.test', 'password123', '')::jsonb -> 'cart',
+select is(api.user_login('zqxwv-merge-one@zqxwv.test', 'password123', '')::jsonb -> 'cart',
   pg_temp.no_merge(), 'an empty token: {merged: false, adjustments: []}');
-select is(api.login('zqxwv-merge-one@zqxwv.test', 'password123', null)::jsonb -> 'cart',
+select is(api.user_login('zqxwv-merge-one@zqxwv.test', 'password123', null)::jsonb -> 'cart',
   pg_temp.no_merge(), 'a null token: {merged: false, adjustments: []}');
 
 select pg_temp.keep('expired', api.cart_add_item(null, pg_temp.id('f'), 1));
 reset role;
-update shop.carts set updated_at = now() - interval '31 days' where token = pg_temp.tok('expired')::uuid;
+select pg_temp.backdate('shop.carts', format('token = %L', pg_temp.tok('expired')), now() - interval '31 days');
 set local role pgshop_api;
-select is(api.login('zqxwv-merge-one@zqxwv.test', 'password123', pg_temp.tok('expired'))::jsonb -> 'cart',
+select is(api.user_login('zqxwv-merge-one@zqxwv.test', 'password123', pg_temp.tok('expired'))::jsonb -> 'cart',
   pg_temp.no_merge(), 'an expired token: {merged: false, adjustments: []}, no error');
 select pg_temp.act_as(pg_temp.id('u1'));
 select is(pg_temp.lines(api.cart_get()),
@@ -153,10 +153,10 @@ set local role pgshop_api;
 select pg_temp.act_as(null);
 select pg_temp.keep('guest3', api.cart_add_item(null, pg_temp.id('a'), 1));
 select pg_temp.problem_is(
-  format($$select api.login('zqxwv-merge-one@zqxwv.test', 'wrong password', %L)$$, pg_temp.tok('guest3')),
+  format($$select api.user_login('zqxwv-merge-one@zqxwv.test', 'wrong password', %L)$$, pg_temp.tok('guest3')),
   401, 'invalid_credentials', 'login with a wrong password and a token -> 401 invalid_credentials problem');
 select pg_temp.problem_is(
-  format($$select api.login('zqxwv-merge-nobody@zqxwv.test', 'password123', %L)$$, pg_temp.tok('guest3')),
+  format($$select api.user_login('zqxwv-merge-nobody@zqxwv.test', 'password123', %L)$$, pg_temp.tok('guest3')),
   401, 'invalid_credentials', 'login with an unknown email and a token -> 401 invalid_credentials problem');
 select is(pg_temp.lines(api.cart_get(pg_temp.tok('guest3'))), array[pg_temp.id('a') || ':1'],
   'after the failed logins the guest cart still exists with its line');

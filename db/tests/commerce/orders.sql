@@ -3,7 +3,7 @@
 -- The API is impersonated with SET SESSION AUTHORIZATION (not SET ROLE) so that db_role (session_user) reads
 -- pgshop_api for API calls and postgres for changes made by hand.
 begin;
-select plan(73);
+select plan(74);
 \ir ../helpers.psql
 
 create function pg_temp.addr() returns jsonb
@@ -19,7 +19,7 @@ begin
   for v_line in select * from jsonb_array_elements(p_lines) loop
     perform api.cart_add_item(null, pg_temp.id(v_line ->> 0), (v_line ->> 1)::integer);
   end loop;
-  return api.checkout(pg_temp.addr());
+  return pg_temp.checkout(pg_temp.addr());
 end
 $$;
 -- The ids of a page of orders.
@@ -198,6 +198,9 @@ select throws_ok(format($$select api.order_set_status(%s, 'PAID')$$, pg_temp.id(
   'order_set_status: statuses are lower case -> PT422 invalid_status');
 select throws_ok(format($$select api.order_set_status(%s, null)$$, pg_temp.id('o1')), 'PT422', 'invalid_status',
   'order_set_status: a null status -> PT422 invalid_status');
+select is(pg_temp.error_of(format($$select api.order_set_status(%s, 'lost')$$, pg_temp.id('o1'))) ->> 'detail',
+  'status must be one of pending, paid, shipped, delivered, cancelled',
+  'invalid_status: the detail lists the statuses of shop.order_statuses, in workflow order');
 select throws_ok(format($$select api.order_set_status(%s, 'paid')$$, pg_temp.id('missing_order')), 'PT404', 'not_found',
   'order_set_status: an unknown order -> PT404 not_found');
 select throws_ok(format($$select api.order_set_status(%s, 'pending')$$, pg_temp.id('o1')), 'PT409', 'invalid_transition',

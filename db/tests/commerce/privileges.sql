@@ -1,7 +1,7 @@
 -- Commerce privileges: pgshop_api (and bi_reader) hold nothing on the commerce tables, views and helper
 -- functions; they reach them only through the security definer api functions.
 begin;
-select plan(49);
+select plan(56);
 
 -- Tables and views ---------------------------------------------------------------------------------------
 select table_privs_are('shop', t, 'pgshop_api', '{}'::text[],
@@ -16,22 +16,29 @@ from unnest(array['carts', 'cart_items', 'orders', 'order_items', 'order_status_
                   'stock_reconciliation']) t;
 
 -- Functions ----------------------------------------------------------------------------------------------
-select hasnt_function('api', 'login', array['text', 'text'], 'the two-argument api.login is gone');
-select has_function('api', 'login', array['text', 'text', 'text', 'inet'],
-  'api.login takes the guest cart token (and the client address)');
-select hasnt_function('api', 'login', array['text', 'text', 'text'], 'the three-argument api.login is gone');
-select has_function('shop', 'checkout', array['bigint', 'jsonb', 'text'], 'shop.checkout(user, address, key) does the checkout');
+select hasnt_function('api', 'user_login', array['text', 'text'], 'the two-argument api.user_login is gone');
+select has_function('api', 'user_login', array['text', 'text', 'text', 'inet'],
+  'api.user_login takes the guest cart token (and the client address)');
+select hasnt_function('api', 'user_login', array['text', 'text', 'text'], 'the three-argument api.user_login is gone');
+select has_function('lib', 'checkout', array['bigint', 'jsonb', 'text'], 'lib.checkout(user, request, key) does the checkout');
+-- The helpers of the function layer live in lib; those the triggers need stay in shop (migrations).
+select function_privs_are('lib', f, a, 'pgshop_api', '{}'::text[],
+  format('pgshop_api cannot execute lib.%s(%s)', f, array_to_string(a, ', ')))
+from (values ('cart_merge', array['bigint', 'text']), ('purge_expired', '{}'::text[]),
+             ('set_cart_line', array['text', 'bigint', 'integer', 'boolean']),
+             ('cart_for_write', array['text']), ('find_cart', array['text']), ('cart_lines', array['bigint']),
+             ('checkout', array['bigint', 'jsonb', 'text']), ('address_problem', array['jsonb']),
+             ('idempotency_claim', array['bigint', 'text', 'jsonb']),
+             ('order_place', array['bigint', 'shop.address', 'bigint'])) v (f, a);
 select function_privs_are('shop', f, a, 'pgshop_api', '{}'::text[],
   format('pgshop_api cannot execute shop.%s(%s)', f, array_to_string(a, ', ')))
-from (values ('cart_merge', array['bigint', 'text']), ('purge_expired', '{}'::text[]),
-             ('set_stock_context', array['text', 'bigint']), ('set_cart_line', array['text', 'bigint', 'integer', 'boolean']),
-             ('cart_for_write', array['text']), ('find_cart', array['text']),
-             ('checkout', array['bigint', 'jsonb', 'text']), ('address_in', array['jsonb'])) v (f, a);
+from (values ('set_stock_context', array['text', 'bigint']), ('take_stock', array['bigint']),
+             ('return_stock', array['bigint'])) v (f, a);
 select is_empty(
   $$select p.oid::regprocedure from pg_proc p
     where p.pronamespace = 'api'::regnamespace
-      and p.proname in ('cart_get', 'cart_add_item', 'cart_set_item', 'cart_remove_item', 'checkout', 'orders_list',
-                        'order_get', 'order_set_status', 'low_stock_list', 'login')
+      and p.proname in ('cart_get', 'cart_add_item', 'cart_set_item', 'cart_remove_item', 'cart_checkout', 'orders_list',
+                        'order_get', 'order_set_status', 'low_stock_list', 'user_login')
       and (select r.rolsuper from pg_roles r where r.oid = p.proowner)$$,
   'the commerce api functions (security definer) are not owned by a superuser');
 select is_empty(
@@ -53,11 +60,13 @@ select throws_ok('select * from shop.idempotency_keys', '42501', null, 'as pgsho
 select throws_ok('select * from shop.stock_reconciliation', '42501', null,
   'as pgshop_api: select from the view shop.stock_reconciliation -> 42501');
 select throws_ok('select * from shop.low_stock_alerts', '42501', null, 'as pgshop_api: select from shop.low_stock_alerts -> 42501');
-select throws_ok($$select shop.cart_merge(1, 'x')$$, '42501', null, 'as pgshop_api: shop.cart_merge -> 42501');
-select throws_ok('select shop.purge_expired()', '42501', null, 'as pgshop_api: shop.purge_expired -> 42501');
-select throws_ok($$select shop.checkout(1, '{}', null)$$, '42501', null, 'as pgshop_api: shop.checkout -> 42501');
+select throws_ok($$select lib.cart_merge(1, 'x')$$, '42501', null, 'as pgshop_api: lib.cart_merge -> 42501');
+select throws_ok('select lib.purge_expired()', '42501', null, 'as pgshop_api: lib.purge_expired -> 42501');
+select throws_ok($$select lib.checkout(1, '{}', null)$$, '42501', null, 'as pgshop_api: lib.checkout -> 42501');
 select throws_ok($$select shop.set_stock_context('restock', null)$$, '42501', null,
   'as pgshop_api: shop.set_stock_context -> 42501');
+select throws_ok('select shop.take_stock(1)', '42501', null, 'as pgshop_api: shop.take_stock -> 42501');
+select throws_ok('select shop.return_stock(1)', '42501', null, 'as pgshop_api: shop.return_stock -> 42501');
 reset role;
 
 set local role bi_reader;

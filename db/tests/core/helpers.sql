@@ -1,5 +1,5 @@
--- shop.current_user_id, shop.require_user, shop.is_admin, shop.require_admin (who is calling) and
--- shop.cursor_encode / shop.cursor_decode (keyset cursors).
+-- shop.current_user_id, lib.require_user, lib.is_admin, lib.require_admin (who is calling) and
+-- lib.cursor_encode / lib.cursor_decode (keyset cursors).
 -- These helpers are not executable by pgshop_api (see core/privileges.sql); the api functions call them as
 -- their (security definer) owner, so they are tested here as the superuser, with the claims the HTTP layer sets.
 begin;
@@ -35,91 +35,91 @@ select is(shop.current_user_id(), pg_temp.id('customer_id'), 'current_user_id re
 select pg_temp.set_claims(json_build_object('sub', pg_temp.id('admin_id'), 'role', 'admin')::text);
 select is(shop.current_user_id(), pg_temp.id('admin_id'), 'current_user_id reads a numeric sub too');
 
--- shop.require_user ----------------------------------------------------------------------------------
-select volatility_is('shop', 'require_user', '{}'::name[], 'stable', 'shop.require_user() is stable');
+-- lib.require_user ----------------------------------------------------------------------------------
+select volatility_is('lib', 'require_user', '{}'::name[], 'stable', 'lib.require_user() is stable');
 
 select pg_temp.act_as(null);
-select throws_ok('select shop.require_user()', 'PT401', 'unauthenticated', 'require_user: anonymous -> PT401 unauthenticated');
+select throws_ok('select lib.require_user()', 'PT401', 'unauthenticated', 'require_user: anonymous -> PT401 unauthenticated');
 
 select pg_temp.set_claims('{"role": "customer"}');
-select throws_ok('select shop.require_user()', 'PT401', 'unauthenticated', 'require_user: claims without sub -> PT401 unauthenticated');
+select throws_ok('select lib.require_user()', 'PT401', 'unauthenticated', 'require_user: claims without sub -> PT401 unauthenticated');
 
 select pg_temp.act_as(pg_temp.id('missing_id'));
-select throws_ok('select shop.require_user()', 'PT401', 'unauthenticated',
+select throws_ok('select lib.require_user()', 'PT401', 'unauthenticated',
   'require_user: a user id that does not exist -> PT401 unauthenticated');
 
 select pg_temp.act_as(pg_temp.id('customer_id'));
-select is(shop.require_user(), pg_temp.id('customer_id'), 'require_user returns the id of an existing user');
+select is(lib.require_user(), pg_temp.id('customer_id'), 'require_user returns the id of an existing user');
 
 -- A user deleted after the token was issued is no longer signed in.
 delete from shop.users where id = pg_temp.id('customer_id');
-select throws_ok('select shop.require_user()', 'PT401', 'unauthenticated',
+select throws_ok('select lib.require_user()', 'PT401', 'unauthenticated',
   'require_user: the token''s user was deleted -> PT401 unauthenticated');
 insert into shop.users (id, email, password_hash, first_name, last_name, role) overriding system value
 values (pg_temp.id('customer_id'), 'helpers-customer@zqxwv.test',
         public.crypt('password123', public.gen_salt('bf', 4)), 'Cus', 'Tomer', 'customer');
 
--- shop.is_admin ----------------------------------------------------------------------------------------
+-- lib.is_admin ----------------------------------------------------------------------------------------
 select pg_temp.act_as(null);
-select is(shop.is_admin(), false, 'is_admin: anonymous -> false');
+select is(lib.is_admin(), false, 'is_admin: anonymous -> false');
 
 select pg_temp.act_as(pg_temp.id('customer_id'), 'admin');
-select is(shop.is_admin(), false, 'is_admin: a customer whose token claims role admin -> false');
+select is(lib.is_admin(), false, 'is_admin: a customer whose token claims role admin -> false');
 
 select pg_temp.act_as(pg_temp.id('admin_id'), 'customer');
-select is(shop.is_admin(), true, 'is_admin: an admin in shop.users -> true, whatever role the token claims');
+select is(lib.is_admin(), true, 'is_admin: an admin in shop.users -> true, whatever role the token claims');
 
--- shop.require_admin -----------------------------------------------------------------------------------
-select volatility_is('shop', 'require_admin', '{}'::name[], 'stable', 'shop.require_admin() is stable');
+-- lib.require_admin -----------------------------------------------------------------------------------
+select volatility_is('lib', 'require_admin', '{}'::name[], 'stable', 'lib.require_admin() is stable');
 
 select pg_temp.act_as(null);
-select throws_ok('select shop.require_admin()', 'PT401', 'unauthenticated', 'require_admin: anonymous -> PT401 unauthenticated');
+select throws_ok('select lib.require_admin()', 'PT401', 'unauthenticated', 'require_admin: anonymous -> PT401 unauthenticated');
 
 select pg_temp.act_as(pg_temp.id('missing_id'), 'admin');
-select throws_ok('select shop.require_admin()', 'PT401', 'unauthenticated',
+select throws_ok('select lib.require_admin()', 'PT401', 'unauthenticated',
   'require_admin: unknown user id claiming admin -> PT401 unauthenticated');
 
 select pg_temp.act_as(pg_temp.id('customer_id'));
-select throws_ok('select shop.require_admin()', 'PT403', 'forbidden', 'require_admin: a customer -> PT403 forbidden');
+select throws_ok('select lib.require_admin()', 'PT403', 'forbidden', 'require_admin: a customer -> PT403 forbidden');
 
 select pg_temp.act_as(pg_temp.id('customer_id'), 'admin');
-select throws_ok('select shop.require_admin()', 'PT403', 'forbidden',
+select throws_ok('select lib.require_admin()', 'PT403', 'forbidden',
   'require_admin: a customer whose token claims role admin is still PT403 forbidden');
 
 select pg_temp.act_as(pg_temp.id('admin_id'), 'admin');
-select is(shop.require_admin(), pg_temp.id('admin_id'), 'require_admin returns the id of an admin');
+select is(lib.require_admin(), pg_temp.id('admin_id'), 'require_admin returns the id of an admin');
 
 select pg_temp.act_as(pg_temp.id('admin_id'), 'customer');
-select is(shop.require_admin(), pg_temp.id('admin_id'), 'require_admin: admin status comes from shop.users, not the token''s role');
+select is(lib.require_admin(), pg_temp.id('admin_id'), 'require_admin: admin status comes from shop.users, not the token''s role');
 
 -- An admin demoted in the database loses admin rights at once, even with an old "admin" token.
 update shop.users set role = 'customer' where id = pg_temp.id('admin_id');
 select pg_temp.act_as(pg_temp.id('admin_id'), 'admin');
-select throws_ok('select shop.require_admin()', 'PT403', 'forbidden',
+select throws_ok('select lib.require_admin()', 'PT403', 'forbidden',
   'require_admin: an admin demoted in shop.users -> PT403 forbidden despite an admin token');
 
--- shop.cursor_encode / shop.cursor_decode: opaque keyset cursors ----------------------------------------
+-- lib.cursor_encode / lib.cursor_decode: opaque keyset cursors ----------------------------------------
 create function pg_temp.b64url(p_text text) returns text
 language sql immutable as $$
   select rtrim(translate(encode(convert_to(p_text, 'UTF8'), 'base64'), E'+/\n', '-_'), '=')
 $$;
-select is(shop.cursor_decode(shop.cursor_encode('price', '20.00', 5), 'price', 'numeric'),
+select is(lib.cursor_decode(lib.cursor_encode('price', '20.00', 5), 'price', 'numeric'),
   '{"s": "price", "k": "20.00", "id": 5}'::jsonb, 'cursor_decode reads back what cursor_encode wrote');
-select is(shop.cursor_encode('price', '20.00', null), null, 'cursor_encode: no last row -> null (no next page)');
-select is(shop.cursor_decode(null, 'price', 'numeric'), null::jsonb, 'cursor_decode: no cursor -> null');
-select ok(shop.cursor_encode('name', repeat('Zqxwv ?>~ é ', 20), 9) !~ '[+/=[:space:]]',
+select is(lib.cursor_encode('price', '20.00', null), null, 'cursor_encode: no last row -> null (no next page)');
+select is(lib.cursor_decode(null, 'price', 'numeric'), null::jsonb, 'cursor_decode: no cursor -> null');
+select ok(lib.cursor_encode('name', repeat('Zqxwv ?>~ é ', 20), 9) !~ '[+/=[:space:]]',
   'a long cursor is base64url: no +, /, padding or line breaks');
-select is(shop.cursor_decode(shop.cursor_encode('name', repeat('Zqxwv ?>~ é ', 20), 9), 'name', 'text') ->> 'k', repeat('Zqxwv ?>~ é ', 20),
+select is(lib.cursor_decode(lib.cursor_encode('name', repeat('Zqxwv ?>~ é ', 20), 9), 'name', 'text') ->> 'k', repeat('Zqxwv ?>~ é ', 20),
   'a long key with non-ASCII characters survives the round trip');
-select throws_ok($$select shop.cursor_decode('garbage', 'price', 'numeric')$$, 'PT422', 'invalid_cursor',
+select throws_ok($$select lib.cursor_decode('garbage', 'price', 'numeric')$$, 'PT422', 'invalid_cursor',
   'cursor_decode: garbage -> PT422 invalid_cursor');
-select throws_ok($$select shop.cursor_decode(shop.cursor_encode('price', '20.00', 5), 'name', 'text')$$, 'PT422', 'invalid_cursor',
+select throws_ok($$select lib.cursor_decode(lib.cursor_encode('price', '20.00', 5), 'name', 'text')$$, 'PT422', 'invalid_cursor',
   'cursor_decode: a cursor of another sort -> PT422 invalid_cursor');
-select throws_ok($$select shop.cursor_decode(pg_temp.b64url('[1, 2]'), 'price', 'numeric')$$, 'PT422', 'invalid_cursor',
+select throws_ok($$select lib.cursor_decode(pg_temp.b64url('[1, 2]'), 'price', 'numeric')$$, 'PT422', 'invalid_cursor',
   'cursor_decode: JSON that is not an object -> PT422 invalid_cursor');
-select throws_ok($$select shop.cursor_decode(pg_temp.b64url('{"s": "price", "id": 5}'), 'price', 'numeric')$$, 'PT422', 'invalid_cursor',
+select throws_ok($$select lib.cursor_decode(pg_temp.b64url('{"s": "price", "id": 5}'), 'price', 'numeric')$$, 'PT422', 'invalid_cursor',
   'cursor_decode: no key -> PT422 invalid_cursor');
-select throws_ok($$select shop.cursor_decode(pg_temp.b64url('{"s": "price", "k": "1", "id": "x"}'), 'price', 'numeric')$$, 'PT422', 'invalid_cursor',
+select throws_ok($$select lib.cursor_decode(pg_temp.b64url('{"s": "price", "k": "1", "id": "x"}'), 'price', 'numeric')$$, 'PT422', 'invalid_cursor',
   'cursor_decode: an id that is not an integer -> PT422 invalid_cursor');
 
 -- The same rules hold when the helpers run inside an api function called by pgshop_api.

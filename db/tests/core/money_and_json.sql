@@ -1,5 +1,5 @@
 -- Money is finite and JSON is bounded (migration 20261201100000_money_and_json_limits): the NaN checks on
--- every money column, shop.price (PT422 invalid_price) in the catalog functions, product metadata limits
+-- every money column, lib.price (PT422 invalid_price) in the catalog functions, product metadata limits
 -- (shop.jsonb_within, products_metadata_limits, PT422 invalid_metadata) and the domain shop.address of
 -- shop.orders.shipping_address (PT422 invalid_address from api.checkout).
 begin;
@@ -122,24 +122,24 @@ select results_eq(
   $$values (12.50::numeric(12, 2), 12.50::numeric(12, 2), 12.50::numeric(12, 2), 12.50::numeric(14, 2))$$,
   'the refused updates changed nothing');
 
--- shop.price ------------------------------------------------------------------------------------------
-select volatility_is('shop', 'price', array['text', 'text'], 'immutable');
-select is(shop.price('19.99'), 19.99, 'shop.price(''19.99'') = 19.99');
-select is(shop.price('0'), 0::numeric, 'shop.price(''0'') = 0');
-select is(shop.price('5'), 5::numeric, 'shop.price(''5'') = 5 (no decimals)');
-select is(shop.price('19.90'), 19.90, 'shop.price(''19.90'') = 19.90');
-select is(shop.price(' 12.5 '), 12.5, 'shop.price: spaces around the number are allowed');
-select is(shop.price('9999999999.99'), 9999999999.99, 'shop.price: the largest amount of numeric(12, 2) passes');
-select is(shop.price(null), null, 'shop.price(null) is null (no value, nothing to refuse)');
-select throws_ok(format('select shop.price(%L)', v), 'PT422', 'invalid_price',
-  format('shop.price(%L) -> PT422 invalid_price (%s)', v, why))
+-- lib.price ------------------------------------------------------------------------------------------
+select volatility_is('lib', 'price', array['text', 'text'], 'immutable');
+select is(lib.price('19.99'), 19.99, 'lib.price(''19.99'') = 19.99');
+select is(lib.price('0'), 0::numeric, 'lib.price(''0'') = 0');
+select is(lib.price('5'), 5::numeric, 'lib.price(''5'') = 5 (no decimals)');
+select is(lib.price('19.90'), 19.90, 'lib.price(''19.90'') = 19.90');
+select is(lib.price(' 12.5 '), 12.5, 'lib.price: spaces around the number are allowed');
+select is(lib.price('9999999999.99'), 9999999999.99, 'lib.price: the largest amount of numeric(12, 2) passes');
+select is(lib.price(null), null, 'lib.price(null) is null (no value, nothing to refuse)');
+select throws_ok(format('select lib.price(%L)', v), 'PT422', 'invalid_price',
+  format('lib.price(%L) -> PT422 invalid_price (%s)', v, why))
 from (values ('NaN', 'not a number'), ('-1', 'negative'), ('-0.01', 'negative'), ('19.999', 'three decimals'),
              ('0.005', 'half a cent'), ('1e-400', 'a tiny fraction'), ('1e10', 'too large for numeric(12, 2)'),
              ('Infinity', 'infinite'), ('-Infinity', 'infinite'), ('abc', 'not a number at all'),
              ('', 'empty'), ('12,50', 'a decimal comma'), ('true', 'a JSON boolean as text')) v (v, why);
-select throws_ok($$select shop.price('1e200000')$$, 'PT422', 'invalid_price',
-  'shop.price(''1e200000'') -> PT422 invalid_price (too large for numeric itself)');
-select is(pg_temp.error_of($$select shop.price('NaN', 'min_price')$$) - 'hint',
+select throws_ok($$select lib.price('1e200000')$$, 'PT422', 'invalid_price',
+  'lib.price(''1e200000'') -> PT422 invalid_price (too large for numeric itself)');
+select is(pg_temp.error_of($$select lib.price('NaN', 'min_price')$$) - 'hint',
   '{"sqlstate": "PT422", "message": "invalid_price",
     "detail": "min_price must be a finite amount from 0 to 9999999999.99 with at most 2 decimals"}'::jsonb,
   'invalid_price: the detail names the field');
@@ -294,7 +294,7 @@ set local role pgshop_api;
 select pg_temp.act_as(pg_temp.id('u1'));
 do $$ begin perform api.cart_add_item(null, pg_temp.id('p'), 1); end $$;
 select is(
-  pg_temp.dry_run(format('select api.checkout(%L)', pg_temp.addr() || pg_temp.extras(15) || jsonb_build_object('extra1', repeat('y', 200))))
+  pg_temp.dry_run(format('select pg_temp.checkout(%L)', pg_temp.addr() || pg_temp.extras(15) || jsonb_build_object('extra1', repeat('y', 200))))
     -> 'shipping_address',
   pg_temp.addr() || pg_temp.extras(15) || jsonb_build_object('extra1', repeat('y', 200)),
   'checkout: 20 fields, one of 200 characters: accepted and kept (dry run, rolled back)');
@@ -339,10 +339,10 @@ select throws_ok(
   'a direct update nesting an object in an address violates address_is_flat_object_of_strings');
 
 set local role pgshop_api;
-select pg_temp.problem_is(format('select api.checkout(%L)', b.address), 422, 'invalid_address',
+select pg_temp.problem_is(format('select pg_temp.checkout(%L)', b.address), 422, 'invalid_address',
   format('checkout: an address with %s -> 422 invalid_address problem', b.label))
 from bad_address b order by b.label;
-select is(pg_temp.problem(format('select api.checkout(%L)', b.address)) ->> 'detail', b.detail,
+select is(pg_temp.problem(format('select pg_temp.checkout(%L)', b.address)) ->> 'detail', b.detail,
   format('invalid_address: the detail for %s', b.label))
 from bad_address b order by b.label;
 reset role;

@@ -14,16 +14,16 @@ select is_empty(
 
 -- The api functions and pgshop_api's EXECUTE on each -------------------------------------------------
 select functions_are('api', array[
-  'register', 'login', 'profile_get', 'profile_update',
+  'user_register', 'user_login', 'profile_get', 'profile_update',
   'categories_list', 'category_create',
   'product_get', 'products_list', 'product_create', 'product_update', 'product_delete',
   'cart_get', 'cart_add_item', 'cart_set_item', 'cart_remove_item',
-  'checkout', 'orders_list', 'order_get', 'order_set_status', 'low_stock_list',
-  'report_sales', 'report_products', 'report_categories', 'audit_list'
+  'cart_checkout', 'orders_list', 'order_get', 'order_set_status', 'low_stock_list',
+  'sales_report', 'products_report', 'categories_report', 'audit_list'
 ]);
 
-select function_privs_are('api', 'register', array['text', 'text', 'text', 'text', 'inet'], 'pgshop_api', array['EXECUTE']);
-select function_privs_are('api', 'login', array['text', 'text', 'text', 'inet'], 'pgshop_api', array['EXECUTE']);
+select function_privs_are('api', 'user_register', array['text', 'text', 'text', 'text', 'inet'], 'pgshop_api', array['EXECUTE']);
+select function_privs_are('api', 'user_login', array['text', 'text', 'text', 'inet'], 'pgshop_api', array['EXECUTE']);
 select function_privs_are('api', 'profile_get', '{}'::text[], 'pgshop_api', array['EXECUTE']);
 select function_privs_are('api', 'profile_update', array['text', 'text'], 'pgshop_api', array['EXECUTE']);
 select function_privs_are('api', 'categories_list', '{}'::text[], 'pgshop_api', array['EXECUTE']);
@@ -40,7 +40,7 @@ select is_empty(
   $$select p.oid::regprocedure from pg_proc p
     where p.pronamespace = 'api'::regnamespace
       and (p.proacl is null or exists (select from aclexplode(p.proacl) a where a.grantee = 0))$$,
-  'no api function is executable by PUBLIC (every grant is explicit)');
+  'no api function is executable by PUBLIC (EXECUTE comes from the default privileges of schema api, to pgshop_api only)');
 
 select is_empty(
   $$select p.oid::regprocedure from pg_proc p
@@ -93,14 +93,16 @@ select is_empty(
     where p.pronamespace = 'shop'::regnamespace and has_function_privilege('pgshop_api', p.oid, 'EXECUTE')$$,
   'pgshop_api cannot execute any shop function');
 
-select function_privs_are('shop', 'make_admin', array['text', 'text'], 'pgshop_api', '{}'::text[]);
-select function_privs_are('shop', 'upsert_user', array['text', 'text', 'text', 'text', 'text'], 'pgshop_api', '{}'::text[]);
-select function_privs_are('shop', f, a, 'pgshop_api', '{}'::text[],
-  format('pgshop_api cannot execute shop.%s(%s)', f, array_to_string(a, ', ')))
+select function_privs_are('lib', 'make_admin', array['text', 'text'], 'pgshop_api', '{}'::text[]);
+select function_privs_are('lib', 'upsert_user', array['text', 'text', 'text', 'text', 'text'], 'pgshop_api', '{}'::text[]);
+select function_privs_are('lib', f, a, 'pgshop_api', '{}'::text[],
+  format('pgshop_api cannot execute lib.%s(%s)', f, array_to_string(a, ', ')))
 from (values ('setting', array['text']), ('settings_apply', array['jsonb']),
              ('rate_limit_check', array['text', 'text', 'integer', 'interval']), ('auth_attempt', array['inet']),
              ('problem', array['integer', 'text', 'text', 'jsonb']), ('problem_of', array['text', 'text', 'text', 'text']),
-             ('price', array['text', 'text']), ('jsonb_within', array['jsonb', 'integer', 'integer'])) v (f, a);
+             ('price', array['text', 'text'])) v (f, a);
+select function_privs_are('shop', 'jsonb_within', array['jsonb', 'integer', 'integer'], 'pgshop_api', '{}'::text[],
+  'pgshop_api cannot execute shop.jsonb_within(jsonb, integer, integer)');
 
 select isnt_superuser('pgshop_api');
 
@@ -112,10 +114,10 @@ select throws_ok($$insert into shop.products (name, price, sku) values ('Zqxwv x
 select throws_ok($$update shop.categories set name = name$$, '42501', null,
   'as pgshop_api: update shop.categories -> 42501');
 select throws_ok('delete from shop.users', '42501', null, 'as pgshop_api: delete from shop.users -> 42501');
-select throws_ok($$select shop.make_admin('zqxwv-evil@zqxwv.test', 'password123')$$, '42501', null,
-  'as pgshop_api: shop.make_admin -> 42501');
-select throws_ok($$select shop.upsert_user('zqxwv-evil@zqxwv.test', 'password123', 'E', 'Vil', 'admin')$$, '42501', null,
-  'as pgshop_api: shop.upsert_user -> 42501');
+select throws_ok($$select lib.make_admin('zqxwv-evil@zqxwv.test', 'password123')$$, '42501', null,
+  'as pgshop_api: lib.make_admin -> 42501');
+select throws_ok($$select lib.upsert_user('zqxwv-evil@zqxwv.test', 'password123', 'E', 'Vil', 'admin')$$, '42501', null,
+  'as pgshop_api: lib.upsert_user -> 42501');
 select throws_ok('select shop.current_user_id()', '42501', null, 'as pgshop_api: shop.current_user_id -> 42501');
 reset role;
 

@@ -51,18 +51,18 @@ end
 $$;
 
 -- The triggers ---------------------------------------------------------------------------------------------
-select has_trigger('shop', 'users', 'tg_users__audit_insert', 'shop.users has trigger tg_users__audit_insert');
-select has_trigger('shop', 'users', 'tg_users__audit_update', 'shop.users has trigger tg_users__audit_update');
-select has_trigger('shop', 'users', 'tg_users__audit_delete', 'shop.users has trigger tg_users__audit_delete');
-select has_trigger('shop', 'categories', 'tg_categories__audit_insert', 'shop.categories has trigger tg_categories__audit_insert');
-select has_trigger('shop', 'categories', 'tg_categories__audit_update', 'shop.categories has trigger tg_categories__audit_update');
-select has_trigger('shop', 'categories', 'tg_categories__audit_delete', 'shop.categories has trigger tg_categories__audit_delete');
-select has_trigger('shop', 'products', 'tg_products__audit_insert', 'shop.products has trigger tg_products__audit_insert');
-select has_trigger('shop', 'products', 'tg_products__audit_update', 'shop.products has trigger tg_products__audit_update');
-select has_trigger('shop', 'products', 'tg_products__audit_delete', 'shop.products has trigger tg_products__audit_delete');
-select has_trigger('shop', 'orders', 'tg_orders__audit_insert', 'shop.orders has trigger tg_orders__audit_insert');
-select has_trigger('shop', 'orders', 'tg_orders__audit_update', 'shop.orders has trigger tg_orders__audit_update');
-select has_trigger('shop', 'orders', 'tg_orders__audit_delete', 'shop.orders has trigger tg_orders__audit_delete');
+select has_trigger('shop', 'users', '_500_audit_insert', 'shop.users has trigger _500_audit_insert');
+select has_trigger('shop', 'users', '_500_audit_update', 'shop.users has trigger _500_audit_update');
+select has_trigger('shop', 'users', '_500_audit_delete', 'shop.users has trigger _500_audit_delete');
+select has_trigger('shop', 'categories', '_500_audit_insert', 'shop.categories has trigger _500_audit_insert');
+select has_trigger('shop', 'categories', '_500_audit_update', 'shop.categories has trigger _500_audit_update');
+select has_trigger('shop', 'categories', '_500_audit_delete', 'shop.categories has trigger _500_audit_delete');
+select has_trigger('shop', 'products', '_500_audit_insert', 'shop.products has trigger _500_audit_insert');
+select has_trigger('shop', 'products', '_500_audit_update', 'shop.products has trigger _500_audit_update');
+select has_trigger('shop', 'products', '_500_audit_delete', 'shop.products has trigger _500_audit_delete');
+select has_trigger('shop', 'orders', '_500_audit_insert', 'shop.orders has trigger _500_audit_insert');
+select has_trigger('shop', 'orders', '_500_audit_update', 'shop.orders has trigger _500_audit_update');
+select has_trigger('shop', 'orders', '_500_audit_delete', 'shop.orders has trigger _500_audit_delete');
 select results_eq(
   $$select c.relname::text collate "default",
            case when t.tgtype & 4 <> 0 then 'INSERT' when t.tgtype & 16 <> 0 then 'UPDATE' else 'DELETE' end,
@@ -80,7 +80,7 @@ select results_eq(
            ('users', 'UPDATE', true, 'password_hash')$$,
   'audit.tg__log runs after each insert, update and delete statement on exactly users, categories, products, '
   'orders; users skip password_hash, products skip search');
-select has_trigger('audit', 'log', 'tg_log__append_only', 'audit.log has trigger tg_log__append_only');
+select has_trigger('audit', 'log', '_100_append_only', 'audit.log has trigger _100_append_only');
 select columns_are('audit', 'log',
   array['id', 'table_name', 'row_id', 'operation', 'old_values', 'new_values', 'actor_id', 'db_role',
         'transaction_id', 'at']);
@@ -108,12 +108,12 @@ select is(
 
 select pg_temp.mark();
 set local role pgshop_api;
-select pg_temp.keep('registered', api.register('zqxwv-aud-reg@zqxwv.test', 'password123', 'Reg', 'Istered'));
+select pg_temp.keep('registered', api.user_register('zqxwv-aud-reg@zqxwv.test', 'password123', 'Reg', 'Istered'));
 reset role;
 select is(pg_temp.logged(),
   jsonb_build_array(pg_temp.entry('users', pg_temp.id('registered'), 'INSERT', null,
     (select to_jsonb(u) - 'password_hash' - 'updated_at' from shop.users u where u.id = pg_temp.id('registered')), null)),
-  'api.register logs the INSERT without password_hash (anonymous: no actor)');
+  'api.user_register logs the INSERT without password_hash (anonymous: no actor)');
 
 select pg_temp.mark();
 do $$ begin perform set_config('tests.registered.row', (select (to_jsonb(u) - 'password_hash' - 'updated_at')::text
@@ -226,7 +226,7 @@ select pg_temp.mark();
 set local role pgshop_api;
 select pg_temp.act_as(pg_temp.id('customer'));
 do $$ begin perform api.cart_add_item(null, pg_temp.id('a'), 2); perform api.cart_add_item(null, pg_temp.id('b'), 1); end $$;
-select pg_temp.keep('o1', api.checkout(pg_temp.addr()));
+select pg_temp.keep('o1', pg_temp.checkout(pg_temp.addr()));
 reset role;
 select is(pg_temp.logged(),
   jsonb_build_array(
@@ -253,7 +253,7 @@ select is(pg_temp.logged(),
 set local role pgshop_api;
 select pg_temp.act_as(pg_temp.id('customer'));
 do $$ begin perform api.cart_add_item(null, pg_temp.id('a'), 3); end $$;
-select pg_temp.keep('o2', api.checkout(pg_temp.addr()));
+select pg_temp.keep('o2', pg_temp.checkout(pg_temp.addr()));
 reset role;
 select pg_temp.mark();
 set local role pgshop_api;
@@ -331,7 +331,7 @@ begin
       'old_values', l.old_values, 'new_values', l.new_values, 'actor_id', l.actor_id, 'db_role', l.db_role,
       'transaction_id', l.transaction_id, 'at', l.at)::text
     from audit.log l where l.table_name = 'products' and l.row_id = pg_temp.id('a') order by l.id desc limit 1), true);
-  perform set_config('tests.other_cursor', shop.cursor_encode('newest', now()::text, 1), true);
+  perform set_config('tests.other_cursor', lib.cursor_encode('newest', now()::text, 1), true);
   perform set_config('tests.missing', ((select max(id) from shop.products) + 1000)::text, true);
 end
 $$;

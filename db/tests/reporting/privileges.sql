@@ -5,17 +5,17 @@ begin;
 select plan(63);
 
 -- The new api functions: pgshop_api may execute them; security definer; stable -------------------------
-select function_privs_are('api', 'report_sales', array['date', 'date'], 'pgshop_api', array['EXECUTE']);
-select function_privs_are('api', 'report_products', array['integer', 'date', 'date'], 'pgshop_api', array['EXECUTE']);
-select function_privs_are('api', 'report_categories', '{}'::text[], 'pgshop_api', array['EXECUTE']);
+select function_privs_are('api', 'sales_report', array['date', 'date'], 'pgshop_api', array['EXECUTE']);
+select function_privs_are('api', 'products_report', array['integer', 'date', 'date'], 'pgshop_api', array['EXECUTE']);
+select function_privs_are('api', 'categories_report', '{}'::text[], 'pgshop_api', array['EXECUTE']);
 select function_privs_are('api', 'audit_list', array['text', 'bigint', 'integer', 'text'], 'pgshop_api', array['EXECUTE']);
-select is_definer('api', 'report_sales', array['date', 'date']);
-select is_definer('api', 'report_products', array['integer', 'date', 'date']);
-select is_definer('api', 'report_categories', '{}'::name[]);
+select is_definer('api', 'sales_report', array['date', 'date']);
+select is_definer('api', 'products_report', array['integer', 'date', 'date']);
+select is_definer('api', 'categories_report', '{}'::name[]);
 select is_definer('api', 'audit_list', array['text', 'bigint', 'integer', 'text']);
-select volatility_is('api', 'report_sales', array['date', 'date'], 'stable');
-select volatility_is('api', 'report_products', array['integer', 'date', 'date'], 'stable');
-select volatility_is('api', 'report_categories', '{}'::name[], 'stable');
+select volatility_is('api', 'sales_report', array['date', 'date'], 'stable');
+select volatility_is('api', 'products_report', array['integer', 'date', 'date'], 'stable');
+select volatility_is('api', 'categories_report', '{}'::name[], 'stable');
 select volatility_is('api', 'audit_list', array['text', 'bigint', 'integer', 'text'], 'stable');
 
 -- bi_reader: a group role, no login, no superuser -------------------------------------------------------
@@ -59,10 +59,11 @@ select is_empty(
 -- bi_reader executes no api function and cannot refresh ------------------------------------------------
 select is_empty(
   $$select p.oid::regprocedure from pg_proc p
-    where p.pronamespace in ('api'::regnamespace, 'reporting'::regnamespace, 'audit'::regnamespace, 'shop'::regnamespace)
+    where p.pronamespace in ('api'::regnamespace, 'lib'::regnamespace, 'reporting'::regnamespace,
+                             'audit'::regnamespace, 'shop'::regnamespace)
       and has_function_privilege('bi_reader', p.oid, 'EXECUTE')$$,
-  'bi_reader cannot execute any function in api, reporting, audit or shop');
-select function_privs_are('reporting', 'refresh', '{}'::text[], 'bi_reader', '{}'::text[]);
+  'bi_reader cannot execute any function in api, lib, reporting, audit or shop');
+select function_privs_are('lib', 'refresh_reporting', '{}'::text[], 'bi_reader', '{}'::text[]);
 
 -- pgshop_api: nothing on audit.log, the rollup, reporting; cannot refresh ----------------------------------
 select table_privs_are('audit', 'log', 'pgshop_api', '{}'::text[]);
@@ -77,7 +78,7 @@ select is_empty(
                 else has_table_privilege('pgshop_api', c.oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')
            end)$$,
   'pgshop_api holds no privilege on any relation in reporting or audit');
-select function_privs_are('reporting', 'refresh', '{}'::text[], 'pgshop_api', '{}'::text[]);
+select function_privs_are('lib', 'refresh_reporting', '{}'::text[], 'pgshop_api', '{}'::text[]);
 select is_empty(
   $$select p.oid::regprocedure from pg_proc p
     where p.pronamespace in ('reporting'::regnamespace, 'audit'::regnamespace)
@@ -135,10 +136,10 @@ select throws_ok('select * from shop.users', '42501', null, 'as bi_reader: selec
 select throws_ok('select * from shop.orders', '42501', null, 'as bi_reader: select from shop.orders -> 42501');
 select throws_ok('select * from shop.daily_sales', '42501', null, 'as bi_reader: select from shop.daily_sales -> 42501');
 select throws_ok('select * from audit.log', '42501', null, 'as bi_reader: select from audit.log -> 42501');
-select throws_ok('select reporting.refresh()', '42501', null, 'as bi_reader: reporting.refresh() -> 42501');
+select throws_ok('select lib.refresh_reporting()', '42501', null, 'as bi_reader: lib.refresh_reporting() -> 42501');
 select throws_ok('refresh materialized view reporting.product_performance', '42501', null,
   'as bi_reader: refresh materialized view -> 42501 (only the owner refreshes)');
-select throws_ok('select api.report_sales()', '42501', null, 'as bi_reader: api.report_sales() -> 42501');
+select throws_ok('select api.sales_report()', '42501', null, 'as bi_reader: api.sales_report() -> 42501');
 select throws_ok('delete from reporting.daily_sales', '42501', null, 'as bi_reader: delete from a reporting view -> 42501');
 reset role;
 
@@ -148,7 +149,7 @@ select throws_ok('select * from audit.log', '42501', null, 'as pgshop_api: selec
 select throws_ok($$insert into audit.log (table_name, row_id, operation) values ('users', 1, 'INSERT')$$, '42501', null,
   'as pgshop_api: insert into audit.log -> 42501');
 select throws_ok('select * from shop.daily_sales', '42501', null, 'as pgshop_api: select from shop.daily_sales -> 42501');
-select throws_ok('select reporting.refresh()', '42501', null, 'as pgshop_api: reporting.refresh() -> 42501');
+select throws_ok('select lib.refresh_reporting()', '42501', null, 'as pgshop_api: lib.refresh_reporting() -> 42501');
 select throws_ok('select * from reporting.daily_sales', '42501', null, 'as pgshop_api: select from reporting.daily_sales -> 42501');
 reset role;
 

@@ -1,30 +1,30 @@
--- reporting.refresh(): refreshes every materialized view CONCURRENTLY (each has the unique index that
+-- lib.refresh_reporting(): refreshes every materialized view CONCURRENTLY (each has the unique index that
 -- needs), runs repeatedly, picks up new sales; pg_cron runs it every 15 minutes where installed.
 begin;
 select plan(20);
 
-select has_function('reporting', 'refresh', '{}'::name[]);
-select function_returns('reporting', 'refresh', '{}'::name[], 'void');
-select volatility_is('reporting', 'refresh', '{}'::name[], 'volatile');
-select isnt_definer('reporting', 'refresh', '{}'::name[]);
+select has_function('lib', 'refresh_reporting', '{}'::name[]);
+select function_returns('lib', 'refresh_reporting', '{}'::name[], 'void');
+select volatility_is('lib', 'refresh_reporting', '{}'::name[], 'volatile');
+select isnt_definer('lib', 'refresh_reporting', '{}'::name[]);
 
 -- CONCURRENTLY for each materialized view, and none forgotten ---------------------------------------------
 select ok((select p.prosrc ~* 'refresh\s+materialized\s+view\s+concurrently\s+reporting\.product_performance\M'
-           from pg_proc p where p.oid = 'reporting.refresh()'::regprocedure),
+           from pg_proc p where p.oid = 'lib.refresh_reporting()'::regprocedure),
   'refresh() refreshes reporting.product_performance CONCURRENTLY');
 select ok((select p.prosrc ~* 'refresh\s+materialized\s+view\s+concurrently\s+reporting\.sales_by_category\M'
-           from pg_proc p where p.oid = 'reporting.refresh()'::regprocedure),
+           from pg_proc p where p.oid = 'lib.refresh_reporting()'::regprocedure),
   'refresh() refreshes reporting.sales_by_category CONCURRENTLY');
 select ok((select p.prosrc ~* 'refresh\s+materialized\s+view\s+concurrently\s+reporting\.customer_summary\M'
-           from pg_proc p where p.oid = 'reporting.refresh()'::regprocedure),
+           from pg_proc p where p.oid = 'lib.refresh_reporting()'::regprocedure),
   'refresh() refreshes reporting.customer_summary CONCURRENTLY');
 select ok((select p.prosrc ~* 'refresh\s+materialized\s+view\s+concurrently\s+reporting\.inventory_status\M'
-           from pg_proc p where p.oid = 'reporting.refresh()'::regprocedure),
+           from pg_proc p where p.oid = 'lib.refresh_reporting()'::regprocedure),
   'refresh() refreshes reporting.inventory_status CONCURRENTLY');
 select is_empty(
   $$select c.relname from pg_class c
     where c.relnamespace = 'reporting'::regnamespace and c.relkind = 'm'
-      and (select p.prosrc from pg_proc p where p.oid = 'reporting.refresh()'::regprocedure)
+      and (select p.prosrc from pg_proc p where p.oid = 'lib.refresh_reporting()'::regprocedure)
           !~* ('refresh\s+materialized\s+view\s+concurrently\s+reporting\.' || c.relname || '\M')$$,
   'refresh() refreshes every materialized view of reporting concurrently (none forgotten)');
 select is_empty(
@@ -37,10 +37,10 @@ select is_empty(
   'each materialized view has the unique index (plain columns, no WHERE) CONCURRENTLY requires');
 
 -- It runs, again and again, as the superuser and as the owner (the cron job's user) -------------------------
-select lives_ok('select reporting.refresh()', 'reporting.refresh() succeeds');
-select lives_ok('select reporting.refresh()', 'reporting.refresh() succeeds a second time in a row');
+select lives_ok('select lib.refresh_reporting()', 'lib.refresh_reporting() succeeds');
+select lives_ok('select lib.refresh_reporting()', 'lib.refresh_reporting() succeeds a second time in a row');
 set local role pgshop;
-select lives_ok('select reporting.refresh()', 'reporting.refresh() succeeds as the owner pgshop');
+select lives_ok('select lib.refresh_reporting()', 'lib.refresh_reporting() succeeds as the owner pgshop');
 reset role;
 select is_empty(
   $$select c.oid::regclass from pg_class c
@@ -78,34 +78,34 @@ select is_empty(
   format('select from reporting.customer_summary where customer_id = %s', current_setting('tests.user')),
   'before a refresh, a new customer''s paid order is not in reporting.customer_summary');
 
-do $$ begin perform reporting.refresh(); end $$;
+do $$ begin perform lib.refresh_reporting(); end $$;
 
 select results_eq(
   format('select units_sold, revenue, orders, refreshed_at = now() from reporting.product_performance where product_id = %s',
          current_setting('tests.product')),
   $$values (3::bigint, 12.00::numeric, 1::bigint, true)$$,
-  'after reporting.refresh(), product_performance shows the sale (refreshed_at = now())');
+  'after lib.refresh_reporting(), product_performance shows the sale (refreshed_at = now())');
 select results_eq(
   format('select orders, lifetime_value from reporting.customer_summary where customer_id = %s', current_setting('tests.user')),
   $$values (1::bigint, 12.00::numeric)$$,
-  'after reporting.refresh(), customer_summary shows the customer');
+  'after lib.refresh_reporting(), customer_summary shows the customer');
 select results_eq(
   format('select stock_quantity, units_last_30_days from reporting.inventory_status where product_id = %s',
          current_setting('tests.product')),
   $$values (10, 3::bigint)$$,
-  'after reporting.refresh(), inventory_status shows the product and its sales');
+  'after lib.refresh_reporting(), inventory_status shows the product and its sales');
 
 -- Scheduled with pg_cron where installed -------------------------------------------------------------------
 select case when exists (select from pg_extension where extname = 'pg_cron')
   then results_eq(
     $$select format('%s | %s | %s | %s | %s', command, schedule, database, username, active)
       from cron.job where jobname = 'pgshop-refresh-reporting'$$,
-    $$select format('select reporting.refresh() | */15 * * * * | %s | %s | t', current_database()::text collate "default",
+    $$select format('select lib.refresh_reporting() | */15 * * * * | %s | %s | t', current_database()::text collate "default",
                     (select p.proowner::regrole::text collate "default" from pg_proc p
-                     where p.oid = 'reporting.refresh()'::regprocedure))$$,
-    'cron job pgshop-refresh-reporting runs select reporting.refresh() every 15 minutes in this database, '
-    'as the owner of reporting.refresh()')
-  else pass('pg_cron is not installed: reporting.refresh() is scheduled elsewhere') end;
+                     where p.oid = 'lib.refresh_reporting()'::regprocedure))$$,
+    'cron job pgshop-refresh-reporting runs select lib.refresh_reporting() every 15 minutes in this database, '
+    'as the owner of lib.refresh_reporting()')
+  else pass('pg_cron is not installed: lib.refresh_reporting() is scheduled elsewhere') end;
 
 select * from finish();
 rollback;

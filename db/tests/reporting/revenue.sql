@@ -1,6 +1,6 @@
 -- Revenue: the real-time rollup (shop.daily_sales, reporting.daily_sales) as orders move through their
--- statuses; api.report_sales; the materialized views after reporting.refresh(); api.report_products and
--- api.report_categories. Revenue = paid, shipped and delivered orders; never pending or cancelled.
+-- statuses; api.sales_report; the materialized views after lib.refresh_reporting(); api.products_report and
+-- api.categories_report. Revenue = paid, shipped and delivered orders; never pending or cancelled.
 -- The database may hold other sales: figures for today are checked as deltas from the values before.
 begin;
 select plan(70);
@@ -34,7 +34,7 @@ language sql stable as $$
     'revenue', (n ->> 'revenue')::numeric - (b ->> 'revenue')::numeric)
   from (select pg_temp.sales(p_day) as n, pg_temp.before(p_name) as b) x
 $$;
--- expected_day(name, day, orders, units, revenue): the report_sales item of a day given the deltas.
+-- expected_day(name, day, orders, units, revenue): the sales_report item of a day given the deltas.
 create function pg_temp.expected_day(p_name text, p_day date, p_orders integer, p_units integer, p_revenue numeric)
 returns jsonb
 language sql stable as $$
@@ -100,7 +100,7 @@ language sql stable as $$
 $$;
 
 -- Set-up ---------------------------------------------------------------------------------------------------
-do $$ begin perform shop.make_admin('zqxwv-rep-admin@zqxwv.test', 'password123'); end $$;
+do $$ begin perform lib.make_admin('zqxwv-rep-admin@zqxwv.test', 'password123'); end $$;
 do $$
 declare
   v_id bigint;
@@ -144,14 +144,14 @@ $$;
 set local role pgshop_api;
 select pg_temp.act_as(pg_temp.id('c1'));
 do $$ begin perform api.cart_add_item(null, pg_temp.id('a'), 2); perform api.cart_add_item(null, pg_temp.id('b'), 4); end $$;
-select pg_temp.keep('o1', api.checkout(pg_temp.addr()));
+select pg_temp.keep('o1', pg_temp.checkout(pg_temp.addr()));
 do $$ begin perform api.cart_add_item(null, pg_temp.id('a'), 1); end $$;
-select pg_temp.keep('o2', api.checkout(pg_temp.addr()));
+select pg_temp.keep('o2', pg_temp.checkout(pg_temp.addr()));
 select pg_temp.act_as(pg_temp.id('c2'));
 do $$ begin perform api.cart_add_item(null, pg_temp.id('b'), 3); end $$;
-select pg_temp.keep('o3', api.checkout(pg_temp.addr()));
+select pg_temp.keep('o3', pg_temp.checkout(pg_temp.addr()));
 do $$ begin perform api.cart_add_item(null, pg_temp.id('a'), 1); perform api.cart_add_item(null, pg_temp.id('b'), 1); end $$;
-select pg_temp.keep('o4', api.checkout(pg_temp.addr()));
+select pg_temp.keep('o4', pg_temp.checkout(pg_temp.addr()));
 reset role;
 
 select is(
@@ -230,57 +230,57 @@ select is_empty(
   'reporting.daily_sales shows exactly the rollup''s days with orders, with average_order_value');
 select is_empty($$select from reporting.daily_sales where orders <= 0$$, 'reporting.daily_sales shows no empty day');
 
--- api.report_sales ---------------------------------------------------------------------------------------------
+-- api.sales_report ---------------------------------------------------------------------------------------------
 set local role pgshop_api;
 select pg_temp.act_as(pg_temp.id('admin'), 'admin');
-select is(json_array_length(api.report_sales() -> 'items'), 30, 'report_sales: 30 items by default');
+select is(json_array_length(api.sales_report() -> 'items'), 30, 'sales_report: 30 items by default');
 select is(
-  array(select (i ->> 'day')::date from json_array_elements(api.report_sales() -> 'items') i),
+  array(select (i ->> 'day')::date from json_array_elements(api.sales_report() -> 'items') i),
   array(select g::date from generate_series(pg_temp.today() - 29, pg_temp.today(), interval '1 day') g),
-  'report_sales: by default one item per day, in order, for the 30 days ending today (UTC)');
+  'sales_report: by default one item per day, in order, for the 30 days ending today (UTC)');
 select is(
-  (select i::jsonb from json_array_elements(api.report_sales() -> 'items') i where (i ->> 'day')::date = pg_temp.today()),
+  (select i::jsonb from json_array_elements(api.sales_report() -> 'items') i where (i ->> 'day')::date = pg_temp.today()),
   pg_temp.expected_day('today', pg_temp.today(), 1, 6, 30.00),
-  'report_sales: today''s numbers (revenue and average as strings)');
-select is(api.report_sales()::jsonb -> 'next_cursor', 'null'::jsonb, 'report_sales: next_cursor is null');
+  'sales_report: today''s numbers (revenue and average as strings)');
+select is(api.sales_report()::jsonb -> 'next_cursor', 'null'::jsonb, 'sales_report: next_cursor is null');
 select is(
-  api.report_sales('2000-01-01', '2000-01-03')::jsonb -> 'items',
+  api.sales_report('2000-01-01', '2000-01-03')::jsonb -> 'items',
   jsonb_build_array(
     '{"day": "2000-01-01", "orders": 0, "units": 0, "revenue": "0.00", "average_order_value": "0.00"}'::jsonb,
     '{"day": "2000-01-02", "orders": 0, "units": 0, "revenue": "0.00", "average_order_value": "0.00"}'::jsonb,
     '{"day": "2000-01-03", "orders": 0, "units": 0, "revenue": "0.00", "average_order_value": "0.00"}'::jsonb),
-  'report_sales: days without sales are zeros ("0.00")');
+  'sales_report: days without sales are zeros ("0.00")');
 select is(
-  api.report_sales(pg_temp.today() - 40, pg_temp.today() - 40)::jsonb -> 'items',
+  api.sales_report(pg_temp.today() - 40, pg_temp.today() - 40)::jsonb -> 'items',
   jsonb_build_array(pg_temp.expected_day('old', pg_temp.today() - 40, 1, 1, 10.00)),
-  'report_sales: a one-day range gives that day, with the re-dated order');
-select is(json_array_length(api.report_sales(pg_temp.today() - 6, pg_temp.today()) -> 'items'), 7,
-  'report_sales: from and to are inclusive');
-select is(json_array_length(api.report_sales(p_from => pg_temp.today() - 3) -> 'items'), 4,
-  'report_sales: only from: up to today');
-select is(json_array_length(api.report_sales('2000-01-01', '2010-01-07') -> 'items'), 3660,
-  'report_sales: a range of 3660 days is allowed');
-select throws_ok($$select api.report_sales('2000-01-01', '2010-01-08')$$, 'PT422', 'invalid_range',
-  'report_sales: a range of more than 3660 days -> PT422 invalid_range');
-select throws_ok($$select api.report_sales('2020-01-02', '2020-01-01')$$, 'PT422', 'invalid_range',
-  'report_sales: from after to -> PT422 invalid_range');
-select throws_ok(format('select api.report_sales(%L)', pg_temp.today() + 1), 'PT422', 'invalid_range',
-  'report_sales: only from, after today -> PT422 invalid_range');
+  'sales_report: a one-day range gives that day, with the re-dated order');
+select is(json_array_length(api.sales_report(pg_temp.today() - 6, pg_temp.today()) -> 'items'), 7,
+  'sales_report: from and to are inclusive');
+select is(json_array_length(api.sales_report(p_from => pg_temp.today() - 3) -> 'items'), 4,
+  'sales_report: only from: up to today');
+select is(json_array_length(api.sales_report('2000-01-01', '2010-01-07') -> 'items'), 3660,
+  'sales_report: a range of 3660 days is allowed');
+select throws_ok($$select api.sales_report('2000-01-01', '2010-01-08')$$, 'PT422', 'invalid_range',
+  'sales_report: a range of more than 3660 days -> PT422 invalid_range');
+select throws_ok($$select api.sales_report('2020-01-02', '2020-01-01')$$, 'PT422', 'invalid_range',
+  'sales_report: from after to -> PT422 invalid_range');
+select throws_ok(format('select api.sales_report(%L)', pg_temp.today() + 1), 'PT422', 'invalid_range',
+  'sales_report: only from, after today -> PT422 invalid_range');
 select pg_temp.act_as(pg_temp.id('c1'));
-select throws_ok('select api.report_sales()', 'PT403', 'forbidden', 'report_sales: a customer -> PT403 forbidden');
+select throws_ok('select api.sales_report()', 'PT403', 'forbidden', 'sales_report: a customer -> PT403 forbidden');
 select pg_temp.act_as(pg_temp.id('c1'), 'admin');
-select throws_ok('select api.report_sales()', 'PT403', 'forbidden',
-  'report_sales: a customer with an admin token -> PT403 forbidden');
+select throws_ok('select api.sales_report()', 'PT403', 'forbidden',
+  'sales_report: a customer with an admin token -> PT403 forbidden');
 select pg_temp.act_as(null);
-select throws_ok('select api.report_sales()', 'PT401', 'unauthenticated', 'report_sales: anonymous -> PT401 unauthenticated');
+select throws_ok('select api.sales_report()', 'PT401', 'unauthenticated', 'sales_report: anonymous -> PT401 unauthenticated');
 
--- The materialized views after reporting.refresh() -------------------------------------------------------------
+-- The materialized views after lib.refresh_reporting() -------------------------------------------------------------
 -- Before the refresh: A's price goes up (sales keep their price), C is deleted.
 select pg_temp.act_as(pg_temp.id('admin'), 'admin');
 do $$ begin perform api.product_update(pg_temp.id('a'), '{"price": "12.00"}'); end $$;
 do $$ begin perform api.product_delete(pg_temp.id('c')); end $$;
 reset role;
-do $$ begin perform reporting.refresh(); end $$;
+do $$ begin perform lib.refresh_reporting(); end $$;
 
 select is(
   (select to_jsonb(pp) - 'refreshed_at' from reporting.product_performance pp where pp.product_id = pg_temp.id('a')),
@@ -352,66 +352,66 @@ select is_empty(
     union all select from reporting.inventory_status where refreshed_at <> now()$$,
   'every row of every materialized view has refreshed_at = the refresh time');
 
--- api.report_products -------------------------------------------------------------------------------------------
+-- api.products_report -------------------------------------------------------------------------------------------
 set local role pgshop_api;
 select pg_temp.act_as(pg_temp.id('admin'), 'admin');
 select is(
-  pg_temp.mine(api.report_products(100), 'product_id', pg_temp.products()),
+  pg_temp.mine(api.products_report(100), 'product_id', pg_temp.products()),
   jsonb_build_array(pg_temp.item('a', 3, '30.00', 2), pg_temp.item('b', 4, '10.00', 1)),
-  'report_products (all time): A then B by revenue, at the prices sold; unsold C absent');
+  'products_report (all time): A then B by revenue, at the prices sold; unsold C absent');
 select is(
-  array(select jsonb_object_keys(api.report_products(1)::jsonb -> 'items' -> 0) order by 1),
-  array['name', 'orders', 'product_id', 'revenue', 'units_sold'], 'report_products: an item has exactly these fields');
-select is(json_array_length(api.report_products(1) -> 'items'), 1, 'report_products: the limit applies');
+  array(select jsonb_object_keys(api.products_report(1)::jsonb -> 'items' -> 0) order by 1),
+  array['name', 'orders', 'product_id', 'revenue', 'units_sold'], 'products_report: an item has exactly these fields');
+select is(json_array_length(api.products_report(1) -> 'items'), 1, 'products_report: the limit applies');
 select is(
-  (select bool_and((i ->> 'units_sold')::integer > 0) from json_array_elements(api.report_products(100) -> 'items') i),
-  true, 'report_products (all time): only products that sold');
+  (select bool_and((i ->> 'units_sold')::integer > 0) from json_array_elements(api.products_report(100) -> 'items') i),
+  true, 'products_report (all time): only products that sold');
 select is(
-  pg_temp.mine(api.report_products(100, pg_temp.today(), pg_temp.today()), 'product_id', pg_temp.products()),
+  pg_temp.mine(api.products_report(100, pg_temp.today(), pg_temp.today()), 'product_id', pg_temp.products()),
   jsonb_build_array(pg_temp.item('a', 2, '20.00', 1), pg_temp.item('b', 4, '10.00', 1)),
-  'report_products (today): only today''s revenue orders, from the orders themselves');
+  'products_report (today): only today''s revenue orders, from the orders themselves');
 select is(
-  pg_temp.mine(api.report_products(100, pg_temp.today() - 40, pg_temp.today() - 40), 'product_id', pg_temp.products()),
+  pg_temp.mine(api.products_report(100, pg_temp.today() - 40, pg_temp.today() - 40), 'product_id', pg_temp.products()),
   jsonb_build_array(pg_temp.item('a', 1, '10.00', 1)),
-  'report_products (40 days ago): the re-dated order');
+  'products_report (40 days ago): the re-dated order');
 select is(
-  pg_temp.mine(api.report_products(100, pg_temp.today() - 40, pg_temp.today()), 'product_id', pg_temp.products()),
+  pg_temp.mine(api.products_report(100, pg_temp.today() - 40, pg_temp.today()), 'product_id', pg_temp.products()),
   jsonb_build_array(pg_temp.item('a', 3, '30.00', 2), pg_temp.item('b', 4, '10.00', 1)),
-  'report_products (41 days ending today): both days');
+  'products_report (41 days ending today): both days');
 
 -- o4 becomes paid: the dated report sees it at once; the all-time one waits for the next refresh.
 do $$ begin perform api.order_set_status(pg_temp.id('o4'), 'paid'); end $$;
 select is(
-  pg_temp.mine(api.report_products(100, pg_temp.today(), pg_temp.today()), 'product_id', pg_temp.products()),
+  pg_temp.mine(api.products_report(100, pg_temp.today(), pg_temp.today()), 'product_id', pg_temp.products()),
   jsonb_build_array(pg_temp.item('a', 3, '30.00', 2), pg_temp.item('b', 5, '12.50', 2)),
-  'report_products with dates is real time: the newly paid order counts at once');
+  'products_report with dates is real time: the newly paid order counts at once');
 select is(
-  pg_temp.mine(api.report_products(100), 'product_id', pg_temp.products()),
+  pg_temp.mine(api.products_report(100), 'product_id', pg_temp.products()),
   jsonb_build_array(pg_temp.item('a', 3, '30.00', 2), pg_temp.item('b', 4, '10.00', 1)),
-  'report_products without dates is as of the last refresh');
+  'products_report without dates is as of the last refresh');
 select is(
-  pg_temp.mine(pg_temp.attempt(format('select api.report_products(100, p_from => %L)', pg_temp.today()))::json,
+  pg_temp.mine(pg_temp.attempt(format('select api.products_report(100, p_from => %L)', pg_temp.today()))::json,
                'product_id', pg_temp.products()),
   jsonb_build_array(pg_temp.item('a', 3, '30.00', 2), pg_temp.item('b', 5, '12.50', 2)),
-  'report_products with only from: from that day on');
+  'products_report with only from: from that day on');
 select is(
-  pg_temp.mine(pg_temp.attempt(format('select api.report_products(100, p_to => %L)', pg_temp.today() - 1))::json,
+  pg_temp.mine(pg_temp.attempt(format('select api.products_report(100, p_to => %L)', pg_temp.today() - 1))::json,
                'product_id', pg_temp.products()),
   jsonb_build_array(pg_temp.item('a', 1, '10.00', 1)),
-  'report_products with only to: up to that day');
-select throws_ok('select api.report_products(0)', 'PT422', 'invalid_limit', 'report_products: limit 0 -> PT422 invalid_limit');
-select throws_ok('select api.report_products(101)', 'PT422', 'invalid_limit', 'report_products: limit 101 -> PT422 invalid_limit');
-select throws_ok($$select api.report_products(10, '2020-01-02', '2020-01-01')$$, 'PT422', 'invalid_range',
-  'report_products: from after to -> PT422 invalid_range');
+  'products_report with only to: up to that day');
+select throws_ok('select api.products_report(0)', 'PT422', 'invalid_limit', 'products_report: limit 0 -> PT422 invalid_limit');
+select throws_ok('select api.products_report(101)', 'PT422', 'invalid_limit', 'products_report: limit 101 -> PT422 invalid_limit');
+select throws_ok($$select api.products_report(10, '2020-01-02', '2020-01-01')$$, 'PT422', 'invalid_range',
+  'products_report: from after to -> PT422 invalid_range');
 select pg_temp.act_as(pg_temp.id('c1'));
-select throws_ok('select api.report_products()', 'PT403', 'forbidden', 'report_products: a customer -> PT403 forbidden');
+select throws_ok('select api.products_report()', 'PT403', 'forbidden', 'products_report: a customer -> PT403 forbidden');
 select pg_temp.act_as(null);
-select throws_ok('select api.report_products()', 'PT401', 'unauthenticated', 'report_products: anonymous -> PT401 unauthenticated');
+select throws_ok('select api.products_report()', 'PT401', 'unauthenticated', 'products_report: anonymous -> PT401 unauthenticated');
 
--- api.report_categories -----------------------------------------------------------------------------------------
+-- api.categories_report -----------------------------------------------------------------------------------------
 select pg_temp.act_as(pg_temp.id('admin'), 'admin');
 select is(
-  pg_temp.mine(api.report_categories(), 'category_id',
+  pg_temp.mine(api.categories_report(), 'category_id',
                array[pg_temp.id('root'), pg_temp.id('child'), pg_temp.id('grand'), pg_temp.id('empty')]),
   jsonb_build_array(
     jsonb_build_object('category_id', pg_temp.id('root'), 'name', 'Zqxwv Rep Root', 'parent_id', null,
@@ -422,22 +422,22 @@ select is(
                        'orders', 2, 'units', 3, 'revenue', '30.00'),
     jsonb_build_object('category_id', pg_temp.id('empty'), 'name', 'Zqxwv Rep Empty', 'parent_id', null,
                        'orders', 0, 'units', 0, 'revenue', '0.00')),
-  'report_categories: subtrees rolled up, by revenue then id, revenue as strings (as of the last refresh)');
+  'categories_report: subtrees rolled up, by revenue then id, revenue as strings (as of the last refresh)');
 select is(
-  (select count(*) from json_array_elements(api.report_categories() -> 'items'))::bigint,
+  (select count(*) from json_array_elements(api.categories_report() -> 'items'))::bigint,
   (select count(*) from json_array_elements(api.categories_list() -> 'items'))::bigint,
-  'report_categories: every category is listed');
+  'categories_report: every category is listed');
 select pg_temp.act_as(pg_temp.id('c1'));
-select throws_ok('select api.report_categories()', 'PT403', 'forbidden', 'report_categories: a customer -> PT403 forbidden');
+select throws_ok('select api.categories_report()', 'PT403', 'forbidden', 'categories_report: a customer -> PT403 forbidden');
 select pg_temp.act_as(null);
-select throws_ok('select api.report_categories()', 'PT401', 'unauthenticated',
-  'report_categories: anonymous -> PT401 unauthenticated');
+select throws_ok('select api.categories_report()', 'PT401', 'unauthenticated',
+  'categories_report: anonymous -> PT401 unauthenticated');
 reset role;
 
 select is(pg_temp.delta('today', pg_temp.today()), '{"orders": 2, "units": 8, "revenue": 42.50}',
   'o4 paid: today +2 orders, +8 units, +42.50');
 select is_empty(pg_temp.rollup_mismatches(), 'the rollup still equals the recomputation after all that');
-do $$ begin perform reporting.refresh(); end $$;
+do $$ begin perform lib.refresh_reporting(); end $$;
 select is(
   (select jsonb_build_array(pp.units_sold, pp.revenue, pp.orders) from reporting.product_performance pp
    where pp.product_id = pg_temp.id('b')),

@@ -1,4 +1,4 @@
--- api.profile_get, api.profile_update (as pgshop_api) and shop.make_admin (the owner-only "make admin").
+-- api.profile_get, api.profile_update (as pgshop_api) and lib.make_admin (the owner-only "make admin").
 begin;
 select plan(29);
 \ir ../helpers.psql
@@ -78,18 +78,18 @@ select results_eq(
            ('zqxwv-other@zqxwv.test', 'Oth', 'Er', 'customer')$$,
   'in the table: only the caller''s names changed, email and role kept, other users untouched');
 
--- shop.make_admin (run by the owner, here the superuser) ----------------------------------------------
-select volatility_is('shop', 'make_admin', array['text', 'text'], 'volatile');
-select isnt_definer('shop', 'make_admin', array['text', 'text']);
+-- lib.make_admin (run by the owner, here the superuser) ----------------------------------------------
+select volatility_is('lib', 'make_admin', array['text', 'text'], 'volatile');
+select isnt_definer('lib', 'make_admin', array['text', 'text']);
 
-select matches(shop.make_admin('zqxwv-newadmin@zqxwv.test', 'admin-password'), '^created admin',
+select matches(lib.make_admin('zqxwv-newadmin@zqxwv.test', 'admin-password'), '^created admin',
   'make_admin creates an admin when the email is unknown');
 select results_eq(
   $$select u.role, u.first_name::text, u.last_name::text, u.password_hash = public.crypt('admin-password', u.password_hash)
     from shop.users u where u.email = 'zqxwv-newadmin@zqxwv.test'$$,
   $$values ('admin', 'Admin', 'User', true)$$,
   'the created admin has role admin, placeholder names and the given password');
-select throws_ok($$select shop.make_admin('zqxwv-weak@zqxwv.test', 'short')$$, 'PT422', 'password_too_short',
+select throws_ok($$select lib.make_admin('zqxwv-weak@zqxwv.test', 'short')$$, 'PT422', 'password_too_short',
   'make_admin applies the password policy to a new admin');
 
 do $$
@@ -98,9 +98,9 @@ begin
     (select u.password_hash from shop.users u where u.id = pg_temp.id('customer_id')), true);
 end
 $$;
-select matches(shop.make_admin('  ZQXWV-PROFILE@zqxwv.test ', 'ignored-password'), '^promoted',
+select matches(lib.make_admin('  ZQXWV-PROFILE@zqxwv.test ', 'ignored-password'), '^promoted',
   'make_admin promotes an existing customer (email matched in any case, trimmed)');
-select matches(shop.make_admin('zqxwv-profile@zqxwv.test', 'another-password'), '^promoted',
+select matches(lib.make_admin('zqxwv-profile@zqxwv.test', 'another-password'), '^promoted',
   'make_admin a second time for the same user is harmless');
 select results_eq(
   $$select count(*), min(u.role), min(u.password_hash) = current_setting('tests.customer_hash'), min(u.id) = pg_temp.id('customer_id')

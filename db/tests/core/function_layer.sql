@@ -1,0 +1,348 @@
+-- The function layer (migration 20261201110000_create_function_layer_schema, db/functions): schemas api and
+-- lib, rebuilt on every deploy by shop.drop_function_layer() and the files; who may execute what (api through
+-- the default privileges of schema api, lib nobody but the owner); and the helpers the checkout is made of:
+-- lib.page_limit, lib.cart_lines, shop.take_stock / shop.return_stock, lib.idempotency_claim,
+-- lib.insufficient_stock and lib.raise_problem. Tested as the superuser, with the claims the HTTP layer sets.
+begin;
+select plan(68);
+\ir ../helpers.psql
+
+create function pg_temp.addr() returns jsonb
+language sql immutable as $$
+  select jsonb_build_object('name', 'Ann Zqxwv', 'line1', '1 Zqxwv Street', 'city', 'Springfield',
+                            'postal_code', '12345', 'country', 'US')
+$$;
+create function pg_temp.request() returns jsonb
+language sql immutable as $$ select jsonb_build_object('shipping_address', pg_temp.addr()) $$;
+-- stock(): the stock of the products of this file, by SKU.
+create function pg_temp.stock() returns jsonb
+language sql stable as $$
+  select jsonb_object_agg(p.sku, p.stock_quantity) from shop.products p where p.sku like 'ZQXWV-FL-%'
+$$;
+-- an_order(key, lines): a pending order of the customer written by hand, lines [[product key, quantity]] at
+-- the product's price; its id kept as tests.<key>.
+create function pg_temp.an_order(p_key text, p_lines jsonb) returns void
+language plpgsql as $$
+declare
+  v_id bigint;
+begin
+  insert into shop.orders (user_id, total_amount, shipping_address)
+  values (pg_temp.id('customer'), 0, pg_temp.addr())
+  returning id into v_id;
+  insert into shop.order_items (order_id, product_id, name, sku, quantity, unit_price, total_price)
+  select v_id, p.id, p.name, p.sku, (l ->> 1)::integer, p.price, p.price * (l ->> 1)::integer
+  from jsonb_array_elements(p_lines) l
+  join shop.products p on p.id = pg_temp.id(l ->> 0);
+  perform set_config('tests.' || p_key, v_id::text, true);
+end
+$$;
+-- layer(): the routines of the function layer (schemas api and lib).
+create function pg_temp.layer() returns bigint
+language sql stable as $$
+  select count(*) from pg_proc p where p.pronamespace in ('api'::regnamespace, 'lib'::regnamespace)
+$$;
+-- cron_jobs(): the pg_cron jobs of the layer (0 when the cluster has no pg_cron).
+create function pg_temp.cron_jobs() returns bigint
+language plpgsql stable as $$
+declare
+  v_count bigint := 0;
+begin
+  if to_regclass('cron.job') is not null then
+    execute $q$select count(*) from cron.job j where j.jobname like 'pgshop-%'$q$ into v_count;
+  end if;
+  return v_count;
+end
+$$;
+
+-- Schemas ---------------------------------------------------------------------------------------------------
+select has_schema('lib');
+select schema_privs_are('lib', 'pgshop_api', '{}'::text[], 'pgshop_api has no privilege on schema lib');
+select schema_privs_are('lib', 'bi_reader', '{}'::text[], 'bi_reader has no privilege on schema lib');
+select is_empty($$select c.oid::regclass from pg_class c where c.relnamespace = 'lib'::regnamespace$$,
+  'lib holds functions only: no table, view or sequence');
+
+-- api: executable by pgshop_api, security definer, search_path fixed ---------------------------------------
+select cmp_ok(pg_temp.layer(), '>', 0::bigint, 'the function layer is in place');
+select is_empty(
+  $$select p.oid::regprocedure from pg_proc p
+    where p.pronamespace = 'api'::regnamespace and not has_function_privilege('pgshop_api', p.oid, 'EXECUTE')$$,
+  'every api function is executable by pgshop_api');
+select is_empty(
+  $$select p.oid::regprocedure from pg_proc p where p.pronamespace = 'api'::regnamespace and not p.prosecdef$$,
+  'every api function is security definer');
+select is_empty(
+  $$select p.oid::regprocedure from pg_proc p
+    where p.pronamespace = 'api'::regnamespace
+      and p.proconfig is distinct from array['search_path=pg_catalog, pg_temp']$$,
+  'every api function sets search_path = pg_catalog, pg_temp');
+
+-- lib: nobody but the owner ----------------------------------------------------------------------------------
+select is_empty(
+  $$select p.oid::regprocedure from pg_proc p
+    where p.pronamespace = 'lib'::regnamespace
+      and (has_function_privilege('pgshop_api', p.oid, 'EXECUTE') or has_function_privilege('bi_reader', p.oid, 'EXECUTE'))$$,
+  'no lib function is executable by pgshop_api or bi_reader');
+select is_empty(
+  $$select p.oid::regprocedure from pg_proc p
+    where p.pronamespace = 'lib'::regnamespace
+      and (p.proacl is null or exists (select from aclexplode(p.proacl) a where a.grantee = 0))$$,
+  'no lib function is executable by PUBLIC');
+select is_empty(
+  $$select p.oid::regprocedure, a.grantee::regrole from pg_proc p cross join aclexplode(p.proacl) a
+    where p.pronamespace = 'lib'::regnamespace and a.grantee <> p.proowner$$,
+  'no lib function grants anything to anyone but its owner');
+select is_empty(
+  $$select p.oid::regprocedure from pg_proc p where p.pronamespace = 'lib'::regnamespace and p.prosecdef$$,
+  'no lib function is security definer (they run as the api function that calls them)');
+select is_empty(
+  $$select p.oid::regprocedure from pg_proc p
+    where p.pronamespace = 'lib'::regnamespace
+      and p.proowner not in (select q.proowner from pg_proc q where q.pronamespace = 'api'::regnamespace)$$,
+  'lib functions have the owner of the api functions');
+
+-- Grants: the default privileges of schema api, nothing in the files ----------------------------------------
+select is_empty(
+  $$select distinct p.proowner::regrole from pg_proc p
+    where p.pronamespace = 'api'::regnamespace
+      and not exists (
+        select from pg_default_acl d cross join aclexplode(d.defaclacl) a
+        where d.defaclrole = p.proowner and d.defaclnamespace = 'api'::regnamespace and d.defaclobjtype = 'f'
+          and a.grantee = 'pgshop_api'::regrole and a.privilege_type = 'EXECUTE')$$,
+  'pg_default_acl: in schema api, the owner of the layer grants EXECUTE on new functions to pgshop_api');
+select is_empty(
+  $$select distinct p.proowner::regrole from pg_proc p
+    where p.pronamespace = 'api'::regnamespace
+      and not exists (
+        select from pg_default_acl d
+        where d.defaclrole = p.proowner and d.defaclnamespace = 0 and d.defaclobjtype = 'f'
+          and not exists (select from aclexplode(d.defaclacl) a where a.grantee = 0))$$,
+  'pg_default_acl: the owner''s functions are not executable by PUBLIC by default');
+select is_empty($$select from pg_default_acl d where d.defaclnamespace = 'lib'::regnamespace$$,
+  'pg_default_acl: no default privilege in schema lib');
+-- The outcome: a function the owner creates in api is executable by pgshop_api at once; one in lib is not.
+do $$
+begin
+  execute format('set local role %I',
+                 (select distinct p.proowner::regrole::text from pg_proc p where p.pronamespace = 'api'::regnamespace));
+  create function api.zqxwv_probe() returns integer language sql as 'select 1';
+  create function lib.zqxwv_probe() returns integer language sql as 'select 1';
+  reset role;
+end
+$$;
+select function_privs_are('api', 'zqxwv_probe', '{}'::text[], 'pgshop_api', array['EXECUTE'],
+  'a function the owner creates in api is executable by pgshop_api without any grant');
+select function_privs_are('lib', 'zqxwv_probe', '{}'::text[], 'pgshop_api', '{}'::text[],
+  'a function the owner creates in lib is not executable by pgshop_api');
+select is_empty(
+  $$select p.oid::regprocedure from pg_proc p cross join aclexplode(p.proacl) a
+    where p.proname = 'zqxwv_probe' and a.grantee = 0$$,
+  '... and neither is executable by PUBLIC');
+drop function api.zqxwv_probe();
+drop function lib.zqxwv_probe();
+
+-- The settings the layer reads (migration 20261201110300) ---------------------------------------------------
+select results_eq(
+  $$select s.name, s.default_value, s.type from shop.settings s
+    where s.name in ('guest_cart_lifetime', 'page_size_max', 'sales_report_max_days', 'products_report_max_days',
+                     'password_hash_cost')
+    order by s.name$$,
+  $$values ('guest_cart_lifetime', '30 days', 'interval'), ('page_size_max', '100', 'integer'),
+           ('password_hash_cost', '10', 'integer'), ('products_report_max_days', '36600', 'integer'),
+           ('sales_report_max_days', '3660', 'integer')$$,
+  'shop.settings: guest_cart_lifetime, page_size_max, password_hash_cost and the report ranges, with their defaults');
+
+-- lib.page_limit ---------------------------------------------------------------------------------------------
+do $$ begin perform lib.settings_apply('{}'); end $$;  -- the environment of this cluster may differ
+select is(lib.page_limit(null, 20), 20, 'page_limit: no limit -> the default');
+select is(lib.page_limit(7, 20), 7, 'page_limit: the limit asked for');
+select is(array[lib.page_limit(1, 20), lib.page_limit(100, 20)], array[1, 100], 'page_limit: 1 and 100 are allowed');
+select throws_ok('select lib.page_limit(0, 20)', 'PT422', 'invalid_limit', 'page_limit: 0 -> PT422 invalid_limit');
+select throws_ok('select lib.page_limit(-1, 20)', 'PT422', 'invalid_limit', 'page_limit: -1 -> PT422 invalid_limit');
+select throws_ok('select lib.page_limit(101, 20)', 'PT422', 'invalid_limit', 'page_limit: 101 -> PT422 invalid_limit');
+select is(pg_temp.error_of('select lib.page_limit(101, 20)') ->> 'detail', 'limit must be between 1 and 100',
+  'invalid_limit: the detail names the bounds');
+update shop.settings set value = '5' where name = 'page_size_max';
+select is(lib.page_limit(5, 20), 5, 'page_size_max 5: a limit of 5 is allowed');
+select is(pg_temp.error_of('select lib.page_limit(6, 20)') - 'hint',
+  '{"sqlstate": "PT422", "message": "invalid_limit", "detail": "limit must be between 1 and 5"}',
+  'page_size_max 5: a limit of 6 -> PT422 invalid_limit, the detail names the new bound');
+update shop.settings set value = default_value where name = 'page_size_max';
+
+-- Set-up --------------------------------------------------------------------------------------------------------
+do $$
+declare
+  v_product shop.products;
+begin
+  perform pg_temp.new_user('customer', 'zqxwv-fl-customer@zqxwv.test', 'Cus', 'Tomer');
+  perform pg_temp.new_user('other', 'zqxwv-fl-other@zqxwv.test', 'Oth', 'Er');
+  for v_product in
+    insert into shop.products (name, price, sku, stock_quantity, low_stock_threshold, is_active, deleted_at)
+    values ('Zqxwv Layer A', 10.00, 'ZQXWV-FL-A', 10, 0, true, null),
+           ('Zqxwv Layer B', 2.50, 'ZQXWV-FL-B', 5, 0, true, null),
+           ('Zqxwv Layer Inactive', 1.00, 'ZQXWV-FL-I', 5, 0, false, null),
+           ('Zqxwv Layer Deleted', 1.00, 'ZQXWV-FL-D', 5, 0, true, now())
+    returning *
+  loop
+    perform set_config('tests.' || lower(split_part(v_product.sku, '-', 3)), v_product.id::text, true);
+  end loop;
+  insert into shop.carts (user_id) values (pg_temp.id('customer')) returning id into v_product.id;
+  perform set_config('tests.cart', v_product.id::text, true);
+  insert into shop.cart_items (cart_id, product_id, quantity)
+  select pg_temp.id('cart'), pg_temp.id(k), q from (values ('a', 2), ('i', 1), ('d', 1), ('b', 3)) v (k, q);
+end
+$$;
+
+-- lib.cart_lines -------------------------------------------------------------------------------------------------
+select results_eq(
+  format('select l.product_id, l.name::text, l.sku::text, l.unit_price, l.quantity, l.stock_quantity from lib.cart_lines(%s) l
+          order by l.line_id', pg_temp.id('cart')),
+  format($$values (%s::bigint, 'Zqxwv Layer A', 'ZQXWV-FL-A', 10.00::numeric, 2, 10), (%s, 'Zqxwv Layer B', 'ZQXWV-FL-B', 2.50, 3, 5)$$,
+         pg_temp.id('a'), pg_temp.id('b')),
+  'cart_lines: the lines of live, active products only (not the inactive nor the deleted one), with the stock on hand');
+update shop.products set price = 11.00 where id = pg_temp.id('a');
+select is((select l.unit_price from lib.cart_lines(pg_temp.id('cart')) l where l.product_id = pg_temp.id('a')), 11.00,
+  'cart_lines: at the current price');
+update shop.products set price = 10.00 where id = pg_temp.id('a');
+select is((select count(*) from lib.cart_lines(null)), 0::bigint, 'cart_lines(null) (no cart): no line');
+
+-- shop.take_stock / shop.return_stock ----------------------------------------------------------------------------
+select pg_temp.act_as(pg_temp.id('customer'));
+do $$ begin perform pg_temp.an_order('o1', '[["a", 2], ["b", 3]]'); end $$;
+select is(shop.take_stock(pg_temp.id('o1')), null, 'take_stock: every line had the stock -> null');
+select is(pg_temp.stock(), '{"ZQXWV-FL-A": 8, "ZQXWV-FL-B": 2, "ZQXWV-FL-I": 5, "ZQXWV-FL-D": 5}',
+  'take_stock: the stock of each line is taken (A 10 -> 8, B 5 -> 2)');
+select results_eq(
+  format('select m.product_id, m.delta, m.stock_after, m.reason, m.order_id, m.actor_id from shop.stock_movements m
+          where m.order_id = %s order by m.id', pg_temp.id('o1')),
+  format($$values (%1$s::bigint, -2, 8, 'sale'::text, %3$s::bigint, %4$s::bigint), (%2$s, -3, 2, 'sale', %3$s, %4$s)$$,
+         pg_temp.id('a'), pg_temp.id('b'), pg_temp.id('o1'), pg_temp.id('customer')),
+  'take_stock: one ledger row per line, in product id order: reason sale, the order id, the caller as actor');
+select is(current_setting('pgshop.stock_reason', true) || '/' || current_setting('pgshop.stock_order_id', true), '/',
+  'take_stock clears the ledger context afterwards');
+
+do $$ begin perform pg_temp.an_order('o2', '[["a", 1], ["b", 4]]'); end $$;
+select is(shop.take_stock(pg_temp.id('o2')),
+  jsonb_build_array(jsonb_build_object('product_id', pg_temp.id('b'), 'sku', 'ZQXWV-FL-B', 'requested', 4, 'available', 2)),
+  'take_stock: a line short of stock is returned as [{product_id, sku, requested, available}]');
+select is(pg_temp.stock() - 'ZQXWV-FL-I' - 'ZQXWV-FL-D', '{"ZQXWV-FL-A": 7, "ZQXWV-FL-B": 2}',
+  'take_stock takes the lines that fit and leaves the short one (lib.checkout then raises, undoing it all)');
+
+select lives_ok(format('select shop.return_stock(%s)', pg_temp.id('o1')), 'return_stock runs');
+select is(pg_temp.stock() - 'ZQXWV-FL-I' - 'ZQXWV-FL-D', '{"ZQXWV-FL-A": 9, "ZQXWV-FL-B": 5}',
+  'return_stock gives the order''s quantities back (A +2, B +3)');
+select results_eq(
+  format($$select m.product_id, m.delta, m.reason, m.order_id from shop.stock_movements m
+           where m.order_id = %s and m.reason = 'cancel' order by m.id$$, pg_temp.id('o1')),
+  format($$values (%s::bigint, 2, 'cancel'::text, %s::bigint), (%s, 3, 'cancel', %s)$$,
+         pg_temp.id('a'), pg_temp.id('o1'), pg_temp.id('b'), pg_temp.id('o1')),
+  'return_stock: one ledger row per line: reason cancel and the order id');
+select is(current_setting('pgshop.stock_reason', true) || '/' || current_setting('pgshop.stock_order_id', true), '/',
+  'return_stock clears the ledger context afterwards');
+
+-- lib.idempotency_claim ------------------------------------------------------------------------------------------
+select is(lib.idempotency_claim(pg_temp.id('customer'), null, pg_temp.request())::jsonb, null, 'no key: null (go on)');
+select is((select count(*) from shop.idempotency_keys k where k.user_id = pg_temp.id('customer')), 0::bigint,
+  '... and nothing is claimed');
+select is(lib.idempotency_claim(pg_temp.id('customer'), 'zqxwv-fl-key', pg_temp.request())::jsonb, null,
+  'a new key: null (go on)');
+select results_eq(
+  $$select k.request_hash, k.order_id, k.response from shop.idempotency_keys k where k.key = 'zqxwv-fl-key'$$,
+  $$values (sha256(convert_to(pg_temp.request()::text, 'UTF8')), null::bigint, null::jsonb)$$,
+  '... and claimed: a row with the hash of the whole request, no order, no response yet');
+select pg_temp.problem_is(format('select lib.idempotency_claim(%s, %L, %L)', pg_temp.id('customer'), 'zqxwv-fl-key', pg_temp.request()),
+  409, 'idempotency_key_in_use', 'the same request while the claim has no response -> 409 idempotency_key_in_use');
+update shop.idempotency_keys set order_id = pg_temp.id('o1'), response = '{"id": 1, "status": "pending"}'
+where user_id = pg_temp.id('customer') and key = 'zqxwv-fl-key';
+select is(lib.idempotency_claim(pg_temp.id('customer'), 'zqxwv-fl-key', pg_temp.request())::jsonb,
+  '{"id": 1, "status": "pending"}', 'the same request once answered: the stored response (the replay)');
+select is(lib.idempotency_claim(pg_temp.id('customer'), 'zqxwv-fl-key',
+                                jsonb_build_object('shipping_address', jsonb_build_object(
+                                  'country', 'US', 'postal_code', '12345', 'city', 'Springfield',
+                                  'line1', '1 Zqxwv Street', 'name', 'Ann Zqxwv')))::jsonb,
+  '{"id": 1, "status": "pending"}', 'the same request with its keys in another order: the replay');
+select pg_temp.problem_is(format('select lib.idempotency_claim(%s, %L, %L)', pg_temp.id('customer'), 'zqxwv-fl-key',
+                                 jsonb_build_object('shipping_address', pg_temp.addr() || '{"city": "Shelbyville"}')),
+  422, 'idempotency_key_reused', 'a different request under the key -> 422 idempotency_key_reused');
+select pg_temp.problem_is(format('select lib.idempotency_claim(%s, %L, %L)', pg_temp.id('customer'), 'zqxwv-fl-key',
+                                 pg_temp.request() || '{"note": "leave at the door"}'),
+  422, 'idempotency_key_reused', 'the same address with an extra field in the body is a different request');
+select is(lib.idempotency_claim(pg_temp.id('other'), 'zqxwv-fl-key', pg_temp.request())::jsonb, null,
+  'keys are per user: another user''s first use of the key goes on');
+select pg_temp.problem_is(format('select lib.idempotency_claim(%s, %L, %L)', pg_temp.id('customer'), repeat('k', 256), pg_temp.request()),
+  422, 'invalid_idempotency_key', 'a key of 256 characters -> 422 invalid_idempotency_key');
+
+-- lib.insufficient_stock and lib.raise_problem ---------------------------------------------------------------------
+do $$
+begin
+  perform set_config('tests.short', jsonb_build_array(
+    jsonb_build_object('product_id', pg_temp.id('b'), 'sku', 'ZQXWV-FL-B', 'requested', 9, 'available', 5),
+    jsonb_build_object('product_id', pg_temp.id('a'), 'sku', 'ZQXWV-FL-A', 'requested', 12, 'available', 0))::text, true);
+end
+$$;
+select is(lib.insufficient_stock(current_setting('tests.short')::jsonb)::jsonb,
+  jsonb_build_object('problem', jsonb_build_object('status', 409, 'code', 'insufficient_stock',
+    'detail', 'not enough stock for ZQXWV-FL-A (12 wanted, 0 in stock), ZQXWV-FL-B (9 wanted, 5 in stock)',
+    'products', current_setting('tests.short')::jsonb)),
+  'insufficient_stock: 409, the detail names each SKU (in product id order), the lines as products');
+select is(pg_temp.error_of($$select lib.raise_problem(lib.insufficient_stock(current_setting('tests.short')::jsonb))$$)
+            || jsonb_build_object('hint', (pg_temp.error_of($$select lib.raise_problem(lib.insufficient_stock(
+                 current_setting('tests.short')::jsonb))$$) ->> 'hint')::jsonb),
+  jsonb_build_object('sqlstate', 'PT409', 'message', 'insufficient_stock',
+    'detail', 'not enough stock for ZQXWV-FL-A (12 wanted, 0 in stock), ZQXWV-FL-B (9 wanted, 5 in stock)',
+    'hint', jsonb_build_object('products', current_setting('tests.short')::jsonb)),
+  'raise_problem raises PT<status>, the code as message, the detail, the other members as a JSON hint');
+select is(
+  (select lib.problem_of(e ->> 'sqlstate', e ->> 'message', e ->> 'detail', e ->> 'hint')::jsonb
+   from pg_temp.error_of($$select lib.raise_problem(lib.insufficient_stock(current_setting('tests.short')::jsonb))$$) e),
+  lib.insufficient_stock(current_setting('tests.short')::jsonb)::jsonb,
+  'round trip: the problem raised, read back by problem_of, is the problem built');
+select is(
+  (select lib.problem_of(e ->> 'sqlstate', e ->> 'message', e ->> 'detail', e ->> 'hint')::jsonb
+   from pg_temp.error_of($$select lib.raise_problem(lib.problem(404, 'not_found', 'order 7 does not exist'))$$) e),
+  '{"problem": {"status": 404, "code": "not_found", "detail": "order 7 does not exist"}}',
+  'round trip of a problem without extra members (no hint)');
+
+-- lib.checkout: a line that lost its stock after the order was written ---------------------------------------------
+-- A concurrent buyer, simulated: a trigger that sells out the products of any new order line.
+create function pg_temp.sell_out() returns trigger
+language plpgsql as $$
+begin
+  update shop.products p set stock_quantity = 0 where p.id in (select n.product_id from new_rows n);
+  return null;
+end
+$$;
+create trigger zqxwv_sell_out after insert on shop.order_items
+  referencing new table as new_rows for each statement execute function pg_temp.sell_out();
+delete from shop.cart_items where cart_id = pg_temp.id('cart') and product_id <> pg_temp.id('a');
+do $$ begin perform set_config('tests.orders_before', (select count(*) from shop.orders)::text, true); end $$;
+select is(pg_temp.error_of($$select lib.checkout(pg_temp.id('customer'), pg_temp.request(), 'zqxwv-fl-late')$$) - 'hint',
+  jsonb_build_object('sqlstate', 'PT409', 'message', 'insufficient_stock',
+                     'detail', 'not enough stock for ZQXWV-FL-A (2 wanted, 0 in stock)'),
+  'checkout: a line sold out after the order was written -> PT409 insufficient_stock raised, not returned');
+select is(
+  jsonb_build_array((select count(*) from shop.orders), (select count(*) from lib.cart_lines(pg_temp.id('cart'))),
+                    (select count(*) from shop.idempotency_keys k where k.key = 'zqxwv-fl-late')),
+  jsonb_build_array(current_setting('tests.orders_before')::bigint, 1, 0),
+  '... and nothing of it stays: no order, the cart line is back, no idempotency claim');
+drop trigger zqxwv_sell_out on shop.order_items;
+
+-- shop.drop_function_layer (last: the rollback at the end restores the layer) -------------------------------------
+select has_function('shop', 'drop_function_layer', '{}'::name[]);
+select isnt_definer('shop', 'drop_function_layer', '{}'::name[]);
+select function_privs_are('shop', 'drop_function_layer', '{}'::text[], 'pgshop_api', '{}'::text[]);
+do $$ begin perform set_config('tests.cron_jobs', pg_temp.cron_jobs()::text, true); end $$;
+select lives_ok('select shop.drop_function_layer()', 'drop_function_layer runs');
+select is(pg_temp.layer(), 0::bigint, 'drop_function_layer leaves no routine in api or lib');
+select is(pg_temp.cron_jobs(), 0::bigint, '... and no pgshop- pg_cron job');
+select ok(current_setting('tests.cron_jobs')::bigint = 2 or to_regclass('cron.job') is null,
+  '... where there were two (purge and refresh), when the cluster has pg_cron');
+select is_empty(
+  $$select f from unnest(array['shop.current_user_id()', 'shop.take_stock(bigint)', 'shop.return_stock(bigint)',
+                                'shop.set_stock_context(text,bigint)', 'shop.has_text(text)', 'shop.tg__set_updated_at()',
+                                'shop.tg_orders__status_changed()', 'shop.drop_function_layer()']) f
+    where to_regprocedure(f) is null$$,
+  'the migration-owned functions of shop stay');
+select has_schema('lib', 'the schemas stay (only their routines go)');
+
+select * from finish();
+rollback;
