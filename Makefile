@@ -2,7 +2,7 @@
 # Everything is in scripts/pgshop.sh so the two share one set-up.
 SHELL := /bin/bash
 
-.PHONY: run test admin schema bench
+.PHONY: run test migrate admin schema bench
 
 run:
 	@scripts/pgshop.sh run
@@ -10,10 +10,14 @@ run:
 test:
 	@scripts/pgshop.sh test
 
+# Migrate DATABASE_URL (or the private .pgdata cluster) and rebuild the function layer; idempotent.
+migrate:
+	@scripts/pgshop.sh migrate
+
 admin:
 	@scripts/pgshop.sh admin "$(EMAIL)" "$(PASSWORD)"
 
-# Regenerate db/schema.sql (dbmate's dump of the whole schema, committed for reviewers).
+# Regenerate db/schema.sql: the dump of a freshly deployed database, functions included (make test checks it).
 schema:
 	@scripts/pgshop.sh schema
 

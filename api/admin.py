@@ -6,7 +6,7 @@ from litestar import Controller, Response, get
 from litestar.params import Parameter
 
 from api.db import Caller
-from api.http import ADMIN, BEARER, errors, ok
+from api.http import ADMIN, BEARER, LIMIT, errors, ok
 from api.schemas import AuditList, CategorySalesList, LowStockList, ProductSalesList, SalesReport
 
 FROM = Parameter(query="from", default=None, description="first UTC day, YYYY-MM-DD")
@@ -28,21 +28,21 @@ class AdminController(Controller):
     async def report_sales(self, caller: Caller, from_: date | None = FROM,
                            to: date | None = TO) -> Response[SalesReport]:
         """Per-day sales, real time; default: the last 30 days."""
-        return ok(await caller.call("api.report_sales(%s::date, %s::date)", from_, to))
+        return ok(await caller.call("api.sales_report(%s::date, %s::date)", from_, to))
 
     @get("/reports/products", responses=errors(401, 403, 422))
-    async def report_products(self, caller: Caller, limit: int = 10, from_: date | None = FROM,
+    async def report_products(self, caller: Caller, limit: int | None = LIMIT, from_: date | None = FROM,
                               to: date | None = TO) -> Response[ProductSalesList]:
         """Top products by revenue; all time (materialized view) unless from/to are given."""
-        return ok(await caller.call("api.report_products(%s::integer, %s::date, %s::date)", limit, from_, to))
+        return ok(await caller.call("api.products_report(%s::integer, %s::date, %s::date)", limit, from_, to))
 
     @get("/reports/categories", responses=errors(401, 403))
     async def report_categories(self, caller: Caller) -> Response[CategorySalesList]:
         """Sales by category, each with its subtree rolled up."""
-        return ok(await caller.call("api.report_categories()"))
+        return ok(await caller.call("api.categories_report()"))
 
     @get("/audit", responses=errors(401, 403, 422))
-    async def audit(self, caller: Caller, table: str, id: int, limit: int = 20,
+    async def audit(self, caller: Caller, table: str, id: int, limit: int | None = LIMIT,
                     cursor: str | None = None) -> Response[AuditList]:
         """One row's change history, newest first."""
         return ok(await caller.call("api.audit_list(%s, %s::bigint, %s::integer, %s)", table, id, limit, cursor))

@@ -7,7 +7,7 @@ from litestar import Controller, Response, delete, get, post, put
 from litestar.params import Parameter
 
 from api.db import Caller
-from api.http import ADMIN, ANYONE, BEARER, errors, ok
+from api.http import ADMIN, ANYONE, BEARER, LIMIT, errors, ok
 from api.schemas import CategoryIn, CategoryList, CategoryOut, ProductIn, ProductList, ProductOut, ProductPatch
 
 
@@ -38,10 +38,10 @@ class ProductController(Controller):
         category_id: int | None = None,
         min_price: Decimal | None = None,
         max_price: Decimal | None = None,
-        in_stock: bool = False,
+        in_stock: bool | None = None,
         sort: str | None = Parameter(default=None,
                                      description="relevance (default with q), price, -price, newest, name"),
-        limit: int = Parameter(default=20, description="1..100"),
+        limit: int | None = LIMIT,
         cursor: str | None = Parameter(default=None, description="next_cursor of the previous page"),
     ) -> Response[ProductList]:
         return ok(await caller.call(
@@ -58,7 +58,8 @@ class ProductController(Controller):
         return ok(await caller.call(
             "api.product_create(%s, %s::numeric, %s, %s, %s::bigint, %s::integer, %s, %s::jsonb, %s::integer)",
             data.name, data.price, data.sku, data.description, data.category_id, data.stock_quantity,
-            data.is_active, msgspec.json.encode(data.metadata).decode(), data.low_stock_threshold), 201)
+            data.is_active, None if data.metadata is None else msgspec.json.encode(data.metadata).decode(),
+            data.low_stock_threshold), 201)
 
     @put("/{product_id:int}", dependencies=ADMIN, security=BEARER, responses=errors(401, 403, 404, 409, 415, 422))
     async def product_update(self, product_id: int, data: ProductPatch, caller: Caller) -> Response[ProductOut]:

@@ -5,7 +5,7 @@ from litestar import Controller, Response, delete, get, post, put
 from litestar.params import Parameter
 
 from api.db import Caller
-from api.http import ADMIN, ANYONE, BEARER, CART_TOKEN, USER, errors, ok
+from api.http import ADMIN, ANYONE, BEARER, CART_TOKEN, LIMIT, USER, errors, ok
 from api.schemas import CartItemIn, CartLineIn, CartOut, CheckoutIn, OrderList, OrderOut, OrderStatusIn
 
 IDEMPOTENCY_KEY = Parameter(header="Idempotency-Key", required=False, description="1 to 255 characters")
@@ -63,11 +63,12 @@ class OrderController(Controller):
     async def checkout(self, data: CheckoutIn, caller: Caller,
                        idempotency_key: str | None = IDEMPOTENCY_KEY) -> Response[OrderOut]:
         """The caller's cart becomes a pending order; the same Idempotency-Key and body replay it."""
-        address = msgspec.json.encode(data.shipping_address).decode()
-        return ok(await caller.call("api.checkout(%s::jsonb, %s)", address, idempotency_key), 201)
+        return ok(await caller.call("api.cart_checkout(%s::jsonb, %s)", msgspec.json.encode(data).decode(),
+                                    idempotency_key), 201)
 
     @get(responses=errors(401, 422))
-    async def orders_list(self, caller: Caller, limit: int = 20, cursor: str | None = None) -> Response[OrderList]:
+    async def orders_list(self, caller: Caller, limit: int | None = LIMIT,
+                          cursor: str | None = None) -> Response[OrderList]:
         """The caller's orders, newest first."""
         return ok(await caller.call("api.orders_list(%s::integer, %s)", limit, cursor))
 

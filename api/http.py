@@ -16,6 +16,7 @@ from api import auth, schemas
 
 BEARER = [{"bearer": []}]
 CART_TOKEN = Parameter(header="X-Cart-Token", required=False, description="guest cart token")
+LIMIT = Parameter(default=None, description="page size: each list has its default; 1 to the setting page_size_max (100)")
 # Each handler depends on one `caller`: the database plus who is calling (one dependency, so Litestar resolves
 # it inline instead of spawning a task group per request). The app-level default is PUBLIC (no token read).
 PUBLIC = {"caller": Provide(auth.public, sync_to_thread=False)}

@@ -35,15 +35,17 @@ class CategoryIn(In):
 
 
 class ProductIn(In):
+    """Fields left out take the column defaults of shop.products."""
+
     name: str
     price: Decimal
     sku: str
     description: str | None = None
     category_id: int | None = None
-    stock_quantity: int = 0
-    is_active: bool = True
-    metadata: dict[str, Any] = {}
-    low_stock_threshold: int = 5
+    stock_quantity: int | None = None
+    is_active: bool | None = None
+    metadata: dict[str, Any] | None = None
+    low_stock_threshold: int | None = None
 
 
 class ProductPatch(In):

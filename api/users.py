@@ -27,14 +27,14 @@ class AuthController(Controller):
 
     @post("/register", responses=errors(409, 415, 422, 429))
     async def register(self, data: RegisterIn, caller: Caller, request: Request) -> Response[UserOut]:
-        return ok(await caller.call("api.register(%s, %s, %s, %s, %s::inet)", data.email, data.password,
+        return ok(await caller.call("api.user_register(%s, %s, %s, %s, %s::inet)", data.email, data.password,
                                     data.first_name, data.last_name, client_address(request)), 201)
 
     @post("/login", status_code=200, responses=errors(401, 415, 422, 429))
     async def login(self, data: LoginIn, caller: Caller, request: Request,
                     x_cart_token: str | None = CART_TOKEN) -> Response[TokenOut]:
         """Signs in; a guest cart sent in X-Cart-Token is merged into the user's cart (reported in `cart`)."""
-        user = msgspec.json.decode(await caller.call("api.login(%s, %s, %s, %s::inet)", data.email, data.password,
+        user = msgspec.json.decode(await caller.call("api.user_login(%s, %s, %s, %s::inet)", data.email, data.password,
                                                      x_cart_token, client_address(request)), type=_Login)
         settings = request.app.state.settings
         return ok(msgspec.json.encode({

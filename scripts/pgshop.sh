@@ -3,12 +3,15 @@
 #   scripts/pgshop.sh deps                 apt packages (if missing) and the .venv
 #   scripts/pgshop.sh cluster DIR PORT     start (or reuse) a private cluster, print its owner URL
 #   scripts/pgshop.sh stop DIR             stop a private cluster
-#   scripts/pgshop.sh prepare URL          create db if missing, dbmate up, apply db/functions
+#   scripts/pgshop.sh deploy URL           dbmate up (creating the db if missing), rebuild the function layer,
+#                                          settings from the environment
 #   scripts/pgshop.sh demo URL             load demo data if the catalog is empty
 #   scripts/pgshop.sh url                  DATABASE_URL, or the URL of the .pgdata cluster (started)
-#   scripts/pgshop.sh run                  everything `make run` does: set up, migrate, demo data, serve
+#   scripts/pgshop.sh migrate              everything `make migrate` does: set up, deploy
+#   scripts/pgshop.sh run                  everything `make run` does: set up, deploy, demo data, serve
 #   scripts/pgshop.sh test                 everything `make test` does, on a throwaway cluster
 #   scripts/pgshop.sh admin EMAIL PASSWORD create or promote an admin in the `make run` database
+#   scripts/pgshop.sh schema               db/schema.sql: the dump of a freshly deployed database
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -106,16 +109,24 @@ pq_url() {
   esac
 }
 
-# prepare URL: dbmate creates the database if it is missing and migrates; then the function files,
-# all in one transaction, so a broken file leaves the previous versions in place.
-prepare() {
+# deploy URL: dbmate creates the database if it is missing and migrates; then the function layer is
+# rebuilt (db/README.md) and the settings are taken from the environment. Idempotent.
+deploy() {
   local url=$1
   log "migrating (dbmate up)"
   dbmate "$url" --no-dump-schema --wait up >/dev/null
-  log "applying db/functions"
-  local files=(db/functions/*.sql)
-  psql "$url" -qX -v ON_ERROR_STOP=1 --single-transaction "${files[@]/#/-f}" >/dev/null
+  layer "$url"
   settings "$url"
+}
+
+# layer URL: every routine of the schemas api and lib dropped, then db/functions/*.sql created again, in
+# one transaction: afterwards exactly the functions in the files exist there, or (on an error) the
+# previous layer is still in place.
+layer() {
+  local url=$1 files=(db/functions/*.sql)
+  log "rebuilding the function layer (db/functions)"
+  psql "$url" -qX -v ON_ERROR_STOP=1 --single-transaction -c "select shop.drop_function_layer()" \
+    "${files[@]/#/-f}" >/dev/null
 }
 
 # settings URL: every row of shop.settings from the environment variable of its name in upper case
@@ -127,7 +138,7 @@ settings() {
   overrides=$("$VENV/bin/python" -c 'import json, os, sys
 print(json.dumps({n: os.environ[n.upper()] for n in sys.argv[1:] if n.upper() in os.environ}))' $names)
   log "settings: $(psql "$url" -qAtX -v ON_ERROR_STOP=1 -v overrides="$overrides" \
-    <<<"select string_agg(upper(name) || '=' || value, ', ') from shop.settings_apply(:'overrides')")"
+    <<<"select string_agg(upper(name) || '=' || value, ', ') from lib.settings_apply(:'overrides')")"
 }
 
 demo() {
@@ -149,10 +160,15 @@ secret() {
   cat .jwt_secret
 }
 
+migrate() {
+  deps
+  deploy "$(url)"
+}
+
 run() {
   deps
   local url; url=$(url)
-  prepare "$url"
+  deploy "$url"
   demo "$url"
   local host=${HOST:-127.0.0.1} port=${PORT:-8000}
   log "DATABASE_URL=$url"
@@ -165,10 +181,10 @@ admin() {
   local email=${1:?usage: make admin EMAIL=... PASSWORD=...} password=${2:?usage: make admin EMAIL=... PASSWORD=...}
   deps
   local url; url=$(url)
-  prepare "$url"
+  deploy "$url"
   # On stdin, not -c: psql interpolates :'variables' (quoted safely) only there.
   psql "$url" -qAtX -v ON_ERROR_STOP=1 -v email="$email" -v password="$password" \
-    <<<"select shop.make_admin(:'email', :'password')"
+    <<<"select lib.make_admin(:'email', :'password')"
 }
 
 # make test: a throwaway cluster (never the developer's data), then every suite; any failure fails.
@@ -194,14 +210,20 @@ test() {
   # rate-limit tests lower them for themselves).
   export RATE_LIMIT_AUTH_PER_ADDRESS=100000 RATE_LIMIT_CHECKOUT_PER_USER=100000
 
-  log "migrations: up, down to zero, up again"
-  local n; n=$(ls db/migrations/*.sql | wc -l)
-  dbmate "$url" --no-dump-schema up >/dev/null
-  for _ in $(seq "$n"); do dbmate "$url" --no-dump-schema rollback >/dev/null; done
-  local left; left=$(psql "$url" -qAtX -c "select count(*) from schema_migrations")
-  [ "$left" = 0 ] || { echo "after $n rollbacks $left migrations are still applied" >&2; exit 1; }
-  prepare "$url"
+  log "deploy, demo data, dbmate rollback to an empty database, deploy again"
+  deploy "$url"
   demo "$url"
+  local n; n=$(ls db/migrations/*.sql | wc -l)
+  for _ in $(seq "$n"); do dbmate "$url" --no-dump-schema rollback >/dev/null; done
+  local left; left=$(psql "$url" -qAtX -c "select (select count(*) from schema_migrations)
+    + (select count(*) from pg_namespace where nspname in ('shop', 'api', 'lib', 'reporting', 'audit'))")
+  [ "$left" = 0 ] || { echo "after $n rollbacks the database is not empty" >&2; exit 1; }
+  deploy "$url"
+  demo "$url"
+
+  log "db/schema.sql is the dump of this deployed database (make schema regenerates it)"
+  dbmate "$url" --schema-file "$tmp/schema.sql" dump >/dev/null
+  diff -u db/schema.sql "$tmp/schema.sql" >&2 || { echo "db/schema.sql is stale: run make schema" >&2; exit 1; }
 
   log "pgTAP (pg_prove db/tests)"
   psql "host=$tmp/run port=54329 user=postgres dbname=pgshop" -qX -v ON_ERROR_STOP=1 -c "create extension pgtap" >/dev/null
@@ -229,7 +251,8 @@ schema() {
   chmod 755 "$tmp"
   trap "stop '$tmp'; rm -rf '$tmp'" EXIT
   local url; url=$(cluster "$tmp" 54328)
-  dbmate "$url" --schema-file db/schema.sql up >/dev/null
+  deploy "$url"
+  dbmate "$url" --schema-file db/schema.sql dump >/dev/null
   log "wrote db/schema.sql"
 }
 

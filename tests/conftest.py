@@ -133,7 +133,7 @@ def customer(client: httpx.Client) -> dict:
 @pytest.fixture
 def admin(client: httpx.Client, db: psycopg.Connection) -> dict:
     email = unique_email("admin")
-    db.execute("select shop.make_admin(%s, %s)", (email, PASSWORD))
+    db.execute("select lib.make_admin(%s, %s)", (email, PASSWORD))
     return {"email": email, "headers": bearer(login(client, email))}
 
 

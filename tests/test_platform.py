@@ -1,5 +1,7 @@
 """Health, the OpenAPI document, and errors outside any one domain."""
 
+import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -76,12 +78,34 @@ def test_a_database_that_answers_is_healthy_and_says_so_without_caching(client):
     assert response.json() == {"status": "ok"} and response.headers["cache-control"] == "no-store"
 
 
-def test_a_plain_tcp_url_without_sslmode_works_for_the_migration_tool(db, database_url):
-    """dbmate's driver would demand SSL (sslmode=require) where psql prefers it and falls back: the set-up
-    gives a URL without sslmode libpq's default, so the URL that works with psql works for every tool."""
+def test_migrate_is_idempotent_rebuilds_the_function_layer_and_takes_a_plain_url(db, database_url, client):
+    """`make migrate` against a plain TCP URL without sslmode (dbmate's driver alone would demand SSL): it
+    migrates nothing new, rebuilds the function layer (a function made by hand in api is gone) and the API
+    keeps answering."""
     db.execute("alter role pgshop password 'plain-url-test'")
+    db.execute("create function api.made_by_hand() returns int language sql as 'select 1'")
     port = conninfo_to_dict(database_url)["port"]
     url = f"postgresql://pgshop:plain-url-test@127.0.0.1:{port}/pgshop"
-    result = subprocess.run([str(ROOT / "scripts/pgshop.sh"), "dbmate", url, "status"],
-                            capture_output=True, text=True, cwd=ROOT)
-    assert result.returncode == 0 and "Pending: 0" in result.stdout, result.stdout + result.stderr
+    for _ in range(2):
+        result = subprocess.run([str(ROOT / "scripts/pgshop.sh"), "migrate"], capture_output=True, text=True,
+                                cwd=ROOT, env={**os.environ, "DATABASE_URL": url})
+        assert result.returncode == 0, result.stdout + result.stderr
+    assert db.execute("select to_regproc('api.made_by_hand')").fetchone() == (None,)
+    files = set(re.findall(r"create or replace function (api\.\w+|lib\.\w+)\(",
+                           "".join(p.read_text() for p in (ROOT / "db/functions").glob("*.sql"))))
+    deployed = {f"{schema}.{name}" for schema, name in db.execute(
+        "select n.nspname, p.proname from pg_proc p join pg_namespace n on n.oid = p.pronamespace "
+        "where n.nspname in ('api', 'lib')").fetchall()}
+    assert deployed == files
+    assert client.get("/api/categories").status_code == 200
+
+
+def test_every_migration_since_the_function_layer_drops_it_first_on_rollback():
+    """A down that drops a table a layer function refers to would fail on a deployed database (db/README.md)."""
+    migrations = sorted((ROOT / "db/migrations").glob("*.sql"))
+    since = [m for m in migrations if m.name >= "20261201110000"]
+    assert since
+    for migration in since:
+        down = migration.read_text().split("-- migrate:down", 1)[1]
+        first = next(line for line in down.splitlines()[1:] if line.strip() and not line.startswith("--"))
+        assert first == "select shop.drop_function_layer();", migration.name

@@ -83,7 +83,7 @@ def test_product_and_category_reports(client, admin, customer, db):
     assert {"product_id": product["id"], "name": product["name"], "units_sold": 3, "revenue": "3000.00",
             "orders": 1} in ranged
 
-    db.execute("select reporting.refresh()")
+    db.execute("select lib.refresh_reporting()")
     top = client.get("/api/admin/reports/products", params={"limit": 100}, headers=admin["headers"]).json()["items"]
     assert {"product_id": product["id"], "name": product["name"], "units_sold": 3, "revenue": "3000.00",
             "orders": 1} in top
