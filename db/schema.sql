@@ -71,6 +71,20 @@ COMMENT ON SCHEMA lib IS 'Helpers of the api functions (validation, JSON shapes,
 
 
 --
+-- Name: monitoring; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA monitoring;
+
+
+--
+-- Name: SCHEMA monitoring; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON SCHEMA monitoring IS 'Views for monitoring (role pgshop_monitor): statements, cache, connections, locks, long transactions, table and index health, replication, WAL archiving and backups. No customer data.';
+
+
+--
 -- Name: reporting; Type: SCHEMA; Schema: -; Owner: -
 --
 
@@ -96,6 +110,20 @@ CREATE SCHEMA shop;
 --
 
 COMMENT ON SCHEMA shop IS 'Private tables of pgshop. Nobody but the owner reads or writes them directly.';
+
+
+--
+-- Name: pg_stat_statements; Type: EXTENSION; Schema: -; Owner: -
+--
+
+CREATE EXTENSION IF NOT EXISTS pg_stat_statements WITH SCHEMA public;
+
+
+--
+-- Name: EXTENSION pg_stat_statements; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON EXTENSION pg_stat_statements IS 'track planning and execution statistics of all SQL statements executed';
 
 
 --
@@ -3328,6 +3356,805 @@ ALTER TABLE audit.log ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 
 
 --
+-- Name: cache_hit_ratio; Type: VIEW; Schema: monitoring; Owner: -
+--
+
+CREATE VIEW monitoring.cache_hit_ratio AS
+ SELECT d.datname AS database,
+    d.blks_hit,
+    d.blks_read,
+    round(((100.0 * (d.blks_hit)::numeric) / (NULLIF((d.blks_hit + d.blks_read), 0))::numeric), 2) AS hit_percent,
+    d.stats_reset
+   FROM pg_stat_database d
+  WHERE (d.datname = current_database());
+
+
+--
+-- Name: VIEW cache_hit_ratio; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON VIEW monitoring.cache_hit_ratio IS 'How often a block this database read was already in shared buffers; below 99 % on a warm OLTP database, the working set does not fit shared_buffers.';
+
+
+--
+-- Name: COLUMN cache_hit_ratio.database; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.cache_hit_ratio.database IS 'This database.';
+
+
+--
+-- Name: COLUMN cache_hit_ratio.blks_hit; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.cache_hit_ratio.blks_hit IS 'Blocks found in shared buffers.';
+
+
+--
+-- Name: COLUMN cache_hit_ratio.blks_read; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.cache_hit_ratio.blks_read IS 'Blocks read from the operating system (its cache or disk).';
+
+
+--
+-- Name: COLUMN cache_hit_ratio.hit_percent; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.cache_hit_ratio.hit_percent IS 'blks_hit / (blks_hit + blks_read), percent.';
+
+
+--
+-- Name: COLUMN cache_hit_ratio.stats_reset; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.cache_hit_ratio.stats_reset IS 'Since when these counters run.';
+
+
+--
+-- Name: connections; Type: VIEW; Schema: monitoring; Owner: -
+--
+
+CREATE VIEW monitoring.connections AS
+ SELECT COALESCE(a.usename, (a.backend_type)::name) AS role,
+    COALESCE(a.state, 'background'::text) AS state,
+    count(*) AS connections,
+    max((now() - a.state_change)) AS longest_in_state,
+    ( SELECT (s.setting)::integer AS setting
+           FROM pg_settings s
+          WHERE (s.name = 'max_connections'::text)) AS max_connections
+   FROM pg_stat_activity a
+  GROUP BY COALESCE(a.usename, (a.backend_type)::name), COALESCE(a.state, 'background'::text);
+
+
+--
+-- Name: VIEW connections; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON VIEW monitoring.connections IS 'Server connections by role and state (active, idle, idle in transaction...), against max_connections.';
+
+
+--
+-- Name: COLUMN connections.role; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.connections.role IS 'Login role, or the kind of background process.';
+
+
+--
+-- Name: COLUMN connections.state; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.connections.state IS 'active, idle, idle in transaction, ... (background for server processes).';
+
+
+--
+-- Name: COLUMN connections.connections; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.connections.connections IS 'How many.';
+
+
+--
+-- Name: COLUMN connections.longest_in_state; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.connections.longest_in_state IS 'The longest any of them has been in that state.';
+
+
+--
+-- Name: COLUMN connections.max_connections; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.connections.max_connections IS 'The server''s max_connections.';
+
+
+--
+-- Name: index_usage; Type: VIEW; Schema: monitoring; Owner: -
+--
+
+CREATE VIEW monitoring.index_usage AS
+ SELECT i.schemaname AS schema,
+    i.relname AS table_name,
+    i.indexrelname AS index_name,
+    i.idx_scan AS scans,
+    i.idx_tup_read AS entries_read,
+    pg_relation_size((i.indexrelid)::regclass) AS bytes,
+    x.indisunique AS is_unique
+   FROM (pg_stat_user_indexes i
+     JOIN pg_index x ON ((x.indexrelid = i.indexrelid)));
+
+
+--
+-- Name: VIEW index_usage; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON VIEW monitoring.index_usage IS 'Indexes by use: a large index with no scans (and not unique) only costs writes.';
+
+
+--
+-- Name: COLUMN index_usage.schema; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.index_usage.schema IS 'Schema.';
+
+
+--
+-- Name: COLUMN index_usage.table_name; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.index_usage.table_name IS 'Table.';
+
+
+--
+-- Name: COLUMN index_usage.index_name; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.index_usage.index_name IS 'Index.';
+
+
+--
+-- Name: COLUMN index_usage.scans; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.index_usage.scans IS 'Index scans since the statistics were reset.';
+
+
+--
+-- Name: COLUMN index_usage.entries_read; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.index_usage.entries_read IS 'Index entries returned by those scans.';
+
+
+--
+-- Name: COLUMN index_usage.bytes; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.index_usage.bytes IS 'Size on disk.';
+
+
+--
+-- Name: COLUMN index_usage.is_unique; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.index_usage.is_unique IS 'A unique index enforces a rule even when never scanned.';
+
+
+--
+-- Name: backups; Type: TABLE; Schema: shop; Owner: -
+--
+
+CREATE TABLE shop.backups (
+    label text NOT NULL,
+    type text NOT NULL,
+    started_at timestamp with time zone NOT NULL,
+    finished_at timestamp with time zone NOT NULL,
+    database_bytes bigint NOT NULL,
+    repository_bytes bigint NOT NULL,
+    CONSTRAINT backups_finished_after_start CHECK ((finished_at >= started_at)),
+    CONSTRAINT backups_type_known CHECK ((type = ANY (ARRAY['full'::text, 'diff'::text, 'incr'::text])))
+);
+
+
+--
+-- Name: TABLE backups; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON TABLE shop.backups IS 'pgBackRest backups recorded by make backup (label, type, times, sizes). A restore to an earlier time forgets the backups taken after it; the repository still has them (make backups).';
+
+
+--
+-- Name: last_backup; Type: VIEW; Schema: monitoring; Owner: -
+--
+
+CREATE VIEW monitoring.last_backup AS
+ SELECT b.label,
+    b.type,
+    b.finished_at,
+    (now() - b.finished_at) AS age,
+    b.database_bytes,
+    b.repository_bytes
+   FROM shop.backups b
+  ORDER BY b.finished_at DESC
+ LIMIT 1;
+
+
+--
+-- Name: VIEW last_backup; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON VIEW monitoring.last_backup IS 'The latest backup make backup recorded, and its age (alert when older than a day). Empty before the first.';
+
+
+--
+-- Name: COLUMN last_backup.label; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.last_backup.label IS 'pgBackRest backup label.';
+
+
+--
+-- Name: COLUMN last_backup.type; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.last_backup.type IS 'full, diff or incr.';
+
+
+--
+-- Name: COLUMN last_backup.finished_at; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.last_backup.finished_at IS 'When it finished.';
+
+
+--
+-- Name: COLUMN last_backup.age; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.last_backup.age IS 'How long ago.';
+
+
+--
+-- Name: COLUMN last_backup.database_bytes; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.last_backup.database_bytes IS 'Size of the database it covers.';
+
+
+--
+-- Name: COLUMN last_backup.repository_bytes; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.last_backup.repository_bytes IS 'Size it takes in the repository (compressed, this backup only).';
+
+
+--
+-- Name: lock_waits; Type: VIEW; Schema: monitoring; Owner: -
+--
+
+CREATE VIEW monitoring.lock_waits AS
+ SELECT w.pid AS waiting_pid,
+    w.usename AS waiting_role,
+    w.wait_event_type,
+    w.wait_event,
+    (now() - w.query_start) AS waiting_for,
+    pg_blocking_pids(w.pid) AS blocking_pids,
+    "left"(regexp_replace(w.query, '\s+'::text, ' '::text, 'g'::text), 300) AS waiting_query,
+    ( SELECT "left"(regexp_replace(b.query, '\s+'::text, ' '::text, 'g'::text), 300) AS "left"
+           FROM pg_stat_activity b
+          WHERE (b.pid = (pg_blocking_pids(w.pid))[1])) AS first_blocker_query
+   FROM pg_stat_activity w
+  WHERE (cardinality(pg_blocking_pids(w.pid)) > 0);
+
+
+--
+-- Name: VIEW lock_waits; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON VIEW monitoring.lock_waits IS 'Sessions waiting for a lock, who blocks them, and for how long.';
+
+
+--
+-- Name: COLUMN lock_waits.waiting_pid; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.lock_waits.waiting_pid IS 'The waiting backend.';
+
+
+--
+-- Name: COLUMN lock_waits.waiting_role; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.lock_waits.waiting_role IS 'Its login role.';
+
+
+--
+-- Name: COLUMN lock_waits.wait_event_type; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.lock_waits.wait_event_type IS 'Lock, usually.';
+
+
+--
+-- Name: COLUMN lock_waits.wait_event; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.lock_waits.wait_event IS 'The kind of lock (relation, transactionid, tuple...).';
+
+
+--
+-- Name: COLUMN lock_waits.waiting_for; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.lock_waits.waiting_for IS 'Since its statement started.';
+
+
+--
+-- Name: COLUMN lock_waits.blocking_pids; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.lock_waits.blocking_pids IS 'The backends it waits for.';
+
+
+--
+-- Name: COLUMN lock_waits.waiting_query; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.lock_waits.waiting_query IS 'What it runs (normalized text, 300 characters).';
+
+
+--
+-- Name: COLUMN lock_waits.first_blocker_query; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.lock_waits.first_blocker_query IS 'What the first blocker runs (or last ran).';
+
+
+--
+-- Name: long_transactions; Type: VIEW; Schema: monitoring; Owner: -
+--
+
+CREATE VIEW monitoring.long_transactions AS
+ SELECT a.pid,
+    a.usename AS role,
+    a.state,
+    (now() - a.xact_start) AS open_for,
+    (a.backend_xmin IS NOT NULL) AS holds_back_vacuum,
+    "left"(regexp_replace(a.query, '\s+'::text, ' '::text, 'g'::text), 300) AS query
+   FROM pg_stat_activity a
+  WHERE ((a.xact_start IS NOT NULL) AND (a.pid <> pg_backend_pid()));
+
+
+--
+-- Name: VIEW long_transactions; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON VIEW monitoring.long_transactions IS 'Open transactions, oldest first by open_for: a long one holds back vacuum and may hold locks.';
+
+
+--
+-- Name: COLUMN long_transactions.pid; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.long_transactions.pid IS 'The backend.';
+
+
+--
+-- Name: COLUMN long_transactions.role; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.long_transactions.role IS 'Its login role.';
+
+
+--
+-- Name: COLUMN long_transactions.state; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.long_transactions.state IS 'active, idle in transaction, ...';
+
+
+--
+-- Name: COLUMN long_transactions.open_for; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.long_transactions.open_for IS 'How long the transaction has been open.';
+
+
+--
+-- Name: COLUMN long_transactions.holds_back_vacuum; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.long_transactions.holds_back_vacuum IS 'True when its snapshot keeps dead rows from being removed.';
+
+
+--
+-- Name: COLUMN long_transactions.query; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.long_transactions.query IS 'Its current or last statement (300 characters).';
+
+
+--
+-- Name: replication; Type: VIEW; Schema: monitoring; Owner: -
+--
+
+CREATE VIEW monitoring.replication AS
+ SELECT r.application_name AS standby,
+    r.client_addr,
+    r.state,
+    r.sync_state,
+    pg_wal_lsn_diff(pg_current_wal_lsn(), r.replay_lsn) AS replay_lag_bytes,
+    r.write_lag,
+    r.flush_lag,
+    r.replay_lag,
+    s.slot_name,
+    s.active AS slot_active,
+    pg_wal_lsn_diff(pg_current_wal_lsn(), s.restart_lsn) AS slot_retained_bytes
+   FROM (pg_stat_replication r
+     FULL JOIN pg_replication_slots s ON ((s.active_pid = r.pid)));
+
+
+--
+-- Name: VIEW replication; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON VIEW monitoring.replication IS 'On a primary, each standby (and replication slot): how far behind it is in bytes and time. Empty without a standby. On a standby, pg_last_xact_replay_timestamp() tells its own delay.';
+
+
+--
+-- Name: COLUMN replication.standby; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.replication.standby IS 'The standby''s application_name.';
+
+
+--
+-- Name: COLUMN replication.client_addr; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.replication.client_addr IS 'Its address (null over a unix socket).';
+
+
+--
+-- Name: COLUMN replication.state; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.replication.state IS 'streaming, catchup, ...';
+
+
+--
+-- Name: COLUMN replication.sync_state; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.replication.sync_state IS 'async or sync.';
+
+
+--
+-- Name: COLUMN replication.replay_lag_bytes; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.replication.replay_lag_bytes IS 'WAL written here and not yet replayed there.';
+
+
+--
+-- Name: COLUMN replication.write_lag; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.replication.write_lag IS 'Time until the standby wrote recent WAL.';
+
+
+--
+-- Name: COLUMN replication.flush_lag; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.replication.flush_lag IS 'Time until it flushed it.';
+
+
+--
+-- Name: COLUMN replication.replay_lag; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.replication.replay_lag IS 'Time until it replayed it (what readers of the standby see).';
+
+
+--
+-- Name: COLUMN replication.slot_name; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.replication.slot_name IS 'Replication slot keeping WAL for it.';
+
+
+--
+-- Name: COLUMN replication.slot_active; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.replication.slot_active IS 'False when the slot''s standby is disconnected (WAL piles up).';
+
+
+--
+-- Name: COLUMN replication.slot_retained_bytes; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.replication.slot_retained_bytes IS 'WAL the slot keeps on the primary''s disk.';
+
+
+--
+-- Name: table_health; Type: VIEW; Schema: monitoring; Owner: -
+--
+
+CREATE VIEW monitoring.table_health AS
+ SELECT t.schemaname AS schema,
+    t.relname AS table_name,
+    t.n_live_tup AS live_rows,
+    t.n_dead_tup AS dead_rows,
+    round(((100.0 * (t.n_dead_tup)::numeric) / (NULLIF((t.n_live_tup + t.n_dead_tup), 0))::numeric), 2) AS dead_percent,
+    GREATEST(t.last_vacuum, t.last_autovacuum) AS last_vacuum,
+    GREATEST(t.last_analyze, t.last_autoanalyze) AS last_analyze,
+    t.autovacuum_count,
+    pg_total_relation_size((t.relid)::regclass) AS total_bytes
+   FROM pg_stat_user_tables t;
+
+
+--
+-- Name: VIEW table_health; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON VIEW monitoring.table_health IS 'Tables by dead rows and when (auto)vacuum and analyze last ran: many dead rows and an old last_vacuum mean autovacuum is not keeping up.';
+
+
+--
+-- Name: COLUMN table_health.schema; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.table_health.schema IS 'Schema.';
+
+
+--
+-- Name: COLUMN table_health.table_name; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.table_health.table_name IS 'Table.';
+
+
+--
+-- Name: COLUMN table_health.live_rows; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.table_health.live_rows IS 'Estimated live rows.';
+
+
+--
+-- Name: COLUMN table_health.dead_rows; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.table_health.dead_rows IS 'Estimated dead rows waiting for vacuum.';
+
+
+--
+-- Name: COLUMN table_health.dead_percent; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.table_health.dead_percent IS 'dead_rows / (live_rows + dead_rows), percent.';
+
+
+--
+-- Name: COLUMN table_health.last_vacuum; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.table_health.last_vacuum IS 'The latest vacuum, manual or automatic.';
+
+
+--
+-- Name: COLUMN table_health.last_analyze; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.table_health.last_analyze IS 'The latest analyze, manual or automatic.';
+
+
+--
+-- Name: COLUMN table_health.autovacuum_count; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.table_health.autovacuum_count IS 'Autovacuum runs since the statistics were reset.';
+
+
+--
+-- Name: COLUMN table_health.total_bytes; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.table_health.total_bytes IS 'Size with indexes and TOAST.';
+
+
+--
+-- Name: top_statements; Type: VIEW; Schema: monitoring; Owner: -
+--
+
+CREATE VIEW monitoring.top_statements AS
+ SELECT s.queryid,
+    r.rolname AS role,
+    s.toplevel,
+    s.calls,
+    round((s.total_exec_time)::numeric, 1) AS total_ms,
+    round((s.mean_exec_time)::numeric, 3) AS mean_ms,
+    round((s.max_exec_time)::numeric, 3) AS max_ms,
+    s.rows,
+    round(((100.0 * (s.shared_blks_hit)::numeric) / (NULLIF((s.shared_blks_hit + s.shared_blks_read), 0))::numeric), 2) AS cache_hit_percent,
+    "left"(regexp_replace(s.query, '\s+'::text, ' '::text, 'g'::text), 500) AS query
+   FROM (public.pg_stat_statements s
+     JOIN pg_roles r ON ((r.oid = s.userid)))
+  WHERE (s.dbid = ( SELECT d.oid
+           FROM pg_database d
+          WHERE (d.datname = current_database())));
+
+
+--
+-- Name: VIEW top_statements; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON VIEW monitoring.top_statements IS 'Statements of this database by their total and mean execution time (pg_stat_statements, nested statements inside functions included: toplevel false). Order by total_ms for the load, mean_ms for the slow ones.';
+
+
+--
+-- Name: COLUMN top_statements.queryid; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.top_statements.queryid IS 'pg_stat_statements query id (stable for the same normalized text).';
+
+
+--
+-- Name: COLUMN top_statements.role; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.top_statements.role IS 'The role that ran it (pgshop_api for the API).';
+
+
+--
+-- Name: COLUMN top_statements.toplevel; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.top_statements.toplevel IS 'False for a statement run inside a function.';
+
+
+--
+-- Name: COLUMN top_statements.calls; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.top_statements.calls IS 'Times executed since the statistics were reset.';
+
+
+--
+-- Name: COLUMN top_statements.total_ms; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.top_statements.total_ms IS 'Total execution time, milliseconds.';
+
+
+--
+-- Name: COLUMN top_statements.mean_ms; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.top_statements.mean_ms IS 'Mean execution time, milliseconds.';
+
+
+--
+-- Name: COLUMN top_statements.max_ms; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.top_statements.max_ms IS 'Slowest execution, milliseconds.';
+
+
+--
+-- Name: COLUMN top_statements.rows; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.top_statements.rows IS 'Rows returned or changed, in all.';
+
+
+--
+-- Name: COLUMN top_statements.cache_hit_percent; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.top_statements.cache_hit_percent IS 'Share of the blocks it read that were in shared buffers.';
+
+
+--
+-- Name: COLUMN top_statements.query; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.top_statements.query IS 'The normalized statement ($1 for values), first 500 characters.';
+
+
+--
+-- Name: wal_archiving; Type: VIEW; Schema: monitoring; Owner: -
+--
+
+CREATE VIEW monitoring.wal_archiving AS
+ SELECT a.archived_count,
+    a.last_archived_wal,
+    a.last_archived_time,
+    (now() - a.last_archived_time) AS since_last_archived,
+    a.failed_count,
+    a.last_failed_wal,
+    a.last_failed_time,
+    COALESCE((a.last_failed_time > a.last_archived_time), (a.last_failed_time IS NOT NULL)) AS failing,
+    ( SELECT s.setting
+           FROM pg_settings s
+          WHERE (s.name = 'archive_mode'::text)) AS archive_mode
+   FROM pg_stat_archiver a;
+
+
+--
+-- Name: VIEW wal_archiving; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON VIEW monitoring.wal_archiving IS 'WAL archiving (pgBackRest archive-push): failing means the newest attempt failed, so point-in-time recovery past last_archived_time is not possible until it works again.';
+
+
+--
+-- Name: COLUMN wal_archiving.archived_count; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.wal_archiving.archived_count IS 'Segments archived since the statistics were reset.';
+
+
+--
+-- Name: COLUMN wal_archiving.last_archived_wal; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.wal_archiving.last_archived_wal IS 'The latest segment archived.';
+
+
+--
+-- Name: COLUMN wal_archiving.last_archived_time; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.wal_archiving.last_archived_time IS 'When.';
+
+
+--
+-- Name: COLUMN wal_archiving.since_last_archived; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.wal_archiving.since_last_archived IS 'How long ago (archive_timeout forces one a minute).';
+
+
+--
+-- Name: COLUMN wal_archiving.failed_count; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.wal_archiving.failed_count IS 'Failed attempts since the statistics were reset.';
+
+
+--
+-- Name: COLUMN wal_archiving.last_failed_wal; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.wal_archiving.last_failed_wal IS 'The segment of the latest failure.';
+
+
+--
+-- Name: COLUMN wal_archiving.last_failed_time; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.wal_archiving.last_failed_time IS 'When it failed.';
+
+
+--
+-- Name: COLUMN wal_archiving.failing; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.wal_archiving.failing IS 'True when the latest attempt failed.';
+
+
+--
+-- Name: COLUMN wal_archiving.archive_mode; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.wal_archiving.archive_mode IS 'on when archiving is configured.';
+
+
+--
 -- Name: schema_migrations; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -4295,6 +5122,14 @@ ALTER TABLE ONLY shop.attempts
 
 
 --
+-- Name: backups backups_pkey; Type: CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.backups
+    ADD CONSTRAINT backups_pkey PRIMARY KEY (label);
+
+
+--
 -- Name: cart_items cart_items_one_line_per_product; Type: CONSTRAINT; Schema: shop; Owner: -
 --
 
@@ -5105,4 +5940,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261201110000'),
     ('20261201110100'),
     ('20261201110200'),
-    ('20261201110300');
+    ('20261201110300'),
+    ('20261201120000');
