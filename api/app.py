@@ -1,22 +1,24 @@
 """The Litestar app factory: `uvicorn api.app:create_app --factory`."""
 
+import asyncio
+import hmac
 import logging
 import os
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
 import psycopg
-from litestar import Litestar, Response, get
+from litestar import Litestar, Request, Response, get
 from litestar.datastructures import CacheControlHeader, ResponseHeader, State
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from psycopg_pool import PoolTimeout
 
-from api import admin, catalog, commerce, errors, users
+from api import admin, catalog, commerce, errors, metrics, users
 from api.config import Settings
 from api.db import Database, Problem
-from api.http import PUBLIC, JsonRequest, document
+from api.http import PUBLIC, JsonRequest, client_address, document
 
 
 @get("/bench/constant", include_in_schema=False)
@@ -28,8 +30,26 @@ async def constant() -> Response:
 _CONSTANT = b'{"id":1,"name":"Constant","price":"19.99","stock_quantity":10}'
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
-    settings = settings or Settings.from_env()
+@get("/metrics", include_in_schema=False, sync_to_thread=False)
+def prometheus(request: Request) -> Response:
+    """Prometheus text format: for loopback clients, or for anyone sending the bearer METRICS_TOKEN when set."""
+    token = request.app.state.settings.metrics_token
+    if token:
+        sent = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(sent.encode(), token.encode()):
+            return errors.problem(401, "unauthenticated", "metrics need Authorization: Bearer <METRICS_TOKEN>")
+    elif client_address(request) not in ("127.0.0.1", "::1"):
+        return errors.problem(403, "forbidden", "metrics are served to loopback clients unless METRICS_TOKEN is set")
+    return Response(metrics.exposition(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+def create_app(settings: Settings | None = None) -> metrics.Observe:
+    """The app, wrapped in the metrics middleware so that every response is counted and timed, unmatched routes
+    included."""
+    return metrics.Observe(_litestar(settings or Settings.from_env()))
+
+
+def _litestar(settings: Settings) -> Litestar:
     # Each failed reconnection would log a warning per worker and connection: the watcher logs the outage once.
     logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
     database = Database(settings.database_url, settings.pool_size, settings.pool_timeout)
@@ -37,13 +57,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncGenerator[None, None]:
         await database.open()
+        pool_figures = asyncio.create_task(metrics.watch_pool(database.pool))
         try:
             yield
         finally:
+            pool_figures.cancel()
             await database.close()
+            metrics.worker_exit()
 
     return Litestar(
-        route_handlers=users.ROUTES + catalog.ROUTES + commerce.ROUTES + admin.ROUTES
+        route_handlers=users.ROUTES + catalog.ROUTES + commerce.ROUTES + admin.ROUTES + [prometheus]
         + ([constant] if os.environ.get("PGSHOP_BENCH") == "1" else []),
         dependencies=PUBLIC,
         lifespan=[lifespan],

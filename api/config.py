@@ -25,6 +25,7 @@ class Settings:
     pool_size: int
     pool_timeout: float
     trusted_proxies: tuple[IPv4Network | IPv6Network, ...]
+    metrics_token: str
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -40,4 +41,5 @@ class Settings:
             pool_timeout=float(env.get("DB_POOL_TIMEOUT", "3")),
             trusted_proxies=tuple(ip_network(p.strip(), strict=False)
                                   for p in env.get("TRUSTED_PROXIES", "").split(",") if p.strip()),
+            metrics_token=env.get("METRICS_TOKEN", ""),
         )

@@ -8,7 +8,9 @@ PostgreSQL goes away, answers 503 quickly while it is away and refreshes the poo
 import asyncio
 import logging
 import select
+from contextvars import ContextVar
 from functools import lru_cache
+from time import perf_counter
 
 import msgspec
 import psycopg
@@ -18,6 +20,9 @@ from psycopg_pool import AsyncConnectionPool
 
 log = logging.getLogger("pgshop")
 RETRY_AFTER = 2  # seconds a client is told to wait while the database is unavailable
+# The time a request spends in database calls (Server-Timing): the metrics middleware sets a one-item list
+# for each request, Database.call adds to it.
+DB_TIME: ContextVar[list[float]] = ContextVar("pgshop_db_time", default=[0.0])
 
 
 class Problem(Exception):
@@ -125,12 +130,14 @@ class Database:
         params = (msgspec.json.encode(claims).decode() if claims else "", *args)
         # getconn/putconn rather than pool.connection(): in autocommit there is no transaction for the context
         # manager to end, and skipping it is measurably cheaper per request (docs/performance.md).
+        start = perf_counter()
         conn = await self.pool.getconn()
         try:
             cursor = await conn.execute(_statement(call), params)
             row = await cursor.fetchone()
         finally:
             await self.pool.putconn(conn)
+            DB_TIME.get()[0] += perf_counter() - start
         body = row[0]
         if type(body) is bytes and body.startswith(_PROBLEM):
             problem = _problem_doc.decode(body)["problem"]

@@ -10,6 +10,7 @@ from litestar.exceptions import HTTPException
 from psycopg_pool import PoolTimeout
 
 from api.db import RETRY_AFTER, Problem
+from api.metrics import FAILURES, RATE_LIMITED, route
 
 log = logging.getLogger("pgshop")
 
@@ -44,37 +45,48 @@ def problem(status: int, code: str, detail: str, **extra: object) -> Response:
                     headers=headers)
 
 
-def problem_error(_: Request, exc: Problem) -> Response:
-    return problem(exc.status, exc.code, exc.detail, **exc.extra)
+def problem_error(request: Request, exc: Problem) -> Response:
+    return counted(request, problem(exc.status, exc.code, exc.detail, **exc.extra), exc.code)
 
 
-def database_error(_: Request, exc: psycopg.Error) -> Response:
+def counted(request: Request, response: Response, code: str) -> Response:
+    """The refusals worth watching, counted: rate limits, and requests the server failed."""
+    if code == "too_many_attempts":
+        RATE_LIMITED.labels(route(request.scope)).inc()
+    elif response.status_code >= 500:
+        FAILURES.labels(code).inc()
+    return response
+
+
+def database_error(request: Request, exc: psycopg.Error) -> Response:
     state = exc.sqlstate or ""
     diag = exc.diag
     if state.startswith("PT") and state[2:].isdigit():
         # A HINT holding a JSON object adds members to the problem (e.g. the products short on stock).
         hint = diag.message_hint or ""
         extra = msgspec.json.decode(hint) if hint.startswith("{") else {}
-        return problem(int(state[2:]), diag.message_primary or "error", diag.message_detail or "", **extra)
+        code = diag.message_primary or "error"
+        return counted(request, problem(int(state[2:]), code, diag.message_detail or "", **extra), code)
     if state in _SQLSTATES:
         status, code = _SQLSTATES[state]
         # message_primary only: PostgreSQL's DETAIL can echo a whole row.
         extra = {"constraint": diag.constraint_name} if diag.constraint_name else {}
-        return problem(status, code, diag.message_primary or "", **extra)
+        return counted(request, problem(status, code, diag.message_primary or "", **extra), code)
     if state.startswith("22"):  # data exceptions: bad number, out of range, bad date...
         return problem(422, "invalid_input", diag.message_primary or "")
     if isinstance(exc, psycopg.DataError) and not state and "NUL" in str(exc):
         # Refused by the driver before sending: PostgreSQL text cannot hold NUL (0x00) characters.
         return problem(422, "invalid_text", "text may not contain NUL (\\u0000) characters")
     if isinstance(exc, psycopg.OperationalError):
-        return problem(503, "database_unavailable", "the database is not reachable", retry_after=RETRY_AFTER)
+        return counted(request, problem(503, "database_unavailable", "the database is not reachable",
+                                        retry_after=RETRY_AFTER), "database_unavailable")
     log.error("unexpected database error %s", state, exc_info=exc)
-    return problem(500, "internal_error", "unexpected database error")
+    return counted(request, problem(500, "internal_error", "unexpected database error"), "internal_error")
 
 
-def pool_timeout(_: Request, exc: PoolTimeout) -> Response:
-    return problem(503, "database_unavailable", "no database connection became free in time",
-                   retry_after=RETRY_AFTER)
+def pool_timeout(request: Request, exc: PoolTimeout) -> Response:
+    return counted(request, problem(503, "database_unavailable", "no database connection became free in time",
+                                    retry_after=RETRY_AFTER), "database_unavailable")
 
 
 def http_error(_: Request, exc: HTTPException) -> Response:
@@ -85,6 +97,6 @@ def http_error(_: Request, exc: HTTPException) -> Response:
     return problem(status, _HTTP_CODES.get(status, HTTPStatus(status).phrase.lower().replace(" ", "_")), exc.detail)
 
 
-def internal_error(_: Request, exc: Exception) -> Response:
+def internal_error(request: Request, exc: Exception) -> Response:
     log.error("unhandled error", exc_info=exc)
-    return problem(500, "internal_error", "unexpected error")
+    return counted(request, problem(500, "internal_error", "unexpected error"), "internal_error")

@@ -97,7 +97,8 @@ class Bench:
     def start_api(self, server: str = "uvicorn") -> None:
         log(f"starting the API as make run does: {server}, {CORES} workers, pool {self.pool_size} per worker")
         env = {**os.environ, "DATABASE_URL": self.url, "JWT_SECRET": SECRET, "PGSHOP_BENCH": "1",
-               "DB_POOL_SIZE": str(self.pool_size)}
+               "DB_POOL_SIZE": str(self.pool_size),
+               "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="pgshop-metrics.", dir=self.tmp)}
         env.pop("API_DATABASE_URL", None)
         command = {
             "uvicorn": ["--factory", "--host", "127.0.0.1", "--port", "8099", "--workers", str(CORES),

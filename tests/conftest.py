@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -39,7 +40,7 @@ def serve(database_url: str, workers: int = 2, **env: str) -> Iterator[str]:
     """The app under uvicorn, as `make run` starts it, on a free port; yields its base URL."""
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "JWT_SECRET": JWT_SECRET, "API_DATABASE_URL": "",
-           "DB_POOL_SIZE": "8", **env}
+           "DB_POOL_SIZE": "8", "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="pgshop-metrics."), **env}
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(port),
          "--workers", str(workers), "--no-access-log", "--no-server-header", "--no-proxy-headers", "--log-level", "warning"],

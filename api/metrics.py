@@ -1,0 +1,86 @@
+"""Prometheus metrics of the API and the Server-Timing header.
+
+prometheus-client in multiprocess mode when PROMETHEUS_MULTIPROC_DIR is set (make run sets it), so /metrics
+sums every uvicorn worker; without it, the figures are the answering worker's. /metrics answers clients on
+loopback (after TRUSTED_PROXIES), or anyone with `Authorization: Bearer $METRICS_TOKEN` when that is set."""
+
+import asyncio
+import os
+from time import perf_counter
+
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
+
+from api.db import DB_TIME
+
+REQUESTS = Counter("pgshop_http_requests_total", "HTTP requests answered, by route template, method and status",
+                   ["route", "method", "status"])
+LATENCY = Histogram("pgshop_http_request_duration_seconds", "Time to answer a request, by route template and method",
+                    ["route", "method"],
+                    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+POOL = Gauge("pgshop_db_pool_connections", "Database connections of the API's pools: open, and in use",
+             ["state"], multiprocess_mode="livesum")
+POOL_WAITING = Gauge("pgshop_db_pool_waiting", "Requests waiting for a database connection",
+                     multiprocess_mode="livesum")
+FAILURES = Counter("pgshop_failed_requests_total", "Requests the server failed (5xx), by code: database_unavailable, "
+                   "timeout, try_again, internal_error", ["code"])
+RATE_LIMITED = Counter("pgshop_rate_limit_refusals_total", "Requests refused with 429 too_many_attempts, by route",
+                       ["route"])
+
+def route(scope: Scope) -> str:
+    return scope.get("path_template") or "unmatched"
+
+
+class Observe:
+    """ASGI middleware: counts and times every request, and adds `Server-Timing: db;dur=.., app;dur=..`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = perf_counter()
+        db = [0.0]
+        DB_TIME.set(db)
+        status = 500
+
+        async def timed_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                timing = f"db;dur={db[0] * 1000:.2f}, app;dur={(perf_counter() - start) * 1000:.2f}".encode()
+                message = {**message, "headers": [*message.get("headers", ()), (b"server-timing", timing)]}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, timed_send)
+        finally:
+            template, method = route(scope), scope["method"]
+            REQUESTS.labels(template, method, str(status)).inc()
+            LATENCY.labels(template, method).observe(perf_counter() - start)
+
+
+async def watch_pool(pool) -> None:  # noqa: ANN001 (psycopg_pool.AsyncConnectionPool)
+    """Every second, this worker's pool figures into the gauges."""
+    while True:
+        stats = pool.get_stats()
+        POOL.labels("open").set(stats["pool_size"])
+        POOL.labels("in_use").set(stats["pool_size"] - stats["pool_available"])
+        POOL_WAITING.set(stats["requests_waiting"])
+        await asyncio.sleep(1)
+
+
+def worker_exit() -> None:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.mark_process_dead(os.getpid())
+
+
+def exposition() -> bytes:
+    """The metrics in Prometheus' text format: every worker's in multiprocess mode, else this worker's."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry)
+    return generate_latest(REGISTRY)
