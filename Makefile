@@ -2,7 +2,7 @@
 # Everything is in scripts/pgshop.sh so the two share one set-up.
 SHELL := /bin/bash
 
-.PHONY: run test migrate admin schema bench
+.PHONY: run test migrate admin schema bench backup backups restore dump load monitor
 
 run:
 	@scripts/pgshop.sh run
@@ -20,6 +20,27 @@ admin:
 # Regenerate db/schema.sql: the dump of a freshly deployed database, functions included (make test checks it).
 schema:
 	@scripts/pgshop.sh schema
+
+# Operations (docs/operations.md): pgBackRest backups of the private cluster (TYPE=full|diff|incr), their list,
+# a restore to the latest state or to TARGET_TIME; a logical dump (FILE=) and its load into an empty database;
+# postgres_exporter against the database as pgshop_monitor.
+backup:
+	@scripts/pgshop.sh backup
+
+backups:
+	@scripts/pgshop.sh backups
+
+restore:
+	@scripts/pgshop.sh restore
+
+dump:
+	@scripts/pgshop.sh dump
+
+load:
+	@scripts/pgshop.sh load
+
+monitor:
+	@scripts/pgshop.sh monitor
 
 # Performance, as ratios measured side by side (BENCH_SCALE=small|large); see docs/performance.md.
 bench:

@@ -17,9 +17,10 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 PGBIN=/usr/lib/postgresql/15/bin
 APT_PACKAGES=(postgresql-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl postgresql-15-cron
-              postgresql-15-rum python3-venv)
+              postgresql-15-rum python3-venv pgbackrest prometheus-postgres-exporter prometheus)
 VENV=${VENV:-$ROOT/.venv}
 RUN_PORT=${PGSHOP_PGPORT:-54320}
+PGSHOP_DIR=${PGSHOP_DIR:-$ROOT/.pgdata}  # the private cluster of make run, backup, restore, dump, load
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -46,10 +47,12 @@ deps() {
   fi
 }
 
-# cluster DIR PORT [LISTEN]: a private cluster owned by the postgres user (initdb refuses root).
-# Unix socket in DIR/run; TCP only when LISTEN is given (make run: 127.0.0.1, password auth).
+# cluster DIR PORT [LISTEN] [ARCHIVE]: a private cluster owned by the postgres user (initdb refuses root).
+# Unix socket in DIR/run; TCP only when LISTEN is given (make run: 127.0.0.1, password auth). ARCHIVE=archive:
+# WAL archived by pgBackRest to BACKUP_REPO (default DIR/backups), stanza created on first start. Its settings
+# live in DATA/pgshop.conf, written anew each time (a change restarts a running server).
 cluster() {
-  local dir=$1 port=$2 listen=${3:-}
+  local dir=$1 port=$2 listen=${3:-} archive=${4:-}
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
   if [ ! -f "$dir/data/PG_VERSION" ]; then
@@ -59,17 +62,37 @@ cluster() {
     runuser -u postgres -- test -x "$dir" || { echo "the postgres user cannot reach $dir" >&2; exit 1; }
     runuser -u postgres -- "$PGBIN/initdb" -D "$dir/data" -U postgres -E UTF8 --locale=C.UTF-8 \
       --auth-local=trust --auth-host=scram-sha-256 >/dev/null
-    cat >>"$dir/data/postgresql.conf" <<EOF
+  fi
+  grep -q "^include_if_exists = 'pgshop.conf'" "$dir/data/postgresql.conf" \
+    || echo "include_if_exists = 'pgshop.conf'" >>"$dir/data/postgresql.conf"
+  local conf="# Written by scripts/pgshop.sh at every start: edit the script, not this file.
 port = $port
 listen_addresses = '$listen'
 unix_socket_directories = '$dir/run'
-shared_preload_libraries = 'pg_cron'
+timezone = 'UTC'
+shared_preload_libraries = 'pg_cron,pg_stat_statements,auto_explain'
 cron.database_name = 'pgshop'
 cron.use_background_workers = on
-timezone = 'UTC'
-EOF
+pg_stat_statements.track = all
+auto_explain.log_min_duration = '${AUTO_EXPLAIN_MIN_DURATION:-250ms}'
+auto_explain.log_nested_statements = on"
+  if [ "$archive" = archive ]; then
+    backup_config "$dir" "$port"
+    conf+="
+archive_mode = on
+archive_command = 'pgbackrest --config=$dir/pgbackrest.conf --stanza=pgshop archive-push %p'
+archive_timeout = 60"
   fi
-  if ! runuser -u postgres -- "$PGBIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+  local running=; runuser -u postgres -- "$PGBIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1 && running=1
+  if [ "$conf" != "$(cat "$dir/data/pgshop.conf" 2>/dev/null)" ]; then
+    printf '%s\n' "$conf" >"$dir/data/pgshop.conf"
+    chown postgres:postgres "$dir/data/pgshop.conf"
+    if [ -n "$running" ]; then
+      log "restarting PostgreSQL in $dir (its settings changed)"
+      runuser -u postgres -- "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 -m fast restart >/dev/null
+    fi
+  fi
+  if [ -z "$running" ]; then
     log "starting PostgreSQL in $dir"
     runuser -u postgres -- "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start >/dev/null
   fi
@@ -80,10 +103,16 @@ select 'create role pgshop login createrole createdb' where not exists (select f
 select 'create database pgshop owner pgshop' where not exists (select from pg_database where datname = 'pgshop')
 \gexec
 \c pgshop
+set client_min_messages = warning;
 create extension if not exists pg_cron;
 create extension if not exists rum;
+create extension if not exists pg_stat_statements;
 grant usage on schema cron to pgshop;
 SQL
+  if [ "$archive" = archive ] && [ ! -f "$(backup_repo "$dir")/backup/pgshop/backup.info" ]; then
+    log "pgBackRest: creating the stanza in $(backup_repo "$dir")"
+    pgbackrest_as "$dir" stanza-create >/dev/null
+  fi
   echo "postgresql://pgshop@/pgshop?host=$dir/run&port=$port"
 }
 
@@ -148,7 +177,7 @@ demo() {
 }
 
 url() {
-  if [ -n "${DATABASE_URL:-}" ]; then echo "$DATABASE_URL"; else cluster "$ROOT/.pgdata" "$RUN_PORT" 127.0.0.1; fi
+  if [ -n "${DATABASE_URL:-}" ]; then echo "$DATABASE_URL"; else cluster "$PGSHOP_DIR" "$RUN_PORT" 127.0.0.1 archive; fi
 }
 
 # The JWT secret: JWT_SECRET, or one generated once and kept in the ignored file .jwt_secret.
@@ -172,7 +201,9 @@ run() {
   demo "$url"
   local host=${HOST:-127.0.0.1} port=${PORT:-8000}
   log "DATABASE_URL=$url"
-  log "serving on http://$host:$port (API docs: http://$host:$port/schema)"
+  log "serving on http://$host:$port (API docs: http://$host:$port/schema, metrics: http://$host:$port/metrics)"
+  # Metrics of every worker, summed (prometheus-client multiprocess mode): a fresh directory per start.
+  export PROMETHEUS_MULTIPROC_DIR; PROMETHEUS_MULTIPROC_DIR=$(mktemp -d /tmp/pgshop-metrics.XXXXXX)
   DATABASE_URL=$url JWT_SECRET=$(secret) exec "$VENV/bin/uvicorn" api.app:create_app --factory \
     --host "$host" --port "$port" --workers "${WORKERS:-$(nproc)}" --no-access-log --no-server-header --no-proxy-headers
 }
@@ -202,6 +233,9 @@ test() {
   for f in db/migrations/*.sql; do awk '/^-- migrate:down/ {exit} {print}' "$f" >"$tmp/squawk/${f##*/}"; done
   "$VENV/bin/squawk" --config .squawk.toml "$tmp"/squawk/*.sql
 
+  log "promtool check rules ops/prometheus/alerts.yml"
+  promtool check rules ops/prometheus/alerts.yml >/dev/null
+
   log "docker-compose.yml (validated offline with the Compose binary)"
   JWT_SECRET=config-check "$("$VENV/bin/python" -c 'import compose, os; print(os.path.dirname(compose.__file__))')/docker-compose" \
     -f docker-compose.yml config --quiet
@@ -216,7 +250,7 @@ test() {
   local n; n=$(ls db/migrations/*.sql | wc -l)
   for _ in $(seq "$n"); do dbmate "$url" --no-dump-schema rollback >/dev/null; done
   local left; left=$(psql "$url" -qAtX -c "select (select count(*) from schema_migrations)
-    + (select count(*) from pg_namespace where nspname in ('shop', 'api', 'lib', 'reporting', 'audit'))")
+    + (select count(*) from pg_namespace where nspname in ('shop', 'api', 'lib', 'reporting', 'audit', 'monitoring'))")
   [ "$left" = 0 ] || { echo "after $n rollbacks the database is not empty" >&2; exit 1; }
   deploy "$url"
   demo "$url"
@@ -234,6 +268,216 @@ test() {
 
   log "pytest (HTTP against the real app and database; a restart of this cluster; schemathesis)"
   DATABASE_URL=$url PGSHOP_TEST_PGDATA=$tmp/data "$VENV/bin/pytest" -q -rP tests
+}
+
+# --- Backups (pgBackRest) and logical dumps ---------------------------------------------------------------
+# The private cluster's repository: BACKUP_REPO, default DIR/backups; DIR/pgbackrest.conf describes both.
+backup_repo() { echo "${BACKUP_REPO:-$1/backups}"; }
+
+backup_config() {
+  local dir=$1 port=$2 repo; repo=$(backup_repo "$1")
+  mkdir -p "$repo" "$dir/pgbackrest"
+  chown postgres:postgres "$repo" "$dir/pgbackrest"
+  cat >"$dir/pgbackrest.conf" <<EOF
+# Written by scripts/pgshop.sh: the pgBackRest configuration of the cluster in $dir/data.
+[global]
+repo1-path=$repo
+repo1-retention-full=${BACKUP_RETENTION_FULL:-2}
+compress-type=zst
+start-fast=y
+log-path=$dir/pgbackrest
+lock-path=$dir/pgbackrest
+spool-path=$dir/pgbackrest
+log-level-console=warn
+log-level-file=info
+
+[pgshop]
+pg1-path=$dir/data
+pg1-socket-path=$dir/run
+pg1-port=$port
+pg1-user=postgres
+EOF
+  chown postgres:postgres "$dir/pgbackrest.conf"
+}
+
+pgbackrest_as() {
+  local dir=$1; shift
+  runuser -u postgres -- pgbackrest --config="$dir/pgbackrest.conf" --stanza=pgshop "$@"
+}
+
+die() { printf '\033[1;31m==> %s\033[0m\n' "$*" >&2; exit 1; }
+
+# backup_info DIR: the repository's backups as JSON; a clear error when there is no repository.
+backup_info() {
+  local dir=$1 repo; repo=$(backup_repo "$1")
+  [ -f "$dir/pgbackrest.conf" ] || die "no pgBackRest configuration in $dir: start the cluster with make run first"
+  [ -f "$repo/backup/pgshop/backup.info" ] || die "no pgBackRest repository at $repo (BACKUP_REPO)"
+  pgbackrest_as "$dir" info --output=json || die "pgBackRest cannot read the repository at $repo"
+}
+
+# make backup [TYPE=full|diff|incr]: an online backup of the private cluster (the first is always full), then
+# recorded in shop.backups so that monitoring sees its age. pgBackRest expires what retention drops.
+backup() {
+  deps
+  local dir=$PGSHOP_DIR url; url=$(private_url)
+  local type=${TYPE:-incr} started; started=$(date +%s)
+  case $type in full|diff|incr) ;; *) die "TYPE must be full, diff or incr, not '$type'" ;; esac
+  log "pgBackRest: $type backup of $dir/data (the first one is full)"
+  pgbackrest_as "$dir" backup --type="$type" || die "the backup failed (log: $dir/pgbackrest)"
+  local latest; latest=$(backup_info "$dir" | "$VENV/bin/python" -c '
+import json, sys
+b = json.load(sys.stdin)[0]["backup"][-1]
+print(json.dumps({"label": b["label"], "type": b["type"], "started": b["timestamp"]["start"],
+                  "finished": b["timestamp"]["stop"], "database": b["info"]["size"],
+                  "repository": b["info"]["repository"]["delta"]}))')
+  psql "$url" -qX -v ON_ERROR_STOP=1 -v b="$latest" <<'SQL' >/dev/null
+insert into shop.backups (label, type, started_at, finished_at, database_bytes, repository_bytes)
+select b ->> 'label', b ->> 'type', to_timestamp((b ->> 'started')::bigint), to_timestamp((b ->> 'finished')::bigint),
+       (b ->> 'database')::bigint, (b ->> 'repository')::bigint
+from (select :'b'::jsonb as b) x
+on conflict (label) do nothing;
+SQL
+  log "backup $(jq_field "$latest" label) ($(jq_field "$latest" type)) in $(( $(date +%s) - started )) s: $(
+    jq_field "$latest" repository) bytes in the repository for $(jq_field "$latest" database) bytes of database"
+}
+
+jq_field() { "$VENV/bin/python" -c 'import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
+
+# The private cluster, started with archiving: backups are of the cluster this project runs. For a server of
+# your own (DATABASE_URL), configure pgBackRest there (docs/operations.md).
+private_url() {
+  [ -z "${DATABASE_URL:-}" ] || die "make backup and make restore work on the private cluster; for the server of \
+DATABASE_URL configure pgBackRest there (docs/operations.md)"
+  cluster "$PGSHOP_DIR" "$RUN_PORT" 127.0.0.1 archive
+}
+
+# make backups: what the repository holds (pgBackRest's own listing: times, sizes, WAL range).
+backups() {
+  deps
+  backup_info "$PGSHOP_DIR" >/dev/null
+  pgbackrest_as "$PGSHOP_DIR" info
+}
+
+# make restore [TARGET_TIME='2026-12-01 12:00:00+00']: the private cluster back to the latest state the
+# repository holds (the latest backup and every WAL archived after it), or to TARGET_TIME. Checked first (a
+# repository, a backup before the target, a target not in the future, the repository's checksums): on a bad
+# input nothing is touched. The replaced data directory is kept until the restored server is up.
+restore() {
+  deps
+  [ -z "${DATABASE_URL:-}" ] || private_url
+  local dir=$PGSHOP_DIR info; info=$(backup_info "$dir")
+  local first; first=$("$VENV/bin/python" -c 'import json, sys
+b = json.load(sys.stdin)[0]["backup"]
+print(min(x["timestamp"]["stop"] for x in b) if b else "")' <<<"$info")
+  [ -n "$first" ] || die "the repository at $(backup_repo "$dir") has no backup yet: make backup first"
+  local args=(--type=default) target=${TARGET_TIME:-}
+  if [ -n "$target" ]; then
+    local at; at=$(date -d "$target" +%s 2>/dev/null) || die "TARGET_TIME '$target' is not a time"
+    [ "$at" -le "$(date +%s)" ] || die "TARGET_TIME $target is in the future"
+    [ "$at" -gt "$first" ] || die "TARGET_TIME $target is before the first backup ($(date -u -d "@$first" '+%F %T+00'))"
+    # pgBackRest wants YYYY-MM-DD HH:MM:SS[.ffffff]+TZ: the same moment, written so, in UTC.
+    args=(--type=time "--target=$(date -u -d "@$(date -d "$target" +%s.%N)" '+%F %T.%6N+00')" --target-action=promote)
+  fi
+  log "pgBackRest: verifying the repository's checksums"
+  local verified; verified=$(pgbackrest_as "$dir" verify --log-level-console=info 2>&1) || true
+  grep -q "verify command end: completed successfully" <<<"$verified" && ! grep -q "status: error" <<<"$verified" \
+    || die "the repository at $(backup_repo "$dir") fails verification: $(grep -E "invalid|missing|error" \
+<<<"$verified" | head -3 | sed 's/^.*INFO: //' | tr -s ' \n' ' '); nothing was changed"
+  local was_running=; runuser -u postgres -- "$PGBIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1 && was_running=1
+  if [ -n "$was_running" ]; then
+    log "archiving the current WAL, then stopping PostgreSQL in $dir"
+    pgbackrest_as "$dir" check >/dev/null || log "warning: the newest WAL could not be archived"
+    stop "$dir"
+  fi
+  local kept; kept="$dir/data.replaced-$(date -u +%Y%m%dT%H%M%SZ)"
+  mv "$dir/data" "$kept"
+  install -d -o postgres -g postgres -m 700 "$dir/data"
+  local started; started=$(date +%s)
+  log "pgBackRest: restoring ${target:+to $target }(the data it replaces is kept in $kept until this succeeds)"
+  if pgbackrest_as "$dir" restore "${args[@]}" \
+     && runuser -u postgres -- "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 600 start >/dev/null \
+     && wait_promoted "$dir"; then
+    rm -rf "$kept"
+    log "restored ${target:+to $target }in $(( $(date +%s) - started )) s; the replaced data directory is deleted"
+    [ -n "$was_running" ] || stop "$dir"
+  else
+    stop "$dir"
+    rm -rf "$dir/data"
+    mv "$kept" "$dir/data"
+    [ -z "$was_running" ] || runuser -u postgres -- "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w start >/dev/null
+    die "the restore failed (see $dir/postgres.log and $dir/pgbackrest); the previous data is back in place"
+  fi
+}
+
+# wait_promoted DIR: the restored server has finished recovery (up to 10 minutes).
+wait_promoted() {
+  local socket="host=$1/run port=$(sed -n 's/^port = //p' "$1/data/pgshop.conf") user=postgres dbname=postgres"
+  for _ in $(seq 3000); do
+    [ "$(psql "$socket" -qAtX -c 'select pg_is_in_recovery()' 2>/dev/null)" = f ] && return 0
+    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$1/data" status >/dev/null 2>&1 || return 1
+    sleep 0.2
+  done
+  return 1
+}
+
+# make dump [FILE=...]: a logical, portable pg_dump (custom format) of the database.
+dump() {
+  deps
+  local url; url=$(url)
+  local file=${FILE:-dumps/pgshop-$(date -u +%Y%m%dT%H%M%SZ).dump}
+  mkdir -p "$(dirname "$file")"
+  pg_dump -Fc --no-owner --exclude-schema=cron -f "$file" "$url"
+  log "wrote $file ($(stat -c %s "$file") bytes)"
+}
+
+# make load FILE=...: a dump restored into an empty database (DATABASE_URL or the private cluster's).
+load() {
+  local file=${FILE:?usage: make load FILE=path/to/pgshop.dump}
+  [ -f "$file" ] || die "no dump at $file"
+  deps
+  local url; url=$(url)
+  [ "$(psql "$url" -qAtX -c "select count(*) from pg_namespace where nspname = 'shop'")" = 0 ] \
+    || die "the database at $url is not empty: load restores into an empty database only"
+  # Roles and extensions are the cluster's, not the dump's: the roles are created as the migrations do, the
+  # trusted extensions here; rum, pg_cron and pg_stat_statements need a superuser (the private clusters have
+  # them). The dump's own extension entries, and the grant on pg_cron's schema, are left out of the restore.
+  psql "$url" -qX -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
+create extension if not exists pgcrypto;
+create extension if not exists pg_trgm;
+do $$
+begin
+  if not exists (select from pg_roles where rolname = 'pgshop_api') then create role pgshop_api login; end if;
+  if not exists (select from pg_roles where rolname = 'bi_reader') then create role bi_reader nologin; end if;
+  if not exists (select from pg_roles where rolname = 'pgshop_monitor') then create role pgshop_monitor login; end if;
+end
+$$;
+SQL
+  local list; list=$(mktemp)
+  pg_restore -l "$file" | grep -vE ' (EXTENSION|COMMENT - EXTENSION|ACL - SCHEMA cron) ' >"$list"
+  pg_restore --no-owner --exit-on-error --single-transaction -L "$list" -d "$url" "$file" \
+    || { rm -f "$list"; die "pg_restore failed; nothing was loaded"; }
+  rm -f "$list"
+  log "loaded $file"
+}
+
+# make monitor: prometheus-postgres-exporter (Debian) on EXPORTER_LISTEN (127.0.0.1:9187), connected as
+# pgshop_monitor (MONITOR_DATABASE_URL, default: DATABASE_URL or the private cluster with that user), with the
+# custom queries of ops/postgres_exporter.yml over the monitoring views.
+monitor() {
+  deps
+  # lib/pq (Go) would demand SSL without sslmode: libpq's default, prefer, is made explicit.
+  local dsn; dsn=$("$VENV/bin/python" -c 'import sys
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+monitor, owner = sys.argv[1:]
+params = conninfo_to_dict(monitor or owner)
+if not monitor:
+    params.pop("password", None)
+    params["user"] = "pgshop_monitor"
+params.setdefault("sslmode", "prefer")
+print(make_conninfo(**params))' "${MONITOR_DATABASE_URL:-}" "$(url)")
+  log "postgres_exporter on http://${EXPORTER_LISTEN:-127.0.0.1:9187}/metrics, as pgshop_monitor"
+  DATA_SOURCE_NAME=$dsn exec prometheus-postgres-exporter --web.listen-address="${EXPORTER_LISTEN:-127.0.0.1:9187}" \
+    --extend.query-path=ops/postgres_exporter.yml --log.level=warn
 }
 
 # make bench: the benchmark (bench/run.py) on its own throwaway cluster; wrk from Debian when missing.
