@@ -46,13 +46,17 @@ def prometheus(request: Request) -> Response:
 def create_app(settings: Settings | None = None) -> metrics.Observe:
     """The app, wrapped in the metrics middleware so that every response is counted and timed, unmatched routes
     included."""
-    return metrics.Observe(_litestar(settings or Settings.from_env()))
+    settings = settings or Settings.from_env()
+    return metrics.Observe(_litestar(settings), settings.jwt_secret)
 
 
 def _litestar(settings: Settings) -> Litestar:
     # Each failed reconnection would log a warning per worker and connection: the watcher logs the outage once.
     logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
-    database = Database(settings.database_url, settings.pool_size, settings.pool_timeout)
+    database = Database(settings.database_url, settings.pool_size, settings.pool_timeout,
+                        watch_url=settings.watch_database_url, read_url=settings.read_database_url,
+                        prepared=settings.prepared_statements, max_lag=settings.replica_max_lag,
+                        read_wait=settings.read_your_writes_wait)
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncGenerator[None, None]:

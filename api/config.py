@@ -26,6 +26,11 @@ class Settings:
     pool_timeout: float
     trusted_proxies: tuple[IPv4Network | IPv6Network, ...]
     metrics_token: str
+    watch_database_url: str
+    read_database_url: str | None
+    prepared_statements: bool
+    replica_max_lag: float
+    read_your_writes_wait: float
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -42,4 +47,10 @@ class Settings:
             trusted_proxies=tuple(ip_network(p.strip(), strict=False)
                                   for p in env.get("TRUSTED_PROXIES", "").split(",") if p.strip()),
             metrics_token=env.get("METRICS_TOKEN", ""),
+            # LISTEN needs a direct connection to the primary, not one through PgBouncer.
+            watch_database_url=env.get("DIRECT_DATABASE_URL") or url,
+            read_database_url=env.get("READ_DATABASE_URL") or None,
+            prepared_statements=env.get("DB_PREPARED_STATEMENTS", "1") != "0",
+            replica_max_lag=float(env.get("REPLICA_MAX_LAG", "10")),
+            read_your_writes_wait=float(env.get("READ_YOUR_WRITES_WAIT", "0.25")),
         )

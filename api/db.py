@@ -3,26 +3,43 @@ transaction and calls one api function, returning the JSON the function built as
 
 The pool heals itself: a connection is handed out only after a poll of its socket (an idle connection has
 nothing to read unless the server closed it), and a watcher connection per worker notices at once when
-PostgreSQL goes away, answers 503 quickly while it is away and refreshes the pool the moment it is back."""
+PostgreSQL goes away, answers 503 quickly while it is away and refreshes the pool the moment it is back.
+
+With a standby (READ_DATABASE_URL), calls of functions the database declares stable go to it, the others to
+the primary; a client that wrote reads its own write (read-your-writes): see Replica."""
 
 import asyncio
 import logging
 import select
+from collections import deque
 from contextvars import ContextVar
+from dataclasses import dataclass
 from functools import lru_cache
-from time import perf_counter
+from time import monotonic, perf_counter
 
 import msgspec
 import psycopg
 from psycopg import AsyncConnection
 from psycopg.adapt import Loader
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 log = logging.getLogger("pgshop")
 RETRY_AFTER = 2  # seconds a client is told to wait while the database is unavailable
-# The time a request spends in database calls (Server-Timing): the metrics middleware sets a one-item list
-# for each request, Database.call adds to it.
-DB_TIME: ContextVar[list[float]] = ContextVar("pgshop_db_time", default=[0.0])
+
+
+@dataclass(slots=True)
+class RequestState:
+    """What one request did with the database: time spent (Server-Timing), the transaction of its write, and
+    the write of this client that its reads must see (read-your-writes)."""
+
+    db_seconds: float = 0.0
+    source: str = ""  # "primary" or "standby": the server of the last call
+    wrote: int | None = None
+    must_see: int | None = None
+
+
+# Set per request by the middleware (api/metrics.py); a default for calls outside requests.
+REQUEST: ContextVar[RequestState] = ContextVar("pgshop_request", default=RequestState())
 
 
 class Problem(Exception):
@@ -57,11 +74,38 @@ async def _check(conn: AsyncConnection) -> None:
         await conn.execute("")
 
 
+def _pool(url: str, size: int, timeout: float, prepared: bool) -> AsyncConnectionPool:
+    return AsyncConnectionPool(
+        url,
+        min_size=size,
+        max_size=size,
+        open=False,
+        configure=_configure,
+        check=_check,
+        timeout=timeout,
+        # Give up a failed reconnection soon: the pool then grows again on the next request instead of
+        # sleeping through an ever longer backoff after the database is back.
+        reconnect_timeout=timeout,
+        # Server-side prepared statements, unless a pooler in transaction mode (PgBouncer 1.18) is in between.
+        kwargs={"autocommit": True, "prepare_threshold": 0 if prepared else None},
+    )
+
+
+_CLAIMS = "with c as materialized (select set_config('request.jwt.claims', %s, true))"
+
+
 @lru_cache(maxsize=None)
-def _statement(call: str) -> str:
+def _statement(call: str, kind: str = "call") -> str:
     # The materialized CTE runs set_config first; the function is then called once, for its one row.
     # Autocommit: the statement is its own transaction, so the claims cannot leak to the next request.
-    return f"with c as materialized (select set_config('request.jwt.claims', %s, true)) select {call} from c"
+    # "write" also returns the transaction's id (the read-your-writes token); "seen" runs the call on the
+    # standby only once it has replayed the client's last write, and says whether it had.
+    if kind == "write":
+        return f"{_CLAIMS} select {call}, pg_catalog.pg_current_xact_id()::text::bigint from c"
+    if kind == "seen":
+        return (f"{_CLAIMS}, r as materialized (select api.xact_replayed(%s::text::xid8) as seen) "
+                f"select case when r.seen then {call} end, r.seen from c, r")
+    return f"{_CLAIMS} select {call} from c"
 
 
 _PROBLEM = b'{"problem": '
@@ -71,41 +115,45 @@ Claims = dict  # {"sub": "<user id>", "role": "customer" | "admin"}: what the da
 
 
 class Database:
-    def __init__(self, url: str, size: int, timeout: float) -> None:
-        self.url = url
+    def __init__(self, url: str, size: int, timeout: float, *, watch_url: str | None = None,
+                 read_url: str | None = None, prepared: bool = True, max_lag: float = 10.0,
+                 read_wait: float = 0.25) -> None:
+        self.watch_url = watch_url or url
         self.timeout = timeout
-        self.pool = AsyncConnectionPool(
-            url,
-            min_size=size,
-            max_size=size,
-            open=False,
-            configure=_configure,
-            check=_check,
-            timeout=timeout,
-            # Give up a failed reconnection soon: the pool then grows again on the next request instead of
-            # sleeping through an ever longer backoff after the database is back.
-            reconnect_timeout=timeout,
-            kwargs={"autocommit": True, "prepare_threshold": 0},
-        )
+        self.pool = _pool(url, size, timeout, prepared)
+        self.replica = Replica(_pool(read_url, size, timeout, prepared), self.pool, max_lag, read_wait) \
+            if read_url else None
+        self.reads: frozenset[str] = frozenset()  # api functions the database declares stable or immutable
         self.up = asyncio.Event()
-        self._watcher: asyncio.Task | None = None
+        self._tasks: list[asyncio.Task] = []
 
     async def open(self) -> None:
         await self.pool.open(wait=True)
+        async with self.pool.connection() as conn:
+            # Reads and writes as the database states them (volatility): no list of routes kept in Python.
+            self.reads = frozenset(name for (name,) in await (await conn.execute(
+                "select 'api.' || p.proname from pg_catalog.pg_proc p "
+                "where p.pronamespace = 'api'::regnamespace group by p.proname "
+                "having bool_and(p.provolatile <> 'v')")).fetchall())
         self.up.set()
-        self._watcher = asyncio.create_task(self._watch())
+        self._tasks.append(asyncio.create_task(self._watch()))
+        if self.replica:
+            await self.replica.pool.open(wait=False)
+            self._tasks.append(asyncio.create_task(self.replica.monitor()))
 
     async def close(self) -> None:
-        if self._watcher:
-            self._watcher.cancel()
+        for task in self._tasks:
+            task.cancel()
+        if self.replica:
+            await self.replica.pool.close()
         await self.pool.close()
 
     async def _watch(self) -> None:
-        """Hold one connection that only waits: it ends the moment PostgreSQL goes away. Then reconnect every
-        0.2 s; once back, drop the pool's dead connections before letting requests through again."""
+        """Hold one connection to the primary that only waits: it ends the moment PostgreSQL goes away. Then
+        reconnect every 0.2 s; once back, drop the pool's dead connections before letting requests through."""
         while True:
             try:
-                async with await AsyncConnection.connect(self.url, autocommit=True, connect_timeout=2) as conn:
+                async with await AsyncConnection.connect(self.watch_url, autocommit=True, connect_timeout=2) as conn:
                     if not self.up.is_set():
                         await self.pool.check()
                         self.up.set()
@@ -122,30 +170,113 @@ class Database:
 
     async def call(self, claims: Claims | None, call: str, *args: object) -> bytes | None:
         """Run `select <call> ...` (e.g. "api.product_get(%s::bigint)") as the caller in `claims`."""
-        if not self.up.is_set():
-            try:
-                await asyncio.wait_for(self.up.wait(), self.timeout)
-            except TimeoutError:
-                raise Unavailable("the database is not reachable") from None
         params = (msgspec.json.encode(claims).decode() if claims else "", *args)
-        # getconn/putconn rather than pool.connection(): in autocommit there is no transaction for the context
-        # manager to end, and skipping it is measurably cheaper per request (docs/performance.md).
+        state = REQUEST.get()
         start = perf_counter()
-        conn = await self.pool.getconn()
+        name = call.split("(", 1)[0]
         try:
-            cursor = await conn.execute(_statement(call), params)
-            row = await cursor.fetchone()
+            state.source = "primary"
+            if self.replica is None or not name.startswith("api."):
+                body = await self._primary(_statement(call), params)
+            elif name in self.reads:
+                state.source = "standby"
+                body = await self.replica.read(call, params, state.must_see) if self.replica.usable else _MISS
+                if body is _MISS:
+                    state.source = "primary"
+                    body = await self._primary(_statement(call), params)
+            else:
+                body, state.wrote = await self._primary(_statement(call, "write"), params, row=True)
         finally:
-            await self.pool.putconn(conn)
-            DB_TIME.get()[0] += perf_counter() - start
-        body = row[0]
+            state.db_seconds += perf_counter() - start
         if type(body) is bytes and body.startswith(_PROBLEM):
             problem = _problem_doc.decode(body)["problem"]
             raise Problem(problem.pop("status"), problem.pop("code"), problem.pop("detail"), **problem)
         return body
 
+    async def _primary(self, statement: str, params: tuple, row: bool = False):  # noqa: ANN202
+        if not self.up.is_set():
+            try:
+                await asyncio.wait_for(self.up.wait(), self.timeout)
+            except TimeoutError:
+                raise Unavailable("the database is not reachable") from None
+        return await run(self.pool, statement, params, row)
+
     async def ping(self) -> None:
         await self.call(None, "1")
+
+
+async def run(pool: AsyncConnectionPool, statement: str, params: tuple, row: bool = False):  # noqa: ANN201
+    # getconn/putconn rather than pool.connection(): in autocommit there is no transaction for the context
+    # manager to end, and skipping it is measurably cheaper per request (docs/performance.md).
+    conn = await pool.getconn()
+    try:
+        cursor = await conn.execute(statement, params)
+        result = await cursor.fetchone()
+    finally:
+        await pool.putconn(conn)
+    return result if row else result[0]
+
+
+_MISS = object()  # the standby could not answer this read: ask the primary
+_PRIMARY_LSN = "select (pg_catalog.pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint"
+_REPLAYED_LSN = ("select case when pg_catalog.pg_is_in_recovery() "
+                 "then (pg_catalog.pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint end")
+
+
+class Replica:
+    """Reads on a standby. It is used while it answers and its data is at most `max_lag` seconds old (checked
+    every second, see monitor), else reads go to the primary; a read the standby fails goes to the primary. A client that wrote sends back the id of its transaction
+    (cookie or header, see api/metrics.py); its reads run on the standby only once the standby has replayed
+    that transaction's commit (exact, where a WAL position taken inside the transaction would precede its own
+    commit record), waiting up to `read_wait` seconds for it, else on the primary."""
+
+    def __init__(self, pool: AsyncConnectionPool, primary: AsyncConnectionPool, max_lag: float,
+                 read_wait: float) -> None:
+        self.pool, self.primary = pool, primary
+        self.max_lag, self.read_wait = max_lag, read_wait
+        self.usable = False
+        self.lag: float | None = None
+
+    async def monitor(self) -> None:
+        """Every second: the primary's WAL position, noted with the time; the standby's data is as old as the
+        newest position it has replayed (an exact bound, from the sampling, that needs no privilege and does
+        not take an idle primary for a lagging standby)."""
+        samples: deque[tuple[float, int]] = deque()
+        while True:
+            now = monotonic()
+            try:
+                samples.append((now, await run(self.primary, _PRIMARY_LSN, ())))
+                replayed = await run(self.pool, _REPLAYED_LSN, ())  # null: promoted, so nothing to wait for
+                caught_up = [at for at, lsn in samples if replayed is None or lsn <= replayed]
+                self.lag = now - max(caught_up) if caught_up else now - samples[0][0] + 1
+            except (psycopg.Error, PoolTimeout):
+                self.lag = None
+            while samples and samples[0][0] < now - self.max_lag - 2 and len(samples) > 1:
+                samples.popleft()
+            usable = self.lag is not None and self.lag <= self.max_lag
+            if usable != self.usable:
+                log.warning("standby %s (lag %s s)", "in use" if usable else "not used", self.lag)
+            self.usable = usable
+            await asyncio.sleep(1)
+
+    async def read(self, call: str, params: tuple, must_see: int | None):  # noqa: ANN201
+        try:
+            if must_see is None:
+                return await run(self.pool, _statement(call), params)
+            deadline = monotonic() + self.read_wait
+            while True:
+                body, seen = await run(self.pool, _statement(call, "seen"), (params[0], must_see, *params[1:]),
+                                       row=True)
+                if seen:
+                    return body
+                if monotonic() >= deadline:
+                    return _MISS
+                await asyncio.sleep(0.01)
+        except psycopg.errors.SerializationFailure:
+            return _MISS  # cancelled by a conflict with what the standby replays: the primary answers
+        except (psycopg.OperationalError, PoolTimeout):
+            self.usable = False  # the monitor decides when it is back
+            return _MISS
 
 
 class Caller:

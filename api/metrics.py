@@ -1,17 +1,20 @@
-"""Prometheus metrics of the API and the Server-Timing header.
+"""Prometheus metrics of the API, the Server-Timing header, and the read-your-writes token.
 
 prometheus-client in multiprocess mode when PROMETHEUS_MULTIPROC_DIR is set (make run sets it), so /metrics
 sums every uvicorn worker; without it, the figures are the answering worker's. /metrics answers clients on
 loopback (after TRUSTED_PROXIES), or anyone with `Authorization: Bearer $METRICS_TOKEN` when that is set."""
 
 import asyncio
+import base64
+import hashlib
+import hmac
 import os
 from time import perf_counter
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 
-from api.db import DB_TIME
+from api.db import REQUEST, RequestState
 
 REQUESTS = Counter("pgshop_http_requests_total", "HTTP requests answered, by route template, method and status",
                    ["route", "method", "status"])
@@ -31,27 +34,60 @@ def route(scope: Scope) -> str:
     return scope.get("path_template") or "unmatched"
 
 
-class Observe:
-    """ASGI middleware: counts and times every request, and adds `Server-Timing: db;dur=.., app;dur=..`."""
+READ_AFTER = "pgshop-read-after"  # cookie and header (X-Read-After) names of the read-your-writes token
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class Observe:
+    """ASGI middleware around the whole app: counts and times every request, adds `Server-Timing: db;dur=..;
+    desc="primary|standby", app;dur=..`, and carries the read-your-writes token: a write's transaction id, signed, goes back as a cookie
+    (and an X-Read-After header); a request that brings it back reads only data that includes that write."""
+
+    def __init__(self, app: ASGIApp, secret: str) -> None:
         self.app = app
+        self.key = hashlib.sha256(b"pgshop read-after " + secret.encode()).digest()
+
+    def sign(self, xid: int) -> str:
+        mac = hmac.new(self.key, str(xid).encode(), "sha256").digest()[:16]
+        return f"{xid}.{base64.urlsafe_b64encode(mac).decode().rstrip('=')}"
+
+    def verified(self, token: str) -> int | None:
+        xid, _, _ = token.partition(".")
+        return int(xid) if xid.isdigit() and len(xid) < 20 and hmac.compare_digest(self.sign(int(xid)), token) \
+            else None
+
+    def token(self, scope: Scope) -> int | None:
+        for name, value in scope["headers"]:
+            if name == b"x-read-after":
+                return self.verified(value.decode("latin-1").strip())
+            if name == b"cookie":
+                for part in value.decode("latin-1").split(";"):
+                    key, _, token = part.strip().partition("=")
+                    if key == READ_AFTER:
+                        return self.verified(token)
+        return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         start = perf_counter()
-        db = [0.0]
-        DB_TIME.set(db)
+        state = RequestState(must_see=self.token(scope))
+        REQUEST.set(state)
         status = 500
 
         async def timed_send(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                timing = f"db;dur={db[0] * 1000:.2f}, app;dur={(perf_counter() - start) * 1000:.2f}".encode()
-                message = {**message, "headers": [*message.get("headers", ()), (b"server-timing", timing)]}
+                source = f';desc="{state.source}"' if state.source else ""
+                headers = [*message.get("headers", ()), (b"server-timing", (
+                    f"db;dur={state.db_seconds * 1000:.2f}{source}, "
+                    f"app;dur={(perf_counter() - start) * 1000:.2f}").encode())]
+                if state.wrote is not None and status < 400:
+                    token = self.sign(state.wrote)
+                    headers += [(b"x-read-after", token.encode()), (b"set-cookie", (
+                        f"{READ_AFTER}={token}; Max-Age=60; Path=/; HttpOnly; SameSite=Lax").encode())]
+                message = {**message, "headers": headers}
             await send(message)
 
         try:

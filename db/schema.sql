@@ -1086,6 +1086,29 @@ COMMENT ON FUNCTION api.user_register(p_email text, p_password text, p_first_nam
 
 
 --
+-- Name: xact_replayed(xid8); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.xact_replayed(p_xid xid8) RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+  return pg_xact_status(p_xid) = 'committed';
+exception when others then
+  return false;  -- a transaction id this server has not seen yet ("in the future")
+end
+$$;
+
+
+--
+-- Name: FUNCTION xact_replayed(p_xid xid8); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.xact_replayed(p_xid xid8) IS 'True when this server has replayed (or made) the commit of transaction p_xid: the API runs a client''s reads on a standby only then.';
+
+
+--
 -- Name: tg__append_only(); Type: FUNCTION; Schema: audit; Owner: -
 --
 

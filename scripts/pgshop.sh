@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 PGBIN=/usr/lib/postgresql/15/bin
 APT_PACKAGES=(postgresql-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl postgresql-15-cron
-              postgresql-15-rum python3-venv pgbackrest prometheus-postgres-exporter prometheus)
+              postgresql-15-rum python3-venv pgbackrest prometheus-postgres-exporter prometheus pgbouncer)
 VENV=${VENV:-$ROOT/.venv}
 RUN_PORT=${PGSHOP_PGPORT:-54320}
 PGSHOP_DIR=${PGSHOP_DIR:-$ROOT/.pgdata}  # the private cluster of make run, backup, restore, dump, load
@@ -65,17 +65,7 @@ cluster() {
   fi
   grep -q "^include_if_exists = 'pgshop.conf'" "$dir/data/postgresql.conf" \
     || echo "include_if_exists = 'pgshop.conf'" >>"$dir/data/postgresql.conf"
-  local conf="# Written by scripts/pgshop.sh at every start: edit the script, not this file.
-port = $port
-listen_addresses = '$listen'
-unix_socket_directories = '$dir/run'
-timezone = 'UTC'
-shared_preload_libraries = 'pg_cron,pg_stat_statements,auto_explain'
-cron.database_name = 'pgshop'
-cron.use_background_workers = on
-pg_stat_statements.track = all
-auto_explain.log_min_duration = '${AUTO_EXPLAIN_MIN_DURATION:-250ms}'
-auto_explain.log_nested_statements = on"
+  local conf; conf=$(server_conf "$dir" "$port" "$listen")
   if [ "$archive" = archive ]; then
     backup_config "$dir" "$port"
     conf+="
@@ -83,19 +73,7 @@ archive_mode = on
 archive_command = 'pgbackrest --config=$dir/pgbackrest.conf --stanza=pgshop archive-push %p'
 archive_timeout = 60"
   fi
-  local running=; runuser -u postgres -- "$PGBIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1 && running=1
-  if [ "$conf" != "$(cat "$dir/data/pgshop.conf" 2>/dev/null)" ]; then
-    printf '%s\n' "$conf" >"$dir/data/pgshop.conf"
-    chown postgres:postgres "$dir/data/pgshop.conf"
-    if [ -n "$running" ]; then
-      log "restarting PostgreSQL in $dir (its settings changed)"
-      runuser -u postgres -- "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 -m fast restart >/dev/null
-    fi
-  fi
-  if [ -z "$running" ]; then
-    log "starting PostgreSQL in $dir"
-    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start >/dev/null
-  fi
+  start_server "$dir" "$conf"
   local su="host=$dir/run port=$port user=postgres dbname=postgres"
   psql "$su" -qAtX -v ON_ERROR_STOP=1 <<'SQL'
 select 'create role pgshop login createrole createdb' where not exists (select from pg_roles where rolname = 'pgshop')
@@ -116,10 +94,106 @@ SQL
   echo "postgresql://pgshop@/pgshop?host=$dir/run&port=$port"
 }
 
+# server_conf DIR PORT LISTEN: the settings every private server gets (DATA/pgshop.conf).
+server_conf() {
+  cat <<EOF
+# Written by scripts/pgshop.sh at every start: edit the script, not this file.
+port = $2
+listen_addresses = '$3'
+unix_socket_directories = '$1/run'
+timezone = 'UTC'
+shared_preload_libraries = 'pg_cron,pg_stat_statements,auto_explain'
+cron.database_name = 'pgshop'
+cron.use_background_workers = on
+pg_stat_statements.track = all
+auto_explain.log_min_duration = '${AUTO_EXPLAIN_MIN_DURATION:-250ms}'
+auto_explain.log_nested_statements = on
+EOF
+}
+
+# start_server DIR CONF: DATA/pgshop.conf set to CONF, the server started (restarted when CONF changed).
+start_server() {
+  local dir=$1 conf=$2 running=
+  runuser -u postgres -- "$PGBIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1 && running=1
+  if [ "$conf" != "$(cat "$dir/data/pgshop.conf" 2>/dev/null)" ]; then
+    printf '%s\n' "$conf" >"$dir/data/pgshop.conf"
+    chown postgres:postgres "$dir/data/pgshop.conf"
+    if [ -n "$running" ]; then
+      log "restarting PostgreSQL in $dir (its settings changed)"
+      runuser -u postgres -- "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 -m fast restart >/dev/null
+    fi
+  fi
+  if [ -z "$running" ]; then
+    log "starting PostgreSQL in $dir"
+    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 600 start >/dev/null
+  fi
+}
+
+# standby DIR PORT SOURCE: a hot standby in DIR (socket DIR/run, PORT), streamed through the replication slot
+# pgshop_replica from the server of SOURCE (a conninfo of a role that may replicate): pg_basebackup -R the
+# first time, then reused. REPLICA_APPLY_DELAY (e.g. 2s) delays replay. Prints the API's URL of it.
+standby() {
+  local dir=$1 port=$2 source=$3
+  mkdir -p "$dir"
+  dir=$(cd "$dir" && pwd)
+  if [ ! -f "$dir/data/PG_VERSION" ]; then
+    log "pg_basebackup into $dir/data (a hot standby, replication slot pgshop_replica)"
+    install -d -o postgres -g postgres -m 755 "$dir" "$dir/run"
+    psql "$source" -qAtX -v ON_ERROR_STOP=1 -c "select pg_drop_replication_slot(slot_name) from pg_replication_slots
+      where slot_name = 'pgshop_replica' and not active" >/dev/null
+    runuser -u postgres -- "$PGBIN/pg_basebackup" -d "$source" -D "$dir/data" -R -X stream -C -S pgshop_replica \
+      --checkpoint=fast || die "pg_basebackup failed: the role of DATABASE_URL must be allowed to replicate"
+  fi
+  start_server "$dir" "$(server_conf "$dir" "$port" '')
+hot_standby = on
+hot_standby_feedback = on
+recovery_min_apply_delay = '${REPLICA_APPLY_DELAY:-0}'
+archive_mode = off"
+  echo "postgresql://pgshop_api@/pgshop?host=$dir/run&port=$port"
+}
+
+# pooler DIR SOCKET PORT: PgBouncer (transaction pooling) in DIR, in front of the server at SOCKET:PORT, for
+# pgshop_api; listens on DIR (unix socket) and 127.0.0.1:PGBOUNCER_PORT (6432). Prints the API's URL of it.
+pooler() {
+  local dir=$1 socket=$2 port=$3 listen=${PGBOUNCER_PORT:-6432}
+  install -d -o postgres -g postgres -m 755 "$dir"
+  cat >"$dir/pgbouncer.ini" <<EOF
+; Written by scripts/pgshop.sh at every start: edit the script, not this file.
+[databases]
+pgshop = host=$socket port=$port dbname=pgshop
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $listen
+unix_socket_dir = $dir
+auth_type = trust
+auth_file = $dir/userlist.txt
+pool_mode = transaction
+default_pool_size = ${PGBOUNCER_POOL_SIZE:-20}
+max_client_conn = 5000
+ignore_startup_parameters = extra_float_digits
+logfile = $dir/pgbouncer.log
+pidfile = $dir/pgbouncer.pid
+EOF
+  echo '"pgshop_api" ""' >"$dir/userlist.txt"
+  chown postgres:postgres "$dir/pgbouncer.ini" "$dir/userlist.txt"
+  if [ -f "$dir/pgbouncer.pid" ] && kill -0 "$(cat "$dir/pgbouncer.pid")" 2>/dev/null; then
+    kill -HUP "$(cat "$dir/pgbouncer.pid")"  # re-read the configuration
+  else
+    log "starting PgBouncer in $dir (transaction pooling, port $listen)"
+    ulimit -n 16384
+    runuser -u postgres -- pgbouncer -d "$dir/pgbouncer.ini"
+  fi
+  echo "postgresql://pgshop_api@/pgshop?host=$dir&port=$listen"
+}
+
+# stop DIR: the private cluster in DIR, its standby (DIR/replica) and its PgBouncer (DIR/pgbouncer).
 stop() {
-  local dir=$1
-  [ -f "$dir/data/PG_VERSION" ] || return 0
-  runuser -u postgres -- "$PGBIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+  local dir=$1 data
+  [ ! -f "$dir/pgbouncer/pgbouncer.pid" ] || kill "$(cat "$dir/pgbouncer/pgbouncer.pid")" 2>/dev/null || true
+  for data in "$dir/replica/data" "$dir/data"; do
+    [ ! -f "$data/PG_VERSION" ] || runuser -u postgres -- "$PGBIN/pg_ctl" -D "$data" -m fast -w stop >/dev/null 2>&1 || true
+  done
 }
 
 # dbmate URL ARGS...: dbmate with the migrations of db/migrations. Its driver (Go's lib/pq) defaults to
@@ -199,6 +273,7 @@ run() {
   local url; url=$(url)
   deploy "$url"
   demo "$url"
+  scale_out "$url"
   local host=${HOST:-127.0.0.1} port=${PORT:-8000}
   log "DATABASE_URL=$url"
   log "serving on http://$host:$port (API docs: http://$host:$port/schema, metrics: http://$host:$port/metrics)"
@@ -206,6 +281,33 @@ run() {
   export PROMETHEUS_MULTIPROC_DIR; PROMETHEUS_MULTIPROC_DIR=$(mktemp -d /tmp/pgshop-metrics.XXXXXX)
   DATABASE_URL=$url JWT_SECRET=$(secret) exec "$VENV/bin/uvicorn" api.app:create_app --factory \
     --host "$host" --port "$port" --workers "${WORKERS:-$(nproc)}" --no-access-log --no-server-header --no-proxy-headers
+}
+
+# scale_out URL: REPLICA=1 starts a hot standby of URL's server (the private cluster, or DATABASE_URL's when
+# its role may replicate) and points the API's reads at it (READ_DATABASE_URL, unless already set: then that
+# standby is used as it is); PGBOUNCER=1 puts PgBouncer between the API and the primary. Exports the API's
+# settings for them.
+scale_out() {
+  local url=$1 direct
+  direct=$("$VENV/bin/python" -c 'import sys
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+params = conninfo_to_dict(sys.argv[1]); params.pop("password", None); params["user"] = "pgshop_api"
+print(make_conninfo(**params))' "$url")
+  if [ "${REPLICA:-0}" = 1 ] && [ -z "${READ_DATABASE_URL:-}" ]; then
+    local source=$url
+    [ -n "${DATABASE_URL:-}" ] || source="host=$PGSHOP_DIR/run port=$RUN_PORT user=postgres dbname=pgshop"
+    export READ_DATABASE_URL; READ_DATABASE_URL=$(standby "$PGSHOP_DIR/replica" "${REPLICA_PORT:-54321}" "$source")
+  fi
+  [ -z "${READ_DATABASE_URL:-}" ] || log "reads of stable functions go to the standby READ_DATABASE_URL=$READ_DATABASE_URL"
+  if [ "${PGBOUNCER:-0}" = 1 ]; then
+    local socket port
+    read -r socket port < <("$VENV/bin/python" -c 'import sys
+from psycopg.conninfo import conninfo_to_dict
+params = conninfo_to_dict(sys.argv[1]); print(params.get("host", "/var/run/postgresql"), params.get("port", 5432))' "$url")
+    export API_DATABASE_URL DIRECT_DATABASE_URL=$direct DB_PREPARED_STATEMENTS=0
+    API_DATABASE_URL=$(pooler "$PGSHOP_DIR/pgbouncer" "$socket" "$port")
+    log "the API reaches the primary through PgBouncer: API_DATABASE_URL=$API_DATABASE_URL"
+  fi
 }
 
 admin() {
@@ -241,8 +343,8 @@ test() {
     -f docker-compose.yml config --quiet
 
   # The suite signs up many users from one address and checks out often: it raises these two limits (the
-  # rate-limit tests lower them for themselves).
-  export RATE_LIMIT_AUTH_PER_ADDRESS=100000 RATE_LIMIT_CHECKOUT_PER_USER=100000
+  # rate-limit tests lower them for themselves), and hashes its passwords at bcrypt's lowest cost.
+  export RATE_LIMIT_AUTH_PER_ADDRESS=100000 RATE_LIMIT_CHECKOUT_PER_USER=100000 PASSWORD_HASH_COST=4
 
   log "deploy, demo data, dbmate rollback to an empty database, deploy again"
   deploy "$url"
@@ -255,6 +357,9 @@ test() {
   deploy "$url"
   demo "$url"
 
+  log "the sharding plan holds (db/checks/sharding.sql, docs/scaling.md)"
+  psql "$url" -qX -v ON_ERROR_STOP=1 -f db/checks/sharding.sql
+
   log "db/schema.sql is the dump of this deployed database (make schema regenerates it)"
   dbmate "$url" --schema-file "$tmp/schema.sql" dump >/dev/null
   diff -u db/schema.sql "$tmp/schema.sql" >&2 || { echo "db/schema.sql is stale: run make schema" >&2; exit 1; }
@@ -266,8 +371,18 @@ test() {
   grep -q "^Result: PASS" "$tmp/pg_prove.out" && ! grep -q "Tests=0," "$tmp/pg_prove.out" \
     || { echo "pgTAP suite failed or ran no test" >&2; exit 1; }
 
-  log "pytest (HTTP against the real app and database; a restart of this cluster; schemathesis)"
+  log "a hot standby and PgBouncer for this cluster"
+  export PGSHOP_TEST_STANDBY_DIR=$tmp/replica PGSHOP_TEST_STANDBY_PORT=54327 PGSHOP_TEST_STANDBY PGSHOP_TEST_PGBOUNCER
+  PGSHOP_TEST_STANDBY=$(standby "$tmp/replica" 54327 "host=$tmp/run port=54329 user=postgres dbname=pgshop")
+  PGSHOP_TEST_PGBOUNCER=$(PGBOUNCER_PORT=54326 pooler "$tmp/pgbouncer" "$tmp/run" 54329)
+
+  log "pytest (HTTP against the real app and database; read/write splitting; a restart of this cluster; schemathesis)"
   DATABASE_URL=$url PGSHOP_TEST_PGDATA=$tmp/data "$VENV/bin/pytest" -q -rP tests
+  local mode
+  for mode in replica pgbouncer; do
+    log "pytest again, the app as with $(tr a-z A-Z <<<"$mode")=1 make run (the tests that restart or fuzz ran above)"
+    DATABASE_URL=$url PGSHOP_TEST_MODE=$mode "$VENV/bin/pytest" -q -m "not disruptive" tests
+  done
 }
 
 # --- Backups (pgBackRest) and logical dumps ---------------------------------------------------------------

@@ -1,6 +1,9 @@
 """pytest runs the real app (uvicorn, as `make run` does) against the real database of `make test`.
 
 DATABASE_URL is the owner's URL of that throwaway database; the app itself connects as pgshop_api.
+PGSHOP_TEST_MODE runs the same suite with the app's reads on a standby (`replica`: PGSHOP_TEST_STANDBY) or its
+primary connections through PgBouncer (`pgbouncer`: PGSHOP_TEST_PGBOUNCER), as `REPLICA=1` / `PGBOUNCER=1
+make run` would.
 """
 
 import os
@@ -16,6 +19,7 @@ from contextlib import contextmanager
 import httpx
 import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 JWT_SECRET = "test-secret-" + uuid.uuid4().hex * 2
 PASSWORD = "correct horse battery"
@@ -65,11 +69,26 @@ def serve(database_url: str, workers: int = 2, **env: str) -> Iterator[str]:
         proc.wait(timeout=10)
 
 
+MODE = os.environ.get("PGSHOP_TEST_MODE", "")
+
+
+def as_user(url: str, user: str) -> str:
+    params = conninfo_to_dict(url)
+    params.pop("password", None)
+    params["user"] = user
+    return make_conninfo(**params)
+
+
 @pytest.fixture(scope="session")
 def base_url(database_url: str) -> Iterator[str]:
     # Two workers, as `make run WORKERS=2` would: concurrency tests reach the database in parallel. The tests
     # are the trusted proxy, so X-Forwarded-For gives each rate-limit test a client address of its own.
-    with serve(database_url, TRUSTED_PROXIES="127.0.0.1") as url:
+    mode = {"": {},
+            "replica": {"READ_DATABASE_URL": os.environ.get("PGSHOP_TEST_STANDBY", "")},
+            "pgbouncer": {"API_DATABASE_URL": os.environ.get("PGSHOP_TEST_PGBOUNCER", ""),
+                          "DIRECT_DATABASE_URL": as_user(database_url, "pgshop_api"), "DB_PREPARED_STATEMENTS": "0"},
+            }[MODE]
+    with serve(database_url, TRUSTED_PROXIES="127.0.0.1", **mode) as url:
         yield url
 
 
@@ -88,7 +107,40 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def db(database_url: str) -> Iterator[psycopg.Connection]:
     """The owner's connection, for setting up data the API cannot create (admins) and checking state."""
     with psycopg.connect(database_url, autocommit=True) as conn:
-        yield conn
+        if MODE != "replica":
+            yield conn
+            return
+        replicated = Replicated(conn, os.environ["PGSHOP_TEST_STANDBY"])
+        yield replicated
+        replicated.standby.close()
+
+
+class Replicated:
+    """The owner's connection when the app reads from a standby: a change made here is waited for until the
+    standby has replayed it, so that the app's next read sees it, as a write through the app would be."""
+
+    def __init__(self, conn: psycopg.Connection, standby: str) -> None:
+        self.conn, self.standby = conn, psycopg.connect(standby, autocommit=True)
+
+    def __getattr__(self, name: str):  # noqa: ANN204
+        return getattr(self.conn, name)
+
+    def execute(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+        cursor = self.conn.execute(*args, **kwargs)
+        if self.conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+            self.replayed()
+        return cursor
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self.conn.transaction():
+            yield
+        self.replayed()
+
+    def replayed(self) -> None:
+        lsn = self.conn.execute("select pg_current_wal_insert_lsn()").fetchone()[0]
+        while not self.standby.execute("select pg_last_wal_replay_lsn() >= %s::pg_lsn", (lsn,)).fetchone()[0]:
+            time.sleep(0.002)
 
 
 @contextmanager

@@ -299,3 +299,21 @@ $$;
 comment on function lib.price(text, text) is
   'p_value as an amount of money when it is one (finite, 0 to 9999999999.99, at most 2 decimals); PT422 '
   'invalid_price naming p_field otherwise. Null passes.';
+
+-- Read-your-writes on a standby: has it replayed the commit of the client's last write (its transaction id,
+-- returned by the API with that write)? On the primary, every committed transaction has been.
+create or replace function api.xact_replayed(p_xid xid8) returns boolean
+language plpgsql
+stable
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+  return pg_xact_status(p_xid) = 'committed';
+exception when others then
+  return false;  -- a transaction id this server has not seen yet ("in the future")
+end
+$$;
+comment on function api.xact_replayed(xid8) is
+  'True when this server has replayed (or made) the commit of transaction p_xid: the API runs a client''s reads '
+  'on a standby only then.';

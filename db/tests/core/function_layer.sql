@@ -4,7 +4,7 @@
 -- lib.page_limit, lib.cart_lines, shop.take_stock / shop.return_stock, lib.idempotency_claim,
 -- lib.insufficient_stock and lib.raise_problem. Tested as the superuser, with the claims the HTTP layer sets.
 begin;
-select plan(68);
+select plan(72);
 \ir ../helpers.psql
 
 create function pg_temp.addr() returns jsonb
@@ -326,6 +326,14 @@ select is(
   '... and nothing of it stays: no order, the cart line is back, no idempotency claim');
 drop trigger zqxwv_sell_out on shop.order_items;
 
+-- api.xact_replayed: read-your-writes on a standby asks it; here, on the primary, committed means replayed.
+select is(api.xact_replayed((select s.xmin::text from shop.settings s limit 1)::xid8), true,
+  'xact_replayed: the committed transaction that wrote shop.settings -> true');
+select is(api.xact_replayed((pg_current_xact_id()::text::bigint + 1000000)::text::xid8), false,
+  'xact_replayed: a transaction id this server has not reached -> false, not an error');
+select is(api.xact_replayed(pg_current_xact_id()), false, 'xact_replayed: a transaction still in progress -> false');
+select volatility_is('api', 'xact_replayed', array['xid8'], 'stable');
+
 -- shop.drop_function_layer (last: the rollback at the end restores the layer) -------------------------------------
 select has_function('shop', 'drop_function_layer', '{}'::name[]);
 select isnt_definer('shop', 'drop_function_layer', '{}'::name[]);
@@ -343,6 +351,7 @@ select is_empty(
     where to_regprocedure(f) is null$$,
   'the migration-owned functions of shop stay');
 select has_schema('lib', 'the schemas stay (only their routines go)');
+
 
 select * from finish();
 rollback;

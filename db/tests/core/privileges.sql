@@ -19,7 +19,7 @@ select functions_are('api', array[
   'product_get', 'products_list', 'product_create', 'product_update', 'product_delete',
   'cart_get', 'cart_add_item', 'cart_set_item', 'cart_remove_item',
   'cart_checkout', 'orders_list', 'order_get', 'order_set_status', 'low_stock_list',
-  'sales_report', 'products_report', 'categories_report', 'audit_list'
+  'sales_report', 'products_report', 'categories_report', 'audit_list', 'xact_replayed'
 ]);
 
 select function_privs_are('api', 'user_register', array['text', 'text', 'text', 'text', 'inet'], 'pgshop_api', array['EXECUTE']);
