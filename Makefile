@@ -2,7 +2,7 @@
 # Everything is in scripts/pgshop.sh so the two share one set-up.
 SHELL := /bin/bash
 
-.PHONY: run test migrate admin schema bench backup backups restore dump load monitor
+.PHONY: run test migrate admin schema bench bench-scaleout backup backups restore dump load monitor
 
 run:
 	@scripts/pgshop.sh run
@@ -45,3 +45,7 @@ monitor:
 # Performance, as ratios measured side by side (BENCH_SCALE=small|large); see docs/performance.md.
 bench:
 	@scripts/pgshop.sh bench
+
+# The standby and PgBouncer measured side by side (docs/performance.md, "Scale-out").
+bench-scaleout:
+	@BENCH_SCRIPT=scaleout scripts/pgshop.sh bench

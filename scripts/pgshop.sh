@@ -181,8 +181,9 @@ EOF
     kill -HUP "$(cat "$dir/pgbouncer.pid")"  # re-read the configuration
   else
     log "starting PgBouncer in $dir (transaction pooling, port $listen)"
+    # Started as root and switching to postgres itself (-u), so that it keeps the raised limit of open files.
     ulimit -n 16384
-    runuser -u postgres -- pgbouncer -d "$dir/pgbouncer.ini"
+    pgbouncer -d -u postgres "$dir/pgbouncer.ini"
   fi
   echo "postgresql://pgshop_api@/pgshop?host=$dir&port=$listen"
 }
@@ -601,7 +602,7 @@ bench() {
   command -v wrk >/dev/null || { log "installing wrk"; apt-get install -y -qq wrk >/dev/null; }
   [ -x "$VENV/bin/granian" ] || { log "installing the bench extras (granian)"
     "$VENV/bin/pip" install -q --disable-pip-version-check -e '.[dev,bench]' 2> >(grep -v "is ignored: it is neither" >&2); }
-  "$VENV/bin/python" bench/run.py
+  "$VENV/bin/python" "bench/${BENCH_SCRIPT:-run}.py"
 }
 
 schema() {
