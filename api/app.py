@@ -9,16 +9,16 @@ from contextlib import asynccontextmanager
 
 import psycopg
 from litestar import Litestar, Request, Response, get
-from litestar.datastructures import CacheControlHeader, ResponseHeader, State
+from litestar.datastructures import ResponseHeader, State
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from psycopg_pool import PoolTimeout
 
-from api import admin, catalog, commerce, errors, metrics, users
+from api import admin, cache, catalog, commerce, errors, metrics, users
 from api.config import Settings
 from api.db import Database, Problem
-from api.http import PUBLIC, JsonRequest, client_address, document
+from api.http import NO_STORE, PUBLIC, Front, JsonRequest, client_address, document
 
 
 @get("/bench/constant", include_in_schema=False)
@@ -40,14 +40,15 @@ def prometheus(request: Request) -> Response:
             return errors.problem(401, "unauthenticated", "metrics need Authorization: Bearer <METRICS_TOKEN>")
     elif client_address(request) not in ("127.0.0.1", "::1"):
         return errors.problem(403, "forbidden", "metrics are served to loopback clients unless METRICS_TOKEN is set")
-    return Response(metrics.exposition(), media_type="text/plain; version=0.0.4; charset=utf-8")
+    return Response(metrics.exposition(), media_type="text/plain; version=0.0.4; charset=utf-8", headers=NO_STORE)
 
 
 def create_app(settings: Settings | None = None) -> metrics.Observe:
-    """The app, wrapped in the metrics middleware so that every response is counted and timed, unmatched routes
-    included."""
+    """The app behind the cache's front door (api/http.py), both wrapped in the metrics middleware so that every
+    response is counted and timed, unmatched routes included."""
     settings = settings or Settings.from_env()
-    return metrics.Observe(_litestar(settings), settings.jwt_secret)
+    app = _litestar(settings)
+    return metrics.Observe(Front(app, app.state.db.cache), settings.jwt_secret)
 
 
 def _litestar(settings: Settings) -> Litestar:
@@ -56,7 +57,9 @@ def _litestar(settings: Settings) -> Litestar:
     database = Database(settings.database_url, settings.pool_size, settings.pool_timeout,
                         watch_url=settings.watch_database_url, read_url=settings.read_database_url,
                         prepared=settings.prepared_statements, max_lag=settings.replica_max_lag,
-                        read_wait=settings.read_your_writes_wait)
+                        read_wait=settings.read_your_writes_wait,
+                        cache=cache.create(settings.cache, settings.cache_max_entries, settings.cache_max_bytes,
+                                           settings.redis_url))
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncGenerator[None, None]:
@@ -77,8 +80,6 @@ def _litestar(settings: Settings) -> Litestar:
         on_startup=[document],
         request_class=JsonRequest,
         state=State({"settings": settings, "db": database}),
-        # Responses carry tokens and personal data: never stored by a cache unless a route says otherwise.
-        cache_control=CacheControlHeader(no_store=True),
         response_headers=[ResponseHeader(name="X-Content-Type-Options", value="nosniff")],
         exception_handlers={
             Problem: errors.problem_error,

@@ -7,7 +7,7 @@ from litestar import Controller, Response, delete, get, post, put
 from litestar.params import Parameter
 
 from api.db import Caller
-from api.http import ADMIN, ANYONE, BEARER, LIMIT, errors, ok
+from api.http import ADMIN, ANYONE, BEARER, IF_NONE_MATCH, LIMIT, catalog, errors, ok
 from api.schemas import CategoryIn, CategoryList, CategoryOut, ProductIn, ProductList, ProductOut, ProductPatch
 
 
@@ -15,10 +15,10 @@ class CategoryController(Controller):
     path = "/api/categories"
     tags = ["catalog"]
 
-    @get(responses=errors())
-    async def categories_list(self, caller: Caller) -> Response[CategoryList]:
-        """The whole tree in one page."""
-        return ok(await caller.call("api.categories_list()"))
+    @get(responses=errors(304))
+    async def categories_list(self, caller: Caller, if_none_match: str | None = IF_NONE_MATCH) -> Response[CategoryList]:
+        """The whole tree in one page (cached until a category changes; ETag)."""
+        return catalog(await caller.cached("categories", "api.categories_list()"), caller, if_none_match)
 
     @post(dependencies=ADMIN, security=BEARER, responses=errors(401, 403, 409, 415, 422))
     async def category_create(self, data: CategoryIn, caller: Caller) -> Response[CategoryOut]:
@@ -48,10 +48,12 @@ class ProductController(Controller):
             "api.products_list(%s, %s::bigint, %s::numeric, %s::numeric, %s, %s, %s::integer, %s)",
             q, category_id, min_price, max_price, in_stock, sort, limit, cursor))
 
-    @get("/{product_id:int}", dependencies=ANYONE, responses=errors(401, 404, 422))
-    async def product_get(self, product_id: int, caller: Caller) -> Response[ProductOut]:
-        """A live product; inactive ones only for admins."""
-        return ok(await caller.call("api.product_get(%s::bigint)", product_id))
+    @get("/{product_id:int}", dependencies=ANYONE, responses=errors(304, 401, 404, 422))
+    async def product_get(self, product_id: int, caller: Caller,
+                          if_none_match: str | None = IF_NONE_MATCH) -> Response[ProductOut]:
+        """A live product; inactive ones only for admins (cached until the product changes; ETag)."""
+        return catalog(await caller.cached(product_id, "api.product_get(%s::bigint)", product_id),
+                       caller, if_none_match)
 
     @post(dependencies=ADMIN, security=BEARER, responses=errors(401, 403, 409, 415, 422))
     async def product_create(self, data: ProductIn, caller: Caller) -> Response[ProductOut]:

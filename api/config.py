@@ -31,6 +31,10 @@ class Settings:
     prepared_statements: bool
     replica_max_lag: float
     read_your_writes_wait: float
+    cache: str
+    cache_max_entries: int
+    cache_max_bytes: int
+    redis_url: str
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -53,4 +57,8 @@ class Settings:
             prepared_statements=env.get("DB_PREPARED_STATEMENTS", "1") != "0",
             replica_max_lag=float(env.get("REPLICA_MAX_LAG", "10")),
             read_your_writes_wait=float(env.get("READ_YOUR_WRITES_WAIT", "0.25")),
+            cache=env.get("CACHE", "memory"),
+            cache_max_entries=int(env.get("CACHE_MAX_ENTRIES", "150000")),
+            cache_max_bytes=int(env.get("CACHE_MAX_BYTES", str(40 * 2**20))),
+            redis_url=env.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         )

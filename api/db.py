@@ -12,6 +12,7 @@ import asyncio
 import logging
 import select
 from collections import deque
+from collections.abc import Hashable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
@@ -23,6 +24,8 @@ from psycopg import AsyncConnection
 from psycopg.adapt import Loader
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
+from api.cache import HITS, MISSES, Cache
+
 log = logging.getLogger("pgshop")
 RETRY_AFTER = 2  # seconds a client is told to wait while the database is unavailable
 
@@ -33,7 +36,7 @@ class RequestState:
     the write of this client that its reads must see (read-your-writes)."""
 
     db_seconds: float = 0.0
-    source: str = ""  # "primary" or "standby": the server of the last call
+    source: str = ""  # "primary", "standby" or "cache": what answered the last call
     wrote: int | None = None
     must_see: int | None = None
 
@@ -117,13 +120,14 @@ Claims = dict  # {"sub": "<user id>", "role": "customer" | "admin"}: what the da
 class Database:
     def __init__(self, url: str, size: int, timeout: float, *, watch_url: str | None = None,
                  read_url: str | None = None, prepared: bool = True, max_lag: float = 10.0,
-                 read_wait: float = 0.25) -> None:
+                 read_wait: float = 0.25, cache: Cache | None = None) -> None:
         self.watch_url = watch_url or url
         self.timeout = timeout
         self.pool = _pool(url, size, timeout, prepared)
         self.replica = Replica(_pool(read_url, size, timeout, prepared), self.pool, max_lag, read_wait) \
             if read_url else None
         self.reads: frozenset[str] = frozenset()  # api functions the database declares stable or immutable
+        self.cache = cache
         self.up = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
 
@@ -149,8 +153,10 @@ class Database:
         await self.pool.close()
 
     async def _watch(self) -> None:
-        """Hold one connection to the primary that only waits: it ends the moment PostgreSQL goes away. Then
-        reconnect every 0.2 s; once back, drop the pool's dead connections before letting requests through."""
+        """Hold one connection to the primary that listens to what the catalog announces (the cache drops what
+        changed): it ends the moment PostgreSQL goes away. Then the cache is emptied and bypassed, and the
+        connection retried every 0.2 s; once back, the pool's dead connections go before requests come through,
+        and the cache starts again from empty once it listens."""
         while True:
             try:
                 async with await AsyncConnection.connect(self.watch_url, autocommit=True, connect_timeout=2) as conn:
@@ -158,25 +164,31 @@ class Database:
                         await self.pool.check()
                         self.up.set()
                         log.warning("database available again")
-                    await conn.execute("listen pgshop_watch")
-                    async for _ in conn.notifies():
-                        pass
+                    await conn.execute("listen pgshop_catalog")
+                    if self.cache:
+                        await self.cache.online()
+                    async for notice in conn.notifies():
+                        if self.cache:
+                            await self.cache.changed(msgspec.json.decode(notice.payload))
             except psycopg.OperationalError:
                 pass
+            if self.cache:
+                await self.cache.offline()
             if self.up.is_set():
                 log.warning("database unavailable")
                 self.up.clear()
             await asyncio.sleep(0.2)
 
-    async def call(self, claims: Claims | None, call: str, *args: object) -> bytes | None:
-        """Run `select <call> ...` (e.g. "api.product_get(%s::bigint)") as the caller in `claims`."""
+    async def call(self, claims: Claims | None, call: str, *args: object, primary: bool = False) -> bytes | None:
+        """Run `select <call> ...` (e.g. "api.product_get(%s::bigint)") as the caller in `claims` (on the primary
+        when `primary`, even for a read)."""
         params = (msgspec.json.encode(claims).decode() if claims else "", *args)
         state = REQUEST.get()
         start = perf_counter()
         name = call.split("(", 1)[0]
         try:
             state.source = "primary"
-            if self.replica is None or not name.startswith("api."):
+            if self.replica is None or not name.startswith("api.") or primary:
                 body = await self._primary(_statement(call), params)
             elif name in self.reads:
                 state.source = "standby"
@@ -290,3 +302,20 @@ class Caller:
 
     async def call(self, call: str, *args: object) -> bytes | None:
         return await self.db.call(self.claims, call, *args)
+
+    async def cached(self, key: Hashable, call: str, *args: object) -> bytes | None:
+        """call(), answered from the catalog cache for anyone but an admin (whose view shows inactive products).
+        A miss reads the primary: a standby behind the change just announced could refill the old version."""
+        cache = self.db.cache
+        if cache is None or not cache.up or (self.claims and self.claims["role"] == "admin"):
+            return await self.call(call, *args)
+        hit = await cache.get(key)
+        if hit is not None:
+            HITS.inc()
+            REQUEST.get().source = "cache"
+            return hit[1]
+        MISSES.inc()
+        token = cache.begin(key)
+        body = await self.db.call(self.claims, call, *args, primary=True)
+        await cache.put(key, body, token)
+        return body

@@ -1,6 +1,7 @@
 """What every handler shares: the caller levels as dependencies, the response helper, the JSON-only request,
 the client's address, and what the OpenAPI document says about errors."""
 
+import re
 from http import HTTPStatus
 from ipaddress import ip_address
 from typing import Any
@@ -10,9 +11,11 @@ from litestar.di import Provide
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
+from litestar.types import ASGIApp, Receive, Scope, Send
 from msgspec import Struct
 
-from api import auth, schemas
+from api import auth, cache, schemas
+from api.db import REQUEST, Caller
 
 BEARER = [{"bearer": []}]
 CART_TOKEN = Parameter(header="X-Cart-Token", required=False, description="guest cart token")
@@ -25,8 +28,77 @@ USER = {"caller": Provide(auth.user, sync_to_thread=False)}
 ADMIN = {"caller": Provide(auth.admin, sync_to_thread=False)}
 
 
+# Responses carry tokens and personal data: never stored by a cache unless said otherwise (catalog()).
+NO_STORE = {"Cache-Control": "no-store"}
+
+
 def ok(body: bytes, status: int = 200) -> Response:
-    return Response(body, status_code=status, media_type="application/json")
+    return Response(body, status_code=status, media_type="application/json", headers=NO_STORE)
+
+
+IF_NONE_MATCH = Parameter(header="If-None-Match", required=False,
+                          description="an ETag of this resource: 304 Not Modified while it is current")
+# What a shared cache (a CDN) may do with a catalog read for an anonymous reader: keep it, but ask again each
+# time (If-None-Match, answered 304 without a database call while the server's cache holds it).
+PUBLIC_CATALOG = "public, no-cache"
+
+
+def _current(if_none_match: str | None, tag: str) -> bool:
+    """Whether If-None-Match names the current ETag (or is *)."""
+    return bool(if_none_match) and (if_none_match.strip() == "*" or tag in (
+        t.strip().removeprefix("W/") for t in if_none_match.split(",")))
+
+
+def catalog(body: bytes, caller: Caller, if_none_match: str | None) -> Response:
+    """A catalog read with its ETag; 304 when the client has it. Anonymous readers may share it through a CDN;
+    a signed-in reader's copy is private, an admin's (inactive products shown) never stored."""
+    tag = cache.etag(cache.digest(body))
+    role = caller.claims["role"] if caller.claims else None
+    headers = {"ETag": tag, "Cache-Control": {None: PUBLIC_CATALOG, "admin": "no-store"}.get(role, "private, no-cache")}
+    if _current(if_none_match, tag):
+        return Response(b"", status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
+
+
+# The reads Front answers: GET /api/products/{id} (key: the id) and GET /api/categories (key: "categories").
+_CACHED_PATH = re.compile(r"/api/(?:products/([0-9]{1,18})|categories)")
+
+
+class Front:
+    """ASGI layer in front of the framework: answers an anonymous GET of a catalog read that is in the cache
+    exactly as the handler would (200 with its ETag, or 304 when If-None-Match names it), without routing,
+    parameters or dependencies, which cost more than the read itself. A miss, a signed-in reader, a query
+    string and anything else go on to the handlers (api/catalog.py), which fill the cache."""
+
+    def __init__(self, app: ASGIApp, store: cache.Cache | None) -> None:
+        self.app, self.cache = app, store
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        store = self.cache
+        if (store is not None and store.up and scope["type"] == "http" and scope["method"] == "GET"
+                and not scope["query_string"] and (path := _CACHED_PATH.fullmatch(scope["path"]))):
+            if_none_match = None
+            for name, value in scope["headers"]:
+                if name == b"authorization":
+                    break
+                if name == b"if-none-match":
+                    if_none_match = value.decode("latin-1")
+            else:
+                hit = await store.get(int(path[1]) if path[1] else "categories")
+                if hit is not None:
+                    cache.HITS.inc()
+                    REQUEST.get().source = "cache"
+                    scope["path_template"] = "/api/products/{product_id}" if path[1] else "/api/categories"
+                    tag = cache.etag(hit[0])
+                    body = b"" if _current(if_none_match, tag) else hit[1]
+                    headers = [(b"x-content-type-options", b"nosniff"), (b"etag", tag.encode()),
+                               (b"cache-control", PUBLIC_CATALOG.encode())]
+                    if body:
+                        headers += [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+                    await send({"type": "http.response.start", "status": 200 if body else 304, "headers": headers})
+                    await send({"type": "http.response.body", "body": body})
+                    return
+        await self.app(scope, receive, send)
 
 
 class JsonRequest(Request):
@@ -81,9 +153,10 @@ _DESCRIPTIONS = {
 
 def errors(*statuses: int) -> dict[int, ResponseSpec]:
     """The problem+json responses an operation can send (503 always: any call can find the database away)."""
-    return {status: ResponseSpec(data_container=schemas.ProblemOut, media_type="application/problem+json",
-                                 description=_DESCRIPTIONS.get(status, HTTPStatus(status).phrase),
-                                 generate_examples=False)
+    return {status: ResponseSpec(data_container=None, description="Not Modified: the client's copy (If-None-Match) "
+                                 "is current") if status == 304 else
+            ResponseSpec(data_container=schemas.ProblemOut, media_type="application/problem+json",
+                         description=_DESCRIPTIONS.get(status, HTTPStatus(status).phrase), generate_examples=False)
             for status in sorted({*statuses, 503})}
 
 

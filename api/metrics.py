@@ -39,7 +39,7 @@ READ_AFTER = "pgshop-read-after"  # cookie and header (X-Read-After) names of th
 
 class Observe:
     """ASGI middleware around the whole app: counts and times every request, adds `Server-Timing: db;dur=..;
-    desc="primary|standby", app;dur=..`, and carries the read-your-writes token: a write's transaction id, signed, goes back as a cookie
+    desc="primary|standby|cache", app;dur=..`, and carries the read-your-writes token: a write's transaction id, signed, goes back as a cookie
     (and an X-Read-After header); a request that brings it back reads only data that includes that write."""
 
     def __init__(self, app: ASGIApp, secret: str) -> None:

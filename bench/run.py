@@ -20,6 +20,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+import httpx
 import jwt
 import psycopg
 
@@ -34,6 +35,10 @@ CORES = os.cpu_count() or 1
 CLIENTS = 16          # concurrent HTTP connections and pgbench clients for the throughput pairs
 ROUNDS = 2            # each pair runs A B A B; the ratio is taken of the medians
 POOL_SIZES = (2, 4, 8)  # connections per worker tried; the best product-read ratio is used after
+CACHES = ("memory", "redis")  # the catalog cache's backends, each against none
+WORKING_SET = 100_000  # distinct products the cached reads go over (the cache's memory target)
+REDIS_PORT = 54355
+REDIS_URL = f"redis://127.0.0.1:{REDIS_PORT}/0"
 SECRET = "bench-secret-" + "x" * 48
 QUERIES = BENCH / "queries.txt"
 
@@ -56,6 +61,7 @@ class Bench:
         self.tmp = Path(tempfile.mkdtemp(prefix="pgshop-bench."))
         self.tmp.chmod(0o755)
         self.api = None
+        self.cache = "off"  # the DB path first; the catalog cache is measured in its own figures
 
     # Set-up -----------------------------------------------------------------------------------------
     def start_cluster(self) -> None:
@@ -95,9 +101,10 @@ class Bench:
            "-v", f"hot={hot}", "-f", str(BENCH / "carts.sql"))
 
     def start_api(self, server: str = "uvicorn") -> None:
-        log(f"starting the API as make run does: {server}, {CORES} workers, pool {self.pool_size} per worker")
+        log(f"starting the API as make run does: {server}, {CORES} workers, pool {self.pool_size} per worker, "
+            f"cache {self.cache}")
         env = {**os.environ, "DATABASE_URL": self.url, "JWT_SECRET": SECRET, "PGSHOP_BENCH": "1",
-               "DB_POOL_SIZE": str(self.pool_size),
+               "DB_POOL_SIZE": str(self.pool_size), "CACHE": self.cache, "REDIS_URL": REDIS_URL,
                "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="pgshop-metrics.", dir=self.tmp)}
         env.pop("API_DATABASE_URL", None)
         command = {
@@ -252,8 +259,9 @@ class Bench:
         self.results["figures"]["granian_vs_uvicorn_product_read"] = {
             "a": granian, "b": uvicorn, "ratio": granian / uvicorn, "runs": runs}
 
-        log("1. product read: GET /api/products/{id} against a constant endpoint on the same server")
+        log("1. product read: GET /api/products/{id} against a constant endpoint on the same server, no cache")
         _, rss_read = self.rss_while(lambda: self.pair("product_read_vs_constant", read, constant, "rps"))
+        rss_cached = self.cache_figures(first_product, min(last_product, first_product + WORKING_SET - 1), constant)
 
         log("2. checkout: POST /api/orders against pgbench calling the same statement, same clients and carts")
         per_run = 6000 if self.scale == "small" else 10000
@@ -281,7 +289,8 @@ class Bench:
         _, rss_checkout = self.rss_while(lambda: self.pair(
             "checkout_http_vs_pgbench", lambda: {**(h := http_round()), "orders_per_s": h["ok_rps"]},
             lambda: {**(p := pg_round()), "orders_per_s": p["tps"]}, "orders_per_s"))
-        self.results["figures"]["worker_rss_mb"] = {"product_read": rss_read, "checkout": rss_checkout}
+        self.results["figures"]["worker_rss_mb"] = {"product_read": rss_read, "checkout": rss_checkout,
+                                                   "cached_product_read": rss_cached}
 
         log("3. cart shape: one checkout of a 20-line cart against a 1-line cart, single client, in the database")
         base = pg_base + CLIENTS * pg_per_client * ROUNDS + CLIENTS
@@ -342,8 +351,104 @@ class Bench:
                   lambda: self.pgbench("category_view.sql", 1, 200), "latency_ms")
         self.stop_api()
 
+    def cache_figures(self, first: int, last: int, constant) -> float:
+        """Figures 1b-1d: product reads (over `last - first + 1` products) and the category list against the
+        constant, with the cache in the worker, in Redis, and none (the uncached figures above and here); the
+        hit ratio; change-to-visible under checkout load. The API is left running with the in-worker cache."""
+        f = self.results["figures"]
+        self.start_redis()
+        categories = lambda: self.wrk("get.lua", "/", "/api/categories")  # noqa: E731
+        products = lambda: self.wrk("get.lua", "/", "/api/products/", str(first), str(last))  # noqa: E731
+        self.pair("category_list_vs_constant_none", categories, constant, "rps")
+        rss = 0.0
+        for mode in CACHES:
+            self.stop_api()
+            self.cache = mode
+            self.start_api()
+            log(f"1b. the catalog cache in {mode}: warm it over {last - first + 1:,} products, then measure")
+            self.warm(products)
+            before = self.cache_counts()
+            _, peak = self.rss_while(lambda: self.pair(f"product_read_vs_constant_{mode}", products, constant, "rps"))
+            after = self.cache_counts()
+            rss = max(rss, peak) if mode == "memory" else rss
+            f[f"product_read_vs_constant_{mode}"].update({
+                "working_set": last - first + 1, "worker_rss_mb": peak,
+                "hit_ratio": (after[0] - before[0]) / max(1, after[0] - before[0] + after[1] - before[1])})
+            self.pair(f"category_list_vs_constant_{mode}", categories, constant, "rps")
+        self.stop_api()
+        self.cache = "memory"
+        self.start_api()
+        f["cache_freshness"] = self.freshness(first, last)
+        return rss
+
+    def warm(self, products, target: float = 0.95, runs: int = 40) -> None:
+        """Random reads over the working set until one run finds `target` of them in the cache: each worker
+        has its own in-process cache, so it takes some passes before both hold most of it."""
+        for _ in range(runs):
+            before = self.cache_counts()
+            products()
+            after = self.cache_counts()
+            hits, misses = after[0] - before[0], after[1] - before[1]
+            if hits >= target * (hits + misses):
+                return
+
+    def cache_counts(self) -> tuple[float, float]:
+        text = subprocess.run(["curl", "-s", "http://127.0.0.1:8099/metrics"], capture_output=True, text=True).stdout
+        value = lambda name: sum(float(l.split()[-1]) for l in text.splitlines() if l.startswith(name + " "))  # noqa
+        return value("pgshop_cache_hits_total"), value("pgshop_cache_misses_total")
+
+    def freshness(self, first: int, last: int, changes: int = 40, bound: float = 0.1) -> dict:
+        """Under checkout load: a product's price changed by a committed SQL update, then read over HTTP until 20
+        reads in a row, each on a new connection (the kernel hands each to either worker), show it.
+        Change-to-visible times, and reads that were still stale more than `bound` seconds after the commit."""
+        log(f"1d. freshness: {changes} price changes under checkout load, each read until every worker shows it")
+        carts = 4000  # of the last users: the later figures fill carts from the first ones
+        with psycopg.connect(self.su) as conn:
+            users = conn.execute("select count(*) from shop.users where email like 'gen-%'").fetchone()[0]
+        base = max(0, users - carts)
+        self.fill_carts(base, carts)
+        tokens = self.tokens(base, carts, self.tmp / "freshness-tokens.txt")
+        load = threading.Thread(target=lambda: self.wrk("checkout.lua", "/", str(tokens), "2", connections=8,
+                                                        seconds=changes // 4 + 5))
+        load.start()
+        delays, stale = [], 0
+        new = {"Connection": "close"}
+        with psycopg.connect(self.su, autocommit=True) as conn, httpx.Client(timeout=10) as client:
+            for i in range(changes):
+                product = first + (i * 7919) % (last - first + 1)
+                path = f"http://127.0.0.1:8099/api/products/{product}"
+                for _ in range(12):
+                    client.get(path, headers=new)  # cached in both workers
+                price = f"{1000 + i}.{i % 100:02d}"
+                conn.execute("update shop.products set price = %s where id = %s", (price, product))
+                committed = time.perf_counter()
+                row, seen = 0, None
+                while row < 20:
+                    fresh = client.get(path, headers=new).json()["price"] == price
+                    now = time.perf_counter()
+                    if fresh:
+                        seen = seen or now
+                        row += 1
+                    else:
+                        row, seen = 0, None
+                        stale += now - committed > bound
+                delays.append(seen - committed)
+                time.sleep(0.1)
+        load.join()
+        delays.sort()
+        return {"changes": changes, "p50_ms": delays[len(delays) // 2] * 1000,
+                "p99_ms": delays[min(len(delays) - 1, int(len(delays) * 0.99))] * 1000,
+                "max_ms": delays[-1] * 1000, "stale_reads_after_bound": stale, "bound_ms": bound * 1000}
+
+    def start_redis(self) -> None:
+        sh("redis-server", "--port", str(REDIS_PORT), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+           "--maxmemory", "256mb", "--maxmemory-policy", "allkeys-lru", "--daemonize", "yes",
+           "--dir", str(self.tmp), "--pidfile", str(self.tmp / "redis.pid"), "--logfile", str(self.tmp / "redis.log"))
+
     def finish(self) -> None:
         self.stop_api()
+        if (self.tmp / "redis.pid").exists():
+            subprocess.run(["kill", (self.tmp / "redis.pid").read_text().strip()])
         sh(str(ROOT / "scripts/pgshop.sh"), "stop", str(self.tmp))
         shutil.rmtree(self.tmp, ignore_errors=True)
 
@@ -351,9 +456,20 @@ class Bench:
     def report(self) -> None:
         f = self.results["figures"]
         s1, s2 = f["search_small_catalog"], f["search_large_catalog"]
-        rows = [
-            ("1. product read / constant (req/s)", f"{f['product_read_vs_constant']['a']:.0f} / "
-             f"{f['product_read_vs_constant']['b']:.0f}", f["product_read_vs_constant"]["ratio"], ">= 0.6", True),
+        fresh = f["cache_freshness"]
+        cache_rows = []
+        for kind, label in (("product_read", "product read"), ("category_list", "category list")):
+            for mode in ("none", *CACHES):
+                figure = f[f"{kind}_vs_constant_{mode}"] if f"{kind}_vs_constant_{mode}" in f else \
+                    f[f"{kind}_vs_constant"]
+                extra = f", hits {figure['hit_ratio']:.0%}" if "hit_ratio" in figure else ""
+                cache_rows.append((f"{'1.' if kind == 'product_read' and mode == 'none' else '  '} {label} / "
+                                   f"constant, cache {mode}{extra} (req/s)", f"{figure['a']:.0f} / {figure['b']:.0f}",
+                                   figure["ratio"], ">= 0.7" if mode == "memory" else "", None))
+        rows = cache_rows + [
+            ("   change visible in every worker under checkout load, p50 / p99 (ms)",
+             f"{fresh['p50_ms']:.1f} / {fresh['p99_ms']:.1f}", None, "p99 <= 100", None),
+            ("   stale reads after 100 ms", str(fresh["stale_reads_after_bound"]), None, "= 0", None),
             ("2. checkout HTTP / pgbench (orders/s)", f"{f['checkout_http_vs_pgbench']['a']:.0f} / "
              f"{f['checkout_http_vs_pgbench']['b']:.0f}", f["checkout_http_vs_pgbench"]["ratio"], ">= 0.6", True),
             ("3. checkout 20 lines / 1 line (ms)", f"{f['checkout_20_lines_vs_1_line']['a']:.2f} / "
@@ -378,7 +494,9 @@ class Bench:
              ">= 1.1 to adopt", None),
         ]
         targets = {
-            "1": f["product_read_vs_constant"]["ratio"] >= 0.6,
+            "1": f["product_read_vs_constant_memory"]["ratio"] >= 0.7
+                 and f["category_list_vs_constant_memory"]["ratio"] >= 0.7
+                 and fresh["p99_ms"] <= 100 and fresh["stale_reads_after_bound"] == 0,
             "2": f["checkout_http_vs_pgbench"]["ratio"] >= 0.6,
             "3": f["checkout_20_lines_vs_1_line"]["ratio"] <= 2,
             "4": f["hot_product_vs_commit_rate"]["ratio"] >= 0.5 and f["hot_product_vs_commit_rate"]["oversold"] == 0

@@ -2793,6 +2793,27 @@ COMMENT ON FUNCTION lib.user_json(p_user shop.users) IS 'The public shape of a u
 
 
 --
+-- Name: announce(text, text); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.announce(p_channel text, p_payload text) RETURNS void
+    LANGUAGE sql
+    AS $$
+  select pg_notify(p_channel, p_payload),
+         set_config('pgshop.announced',
+                    coalesce(nullif(current_setting('pgshop.announced', true), '') || E'\n', '')
+                    || p_channel || ' ' || p_payload, true)
+$$;
+
+
+--
+-- Name: FUNCTION announce(p_channel text, p_payload text); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.announce(p_channel text, p_payload text) IS 'pg_notify(p_channel, p_payload), also appended to the transaction-local setting pgshop.announced.';
+
+
+--
 -- Name: current_user_id(); Type: FUNCTION; Schema: shop; Owner: -
 --
 
@@ -2940,6 +2961,45 @@ $$;
 --
 
 COMMENT ON FUNCTION shop.take_stock(p_order_id bigint) IS 'Takes the stock of an order''s lines (ledger reason sale), rows locked in product id order; returns the lines it could not take as [{product_id, sku, requested, available}], or null when it took them all.';
+
+
+--
+-- Name: tg__announce_catalog_change(); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.tg__announce_catalog_change() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+declare
+  v_ids jsonb;
+  v_count integer;
+begin
+  if tg_table_name = 'categories' then
+    perform shop.announce('pgshop_catalog', '{"categories": true}');
+    return null;
+  end if;
+  if tg_op = 'INSERT' then
+    select jsonb_agg(n.id order by n.id), count(*) into v_ids, v_count from new_rows n;
+  elsif tg_op = 'DELETE' then
+    select jsonb_agg(o.id order by o.id), count(*) into v_ids, v_count from old_rows o;
+  else
+    select jsonb_agg(n.id order by n.id), count(*) into v_ids, v_count from new_rows n;
+  end if;
+  if v_count > 0 then
+    -- A notification carries at most 8000 bytes: a big statement says "all" instead of every id.
+    perform shop.announce('pgshop_catalog', case when v_count <= 500
+      then jsonb_build_object('products', v_ids)::text else '{"products": "all"}' end);
+  end if;
+  return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION tg__announce_catalog_change(); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.tg__announce_catalog_change() IS 'Trigger (statement level): pg_notify(''pgshop_catalog'', {"products": [ids]} or {"products": "all"} or {"categories": true}) for the catalog rows a statement changed, so that caches drop them at commit.';
 
 
 --
@@ -5643,6 +5703,34 @@ CREATE TRIGGER _300_status_history_update AFTER UPDATE OF status ON shop.orders 
 
 
 --
+-- Name: categories _400_announce; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _400_announce AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON shop.categories FOR EACH STATEMENT EXECUTE FUNCTION shop.tg__announce_catalog_change();
+
+
+--
+-- Name: products _400_announce_delete; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _400_announce_delete AFTER DELETE ON shop.products REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg__announce_catalog_change();
+
+
+--
+-- Name: products _400_announce_insert; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _400_announce_insert AFTER INSERT ON shop.products REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg__announce_catalog_change();
+
+
+--
+-- Name: products _400_announce_update; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _400_announce_update AFTER UPDATE ON shop.products REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg__announce_catalog_change();
+
+
+--
 -- Name: order_items _400_daily_sales_delete; Type: TRIGGER; Schema: shop; Owner: -
 --
 
@@ -5964,4 +6052,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261201110100'),
     ('20261201110200'),
     ('20261201110300'),
-    ('20261201120000');
+    ('20261201120000'),
+    ('20261201130000');

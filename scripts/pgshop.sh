@@ -600,6 +600,8 @@ print(make_conninfo(**params))' "${MONITOR_DATABASE_URL:-}" "$(url)")
 bench() {
   deps
   command -v wrk >/dev/null || { log "installing wrk"; apt-get install -y -qq wrk >/dev/null; }
+  command -v redis-server >/dev/null || { log "installing redis-server (the cache measured in Redis)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null; }
   [ -x "$VENV/bin/granian" ] || { log "installing the bench extras (granian)"
     "$VENV/bin/pip" install -q --disable-pip-version-check -e '.[dev,bench]' 2> >(grep -v "is ignored: it is neither" >&2); }
   "$VENV/bin/python" "bench/${BENCH_SCRIPT:-run}.py"

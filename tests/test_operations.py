@@ -225,5 +225,6 @@ def test_every_response_carries_server_timing_with_the_database_time(client):
     for response in (client.get("/api/categories"), client.get("/api/products/0"), client.get("/nowhere")):
         timing = server_timing(response)
         assert set(timing) == {"db", "app"} and float(timing["app"]["dur"]) >= float(timing["db"]["dur"]) >= 0
-    read = server_timing(client.get("/api/categories"))["db"]
+    read = server_timing(client.get("/api/products"))["db"]
     assert float(read["dur"]) > 0 and read["desc"] in ('"primary"', '"standby"')
+    assert server_timing(client.get("/api/categories"))["db"]["desc"] == '"cache"'  # the second time

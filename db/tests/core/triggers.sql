@@ -56,11 +56,13 @@ $$;
 -- The triggers of every table, by name ------------------------------------------------------------------
 select triggers_are('shop', 'users', array['_100_timestamps', '_500_audit_insert', '_500_audit_update', '_500_audit_delete']);
 select triggers_are('shop', 'categories',
-  array['_100_timestamps', '_200_no_cycle', '_500_audit_insert', '_500_audit_update', '_500_audit_delete']);
+  array['_100_timestamps', '_200_no_cycle', '_400_announce', '_500_audit_insert', '_500_audit_update',
+        '_500_audit_delete']);
 select triggers_are('shop', 'products',
   array['_100_timestamps', '_300_low_stock_insert', '_300_low_stock_update', '_300_search_words_insert',
-        '_300_search_words_update', '_400_stock_ledger_insert', '_400_stock_ledger_update', '_500_audit_insert',
-        '_500_audit_update', '_500_audit_delete']);
+        '_300_search_words_update', '_400_announce_insert', '_400_announce_update', '_400_announce_delete',
+        '_400_stock_ledger_insert', '_400_stock_ledger_update', '_500_audit_insert', '_500_audit_update',
+        '_500_audit_delete']);
 select triggers_are('shop', 'carts', array['_100_timestamps']);
 select triggers_are('shop', 'cart_items', array['_100_timestamps']);
 select triggers_are('shop', 'orders',
