@@ -15,7 +15,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from psycopg_pool import PoolTimeout
 
-from api import admin, cache, catalog, commerce, errors, metrics, users
+from api import admin, cache, catalog, commerce, errors, metrics, payments, users
 from api.config import Settings
 from api.db import Database, Problem
 from api.http import NO_STORE, PUBLIC, Front, JsonRequest, client_address, document
@@ -73,7 +73,7 @@ def _litestar(settings: Settings) -> Litestar:
             metrics.worker_exit()
 
     return Litestar(
-        route_handlers=users.ROUTES + catalog.ROUTES + commerce.ROUTES + admin.ROUTES + [prometheus]
+        route_handlers=users.ROUTES + catalog.ROUTES + commerce.ROUTES + admin.ROUTES + payments.ROUTES + [prometheus]
         + ([constant] if os.environ.get("PGSHOP_BENCH") == "1" else []),
         dependencies=PUBLIC,
         lifespan=[lifespan],

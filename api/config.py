@@ -35,6 +35,7 @@ class Settings:
     cache_max_entries: int
     cache_max_bytes: int
     redis_url: str
+    stripe_webhook_secrets: tuple[str, ...]
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -61,4 +62,7 @@ class Settings:
             cache_max_entries=int(env.get("CACHE_MAX_ENTRIES", "150000")),
             cache_max_bytes=int(env.get("CACHE_MAX_BYTES", str(40 * 2**20))),
             redis_url=env.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+            # Several, comma-separated, while a secret is rolled over.
+            stripe_webhook_secrets=tuple(s.strip() for s in env.get("STRIPE_WEBHOOK_SECRET", "").split(",")
+                                         if s.strip()),
         )

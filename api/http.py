@@ -140,6 +140,7 @@ def _in(address: str, networks: tuple) -> bool:
 
 
 _DESCRIPTIONS = {
+    400: "invalid_signature or stale_signature: the provider's signature does not hold",
     401: "no valid bearer token (unauthenticated) or, at login, invalid_credentials",
     403: "forbidden: an admin endpoint called by a customer",
     404: "not_found",
@@ -162,13 +163,15 @@ def errors(*statuses: int) -> dict[int, ResponseSpec]:
 
 def document(app: Litestar) -> None:
     """Startup: make the OpenAPI document say what the API does. Litestar lists a 400 for every operation
-    with parameters; this API answers 422 instead (documented per operation). Request bodies refuse unknown
-    fields, so their schemas say additionalProperties: false."""
+    with parameters; this API answers 422 instead (documented per operation), and 400 only for a provider's
+    signature. Request bodies refuse unknown fields, so their schemas say additionalProperties: false."""
     spec = app.plugins.get("OpenAPIPlugin").provide_openapi_schema()
     for item in spec["paths"].values():
         for operation in item.values():
             if isinstance(operation, dict):
-                operation.get("responses", {}).pop("400", None)
+                responses = operation.get("responses", {})
+                if responses.get("400", {}).get("description") != _DESCRIPTIONS[400]:
+                    responses.pop("400", None)
     components = spec.get("components", {}).get("schemas", {})
     for struct in _subclasses(schemas.In):
         if struct.__name__ in components:

@@ -140,6 +140,21 @@ class OrderStatusIn(In):
     status: str
 
 
+class PaymentIn(In):
+    amount: Decimal
+    reference: str
+
+
+class RefundIn(In):
+    amount: Decimal
+    reason: str
+
+
+class WebhookIn(In):
+    url: str
+    events: list[str]
+
+
 class CartLine(Struct):
     product_id: int
     name: str
@@ -168,16 +183,36 @@ class OrderItem(Struct):
 class StatusChange(Struct):
     status: str
     at: datetime
+    actor: str | None
+    reason: str | None
+
+
+class PaymentOut(Struct):
+    id: int
+    order_id: int
+    provider: str
+    reference: str
+    status: str
+    currency: str
+    amount: str
+    captured_amount: str
+    refunded_amount: str
+    refund_requested_amount: str
+    created_at: datetime
+    updated_at: datetime
 
 
 class OrderOut(Struct):
     id: int
     status: str
+    currency: str
     total_amount: str
+    balance_due: str
     shipping_address: dict[str, Any]
     created_at: datetime
     updated_at: datetime
     items: list[OrderItem]
+    payments: list[PaymentOut]
     history: list[StatusChange]
 
 
@@ -272,4 +307,67 @@ class AuditEntry(Struct):
 
 class AuditList(Struct):
     items: list[AuditEntry]
+    next_cursor: str | None
+
+
+class StripeEventResult(Struct):
+    """result: recorded, unmatched (reason), duplicate or ignored."""
+
+    event_id: str
+    result: str
+    reason: str | None = None
+    order_id: int | None = None
+    payment: PaymentOut | None = None
+
+
+class UnmatchedPayment(Struct):
+    id: int
+    provider: str
+    event_id: str
+    type: str
+    order_id: int | None
+    reference: str | None
+    amount: str | None
+    currency: str | None
+    reason: str
+    received_at: datetime
+
+
+class UnmatchedPaymentList(Struct):
+    items: list[UnmatchedPayment]
+    next_cursor: str | None
+
+
+class WebhookOut(Struct):
+    id: int
+    url: str
+    events: list[str]
+    created_at: datetime
+
+
+class WebhookCreated(WebhookOut):
+    secret: str
+
+
+class WebhookList(Struct):
+    items: list[WebhookOut]
+
+
+class DeliveryOut(Struct):
+    id: int
+    event_id: str
+    type: str
+    status: str
+    attempts: int
+    last_attempt_at: datetime | None
+    next_attempt_at: datetime | None
+    response_status: int | None
+    response_excerpt: str | None
+    error: str | None
+    delivered_at: datetime | None
+    created_at: datetime
+
+
+class DeliveryList(Struct):
+    items: list[DeliveryOut]
     next_cursor: str | None

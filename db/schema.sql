@@ -85,6 +85,20 @@ COMMENT ON SCHEMA monitoring IS 'Views for monitoring (role pgshop_monitor): sta
 
 
 --
+-- Name: queue; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA queue;
+
+
+--
+-- Name: SCHEMA queue; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON SCHEMA queue IS 'The job queue (procrastinate): webhook deliveries. Its tables belong to procrastinate.';
+
+
+--
 -- Name: reporting; Type: SCHEMA; Schema: -; Owner: -
 --
 
@@ -166,6 +180,54 @@ CREATE EXTENSION IF NOT EXISTS rum WITH SCHEMA public;
 --
 
 COMMENT ON EXTENSION rum IS 'RUM index access method';
+
+
+--
+-- Name: procrastinate_job_event_type; Type: TYPE; Schema: queue; Owner: -
+--
+
+CREATE TYPE queue.procrastinate_job_event_type AS ENUM (
+    'deferred',
+    'started',
+    'deferred_for_retry',
+    'failed',
+    'succeeded',
+    'cancelled',
+    'abort_requested',
+    'aborted',
+    'scheduled',
+    'retried'
+);
+
+
+--
+-- Name: procrastinate_job_status; Type: TYPE; Schema: queue; Owner: -
+--
+
+CREATE TYPE queue.procrastinate_job_status AS ENUM (
+    'todo',
+    'doing',
+    'succeeded',
+    'failed',
+    'cancelled',
+    'aborting',
+    'aborted'
+);
+
+
+--
+-- Name: procrastinate_job_to_defer_v1; Type: TYPE; Schema: queue; Owner: -
+--
+
+CREATE TYPE queue.procrastinate_job_to_defer_v1 AS (
+	queue_name character varying,
+	task_name character varying,
+	priority integer,
+	lock text,
+	queueing_lock text,
+	args jsonb,
+	scheduled_at timestamp with time zone
+);
 
 
 --
@@ -508,7 +570,7 @@ begin
   if v_order.id is null or (v_order.user_id <> v_user and not lib.is_admin()) then
     perform lib.not_found('order', p_id);
   end if;
-  return lib.order_json(v_order);
+  return shop.order_document(v_order);
 end
 $$;
 
@@ -518,6 +580,126 @@ $$;
 --
 
 COMMENT ON FUNCTION api.order_get(p_id bigint) IS 'GET /api/orders/{id}: the caller''s own order (admins: any order). PT404 not_found otherwise.';
+
+
+--
+-- Name: order_payment_create(bigint, text, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.order_payment_create(p_order_id bigint, p_amount text, p_reference text) RETURNS json
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_admin bigint := lib.require_admin();
+  v_amount numeric := lib.amount(p_amount);
+  v_order shop.orders;
+  v_payment shop.payments;
+  v_balance numeric;
+begin
+  if not shop.has_text(p_reference) or length(btrim(p_reference)) > 255 then
+    raise exception using errcode = 'PT422', message = 'invalid_reference',
+      detail = 'reference (the bank transfer''s, the receipt''s) is required, at most 255 characters';
+  end if;
+  select * into v_order from shop.orders o where o.id = p_order_id for update;
+  if v_order.id is null then
+    perform lib.not_found('order', p_order_id);
+  end if;
+  if v_order.status <> 'pending' then
+    raise exception using errcode = 'PT409', message = 'order_not_payable',
+      detail = format('order %s is %s: only a pending order takes payments', p_order_id, v_order.status);
+  end if;
+  v_balance := v_order.total_amount - shop.order_net_paid(v_order.id);
+  if v_amount > v_balance then
+    raise exception using errcode = 'PT409', message = 'amount_exceeds_balance',
+      detail = format('order %s has %s %s due; %s is more', p_order_id, v_balance, v_order.currency, v_amount);
+  end if;
+  insert into shop.payments (order_id, provider, provider_reference, currency, amount, captured_amount)
+  values (v_order.id, 'manual', btrim(p_reference), v_order.currency, v_amount, v_amount)
+  on conflict (provider, provider_reference) do nothing
+  returning * into v_payment;
+  if v_payment.id is null then
+    raise exception using errcode = 'PT409', message = 'duplicate_payment',
+      detail = format('a manual payment with reference %s is recorded already', btrim(p_reference));
+  end if;
+  insert into shop.payment_events (provider, provider_event_id, type, order_id, payment_id, provider_reference,
+                                   amount, currency, raw, recorded_by, recorded_by_user)
+  values ('manual', gen_random_uuid()::text, 'manual.captured', v_order.id, v_payment.id, v_payment.provider_reference,
+          v_amount, v_order.currency, jsonb_build_object('amount', v_amount::text, 'reference', p_reference),
+          'admin', v_admin);
+  perform lib.order_pay_if_covered(v_order.id);
+  select * into v_order from shop.orders o where o.id = p_order_id;
+  return shop.order_document(v_order);
+end
+$$;
+
+
+--
+-- Name: FUNCTION order_payment_create(p_order_id bigint, p_amount text, p_reference text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.order_payment_create(p_order_id bigint, p_amount text, p_reference text) IS 'POST /api/admin/orders/{id}/payments (admin): a manual payment (bank transfer, cash) of a pending order, captured at once; the order becomes paid when covered. PT422 invalid_amount, invalid_reference; PT404; PT409 order_not_payable, amount_exceeds_balance, duplicate_payment (same reference).';
+
+
+--
+-- Name: order_refund_create(bigint, text, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.order_refund_create(p_order_id bigint, p_amount text, p_reason text) RETURNS json
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_admin bigint := lib.require_admin();
+  v_amount numeric := lib.amount(p_amount);
+  v_order shop.orders;
+  v_payment shop.payments;
+begin
+  if not shop.has_text(p_reason) or length(p_reason) > 500 then
+    raise exception using errcode = 'PT422', message = 'invalid_reason',
+      detail = 'reason is required, at most 500 characters';
+  end if;
+  select * into v_order from shop.orders o where o.id = p_order_id for update;
+  if v_order.id is null then
+    perform lib.not_found('order', p_order_id);
+  end if;
+  -- The payment with the most left to refund takes it (refunds asked or confirmed count once).
+  select * into v_payment from shop.payments p
+  where p.order_id = p_order_id
+    and p.captured_amount - greatest(p.refund_requested_amount, p.refunded_amount) >= v_amount
+  order by p.captured_amount - greatest(p.refund_requested_amount, p.refunded_amount) desc, p.id
+  limit 1
+  for update;
+  if v_payment.id is null then
+    raise exception using errcode = 'PT409', message = 'refund_exceeds_captured',
+      detail = format('order %s: at most %s %s can be refunded in one request (captured and not yet refunded)',
+                      p_order_id, coalesce((select max(p.captured_amount - greatest(p.refund_requested_amount,
+                                                                                    p.refunded_amount))
+                                            from shop.payments p where p.order_id = p_order_id), 0),
+                      v_order.currency);
+  end if;
+  insert into shop.payment_events (provider, provider_event_id, type, order_id, payment_id, provider_reference,
+                                   amount, currency, raw, recorded_by, recorded_by_user)
+  values (v_payment.provider, gen_random_uuid()::text, 'refund.requested', v_order.id, v_payment.id,
+          v_payment.provider_reference, v_amount, v_payment.currency,
+          jsonb_build_object('amount', v_amount::text, 'reason', p_reason), 'admin', v_admin);
+  -- A manual payment is refunded by hand, by the admin asking: confirmed at once.
+  update shop.payments p
+  set refund_requested_amount = greatest(p.refund_requested_amount, p.refunded_amount) + v_amount,
+      refunded_amount = case when p.provider = 'manual'
+                             then greatest(p.refund_requested_amount, p.refunded_amount) + v_amount
+                             else p.refunded_amount end
+  where p.id = v_payment.id;
+  return shop.order_document(v_order);
+end
+$$;
+
+
+--
+-- Name: FUNCTION order_refund_create(p_order_id bigint, p_amount text, p_reason text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.order_refund_create(p_order_id bigint, p_amount text, p_reason text) IS 'POST /api/admin/orders/{id}/refunds (admin): a refund request of at most what one payment captured and has not refunded; emits refund.requested for the integration that executes it (the provider''s charge.refunded confirms it; a manual payment''s refund is confirmed at once). PT422 invalid_amount, invalid_reason; PT404; PT409 refund_exceeds_captured.';
 
 
 --
@@ -550,7 +732,7 @@ begin
   set status = p_status
   where o.id = p_id
   returning * into v_order;
-  return lib.order_json(v_order);
+  return shop.order_document(v_order);
 end
 $$;
 
@@ -559,7 +741,7 @@ $$;
 -- Name: FUNCTION order_set_status(p_id bigint, p_status text); Type: COMMENT; Schema: api; Owner: -
 --
 
-COMMENT ON FUNCTION api.order_set_status(p_id bigint, p_status text) IS 'PUT /api/orders/{id}/status (admin): moves an order along pending -> paid -> shipped -> delivered, or to cancelled from pending or paid (stock returned once). PT422 invalid_status, PT409 invalid_transition, PT404.';
+COMMENT ON FUNCTION api.order_set_status(p_id bigint, p_status text) IS 'PUT /api/orders/{id}/status (admin): moves an order along pending -> paid -> shipped -> delivered, or to cancelled from pending or paid (stock returned once). paid needs payments that cover the order (the payment path sets it by itself). PT422 invalid_status, PT409 invalid_transition, payment_required, PT404.';
 
 
 --
@@ -591,7 +773,7 @@ begin
     v_last := v_rows[v_limit];
   end if;
   return json_build_object(
-    'items', (select coalesce(json_agg(lib.order_json(v_rows[i]) order by i), '[]')
+    'items', (select coalesce(json_agg(shop.order_document(v_rows[i]) order by i), '[]')
               from generate_subscripts(v_rows, 1) i
               where i <= v_limit),
     'next_cursor', lib.cursor_encode('newest', v_last.created_at::text, v_last.id)
@@ -605,6 +787,51 @@ $$;
 --
 
 COMMENT ON FUNCTION api.orders_list(p_limit integer, p_cursor text) IS 'GET /api/orders: the caller''s orders, newest first, one keyset page {items, next_cursor}. PT422 invalid_limit, invalid_cursor.';
+
+
+--
+-- Name: payments_unmatched_list(integer, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.payments_unmatched_list(p_limit integer DEFAULT 20, p_cursor text DEFAULT NULL::text) RETURNS json
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_limit integer;
+  v_after jsonb := lib.cursor_decode(p_cursor, 'newest', 'bigint');
+  v_rows shop.payment_events[];
+begin
+  perform lib.require_admin();
+  v_limit := lib.page_limit(p_limit, 20);
+  select array(
+    select e
+    from shop.payment_events e
+    where e.unmatched_reason is not null
+      and (v_after is null or e.id < (v_after ->> 'id')::bigint)
+    order by e.id desc
+    limit v_limit + 1
+  ) into v_rows;
+  return json_build_object(
+    'items', (select coalesce(json_agg(json_build_object(
+                'id', v_rows[i].id, 'provider', v_rows[i].provider, 'event_id', v_rows[i].provider_event_id,
+                'type', v_rows[i].type, 'order_id', v_rows[i].order_id, 'reference', v_rows[i].provider_reference,
+                'amount', v_rows[i].amount::text, 'currency', v_rows[i].currency,
+                'reason', v_rows[i].unmatched_reason, 'received_at', v_rows[i].created_at) order by i), '[]')
+              from generate_subscripts(v_rows, 1) i
+              where i <= v_limit),
+    'next_cursor', case when cardinality(v_rows) > v_limit
+                        then lib.cursor_encode('newest', v_rows[v_limit].id::text, v_rows[v_limit].id) end
+  );
+end
+$$;
+
+
+--
+-- Name: FUNCTION payments_unmatched_list(p_limit integer, p_cursor text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.payments_unmatched_list(p_limit integer, p_cursor text) IS 'GET /api/admin/payments/unmatched (admin): provider events that matched no payable order (newest first, one keyset page), for an admin to refund or reconcile. PT422 invalid_limit, invalid_cursor.';
 
 
 --
@@ -999,6 +1226,32 @@ COMMENT ON FUNCTION api.sales_report(p_from date, p_to date) IS 'GET /api/admin/
 
 
 --
+-- Name: stripe_event_record(jsonb); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.stripe_event_record(p_event jsonb) RETURNS json
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+  -- Only the HTTP layer's webhook route, once it has verified the Stripe-Signature, calls as this provider.
+  if nullif(current_setting('request.jwt.claims', true), '')::jsonb is distinct from
+     '{"role": "provider", "provider": "stripe"}'::jsonb then
+    raise exception using errcode = 'PT403', message = 'forbidden', detail = 'only a verified Stripe webhook records Stripe events';
+  end if;
+  return lib.stripe_event_apply(p_event);
+end
+$$;
+
+
+--
+-- Name: FUNCTION stripe_event_record(p_event jsonb); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.stripe_event_record(p_event jsonb) IS 'POST /api/payments/webhooks/stripe, after the HTTP layer verified the Stripe-Signature (claims {"role": "provider", "provider": "stripe"}): lib.stripe_event_apply. PT403 for any other caller.';
+
+
+--
 -- Name: user_login(text, text, text, inet); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -1083,6 +1336,171 @@ $$;
 --
 
 COMMENT ON FUNCTION api.user_register(p_email text, p_password text, p_first_name text, p_last_name text, p_client inet) IS 'POST /api/auth/register: creates a customer. 409 email_taken (any letter case), 422 invalid_email, invalid_name, missing_field, password_too_short, password_too_long (returned as problems, so the attempt counts); PT429 too_many_attempts beyond rate_limit_auth_per_address attempts a minute from p_client.';
+
+
+--
+-- Name: webhook_create(text, jsonb); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.webhook_create(p_url text, p_events jsonb) RETURNS json
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+  v_admin bigint := lib.require_admin();
+  v_problem text := lib.webhook_url_problem(p_url);
+  v_events text[];
+  v_endpoint shop.webhook_endpoints;
+begin
+  if v_problem is not null then
+    raise exception using errcode = 'PT422', message = 'invalid_url', detail = v_problem;
+  end if;
+  if jsonb_typeof(p_events) = 'array' and jsonb_array_length(p_events) between 1 and 50
+     and not jsonb_path_exists(p_events, '$[*] ? (@.type() != "string")') then
+    select array_agg(distinct e order by e) into v_events from jsonb_array_elements_text(p_events) e;
+  end if;
+  if v_events is null or exists (select from unnest(v_events) e
+                                 where e not in (select t.type from shop.event_types t)) then
+    raise exception using errcode = 'PT422', message = 'invalid_events',
+      detail = 'events is a list of 1 to 50 of: ' || (select string_agg(t.type, ', ' order by t.type)
+                                                       from shop.event_types t);
+  end if;
+  insert into shop.webhook_endpoints (url, events, secret, created_by)
+  values (p_url, v_events, 'whsec_' || encode(public.gen_random_bytes(32), 'hex'), v_admin)
+  returning * into v_endpoint;
+  return (lib.webhook_json(v_endpoint)::jsonb || jsonb_build_object('secret', v_endpoint.secret))::json;
+end
+$_$;
+
+
+--
+-- Name: FUNCTION webhook_create(p_url text, p_events jsonb); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.webhook_create(p_url text, p_events jsonb) IS 'POST /api/admin/webhooks (admin): subscribes p_url to the event types p_events; returns the endpoint with its signing secret, the only time it is shown. PT422 invalid_url, invalid_events.';
+
+
+--
+-- Name: webhook_delete(bigint); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.webhook_delete(p_id bigint) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+  perform lib.require_admin();
+  perform lib.webhook_get(p_id);
+  -- Its deliveries go with it; their queue jobs find nothing left to send.
+  delete from shop.webhook_endpoints e where e.id = p_id;
+end
+$$;
+
+
+--
+-- Name: FUNCTION webhook_delete(p_id bigint); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.webhook_delete(p_id bigint) IS 'DELETE /api/admin/webhooks/{id} (admin): the endpoint and its deliveries are gone; nothing more is sent. PT404.';
+
+
+--
+-- Name: webhook_deliveries_list(bigint, integer, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.webhook_deliveries_list(p_id bigint, p_limit integer DEFAULT 20, p_cursor text DEFAULT NULL::text) RETURNS json
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_limit integer;
+  v_after jsonb := lib.cursor_decode(p_cursor, 'newest', 'bigint');
+  v_rows shop.webhook_deliveries[];
+begin
+  perform lib.require_admin();
+  perform lib.webhook_get(p_id);
+  v_limit := lib.page_limit(p_limit, 20);
+  select array(
+    select d
+    from shop.webhook_deliveries d
+    where d.endpoint_id = p_id
+      and (v_after is null or d.id < (v_after ->> 'id')::bigint)
+    order by d.id desc
+    limit v_limit + 1
+  ) into v_rows;
+  return json_build_object(
+    'items', (select coalesce(json_agg(lib.delivery_json(v_rows[i]) order by i), '[]')
+              from generate_subscripts(v_rows, 1) i
+              where i <= v_limit),
+    'next_cursor', case when cardinality(v_rows) > v_limit
+                        then lib.cursor_encode('newest', v_rows[v_limit].id::text, v_rows[v_limit].id) end
+  );
+end
+$$;
+
+
+--
+-- Name: FUNCTION webhook_deliveries_list(p_id bigint, p_limit integer, p_cursor text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.webhook_deliveries_list(p_id bigint, p_limit integer, p_cursor text) IS 'GET /api/admin/webhooks/{id}/deliveries (admin): the endpoint''s deliveries, newest first, one keyset page. PT404; PT422 invalid_limit, invalid_cursor.';
+
+
+--
+-- Name: webhook_redeliver(bigint, bigint); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.webhook_redeliver(p_id bigint, p_delivery_id bigint) RETURNS json
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_delivery shop.webhook_deliveries;
+begin
+  perform lib.require_admin();
+  perform lib.webhook_get(p_id);
+  update shop.webhook_deliveries d
+  set status = 'pending', delivered_at = null, next_attempt_at = now(), retry_from = now(), error = null
+  where d.id = p_delivery_id
+    and d.endpoint_id = p_id
+  returning * into v_delivery;
+  if v_delivery.id is null then
+    perform lib.not_found('delivery', p_delivery_id);
+  end if;
+  perform shop.enqueue_deliveries(array[v_delivery.id]);
+  return lib.delivery_json(v_delivery);
+end
+$$;
+
+
+--
+-- Name: FUNCTION webhook_redeliver(p_id bigint, p_delivery_id bigint); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.webhook_redeliver(p_id bigint, p_delivery_id bigint) IS 'POST /api/admin/webhooks/{id}/deliveries/{delivery_id}/redeliver (admin): sends the event again (another 24 hours of retries if it fails), whatever became of it. PT404.';
+
+
+--
+-- Name: webhooks_list(); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.webhooks_list() RETURNS json
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+  perform lib.require_admin();
+  return json_build_object('items', (
+    select coalesce(json_agg(lib.webhook_json(e) order by e.id), '[]') from shop.webhook_endpoints e));
+end
+$$;
+
+
+--
+-- Name: FUNCTION webhooks_list(); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.webhooks_list() IS 'GET /api/admin/webhooks (admin): every endpoint, oldest first, without secrets.';
 
 
 --
@@ -1215,6 +1633,38 @@ $$;
 --
 
 COMMENT ON FUNCTION lib.address_problem(p_address jsonb) IS 'Null when p_address is a shop.address; else the 422 invalid_address problem naming what is wrong (not an object, the missing fields, or a value that is not a short string).';
+
+
+--
+-- Name: amount(text); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.amount(p_value text) RETURNS numeric
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+declare
+  v_amount numeric;
+begin
+  begin
+    v_amount := lib.price(p_value, 'amount');
+  exception when sqlstate 'PT422' then
+    v_amount := null;
+  end;
+  if v_amount is null or v_amount = 0 then
+    raise exception using
+      errcode = 'PT422', message = 'invalid_amount',
+      detail = 'amount must be a finite amount above 0, at most 9999999999.99, with at most 2 decimals';
+  end if;
+  return v_amount;
+end
+$$;
+
+
+--
+-- Name: FUNCTION amount(p_value text); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.amount(p_value text) IS 'p_value as an amount of money above 0 (lib.price''s rules); PT422 invalid_amount.';
 
 
 --
@@ -1629,7 +2079,7 @@ begin
   end if;
 
   v_order := lib.order_place(p_user, p_request -> 'shipping_address', v_cart);
-  v_response := lib.order_json(v_order);
+  v_response := shop.order_document(v_order);
   update shop.idempotency_keys k
   set order_id = v_order.id,
       response = v_response
@@ -1739,6 +2189,69 @@ $$;
 --
 
 COMMENT ON FUNCTION lib.cursor_encode(p_sort text, p_key text, p_id bigint) IS 'The next_cursor after a row with sort key p_key and id p_id; null when p_id is null (no next page).';
+
+
+--
+-- Name: webhook_deliveries; Type: TABLE; Schema: shop; Owner: -
+--
+
+CREATE TABLE shop.webhook_deliveries (
+    id bigint NOT NULL,
+    endpoint_id bigint NOT NULL,
+    outbox_id bigint NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    last_attempt_at timestamp with time zone,
+    next_attempt_at timestamp with time zone,
+    response_status integer,
+    response_excerpt text,
+    error text,
+    delivered_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    retry_from timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT webhook_deliveries_delivered_when CHECK (((status = 'delivered'::text) = (delivered_at IS NOT NULL))),
+    CONSTRAINT webhook_deliveries_excerpt_short CHECK (((length(response_excerpt) <= 500) AND (length(error) <= 500))),
+    CONSTRAINT webhook_deliveries_status_known CHECK ((status = ANY (ARRAY['pending'::text, 'delivered'::text, 'failed'::text])))
+);
+
+
+--
+-- Name: TABLE webhook_deliveries; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON TABLE shop.webhook_deliveries IS 'One event for one endpoint: pending (a queue job will try it), delivered (a 2xx answer) or failed (24 hours of retries from retry_from, or an address that is not allowed). Only the first 500 characters of an answer are kept.';
+
+
+--
+-- Name: COLUMN webhook_deliveries.retry_from; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.webhook_deliveries.retry_from IS 'When the 24 hours of retries started (creation or redelivery).';
+
+
+--
+-- Name: delivery_json(shop.webhook_deliveries); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.delivery_json(p_delivery shop.webhook_deliveries) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+  select json_build_object(
+    'id', p_delivery.id, 'event_id', o.event_id, 'type', o.type, 'status', p_delivery.status,
+    'attempts', p_delivery.attempts, 'last_attempt_at', p_delivery.last_attempt_at,
+    'next_attempt_at', p_delivery.next_attempt_at, 'response_status', p_delivery.response_status,
+    'response_excerpt', p_delivery.response_excerpt, 'error', p_delivery.error,
+    'delivered_at', p_delivery.delivered_at, 'created_at', p_delivery.created_at)
+  from shop.outbox o
+  where o.id = p_delivery.outbox_id
+$$;
+
+
+--
+-- Name: FUNCTION delivery_json(p_delivery shop.webhook_deliveries); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.delivery_json(p_delivery shop.webhook_deliveries) IS 'A delivery as the API shows it.';
 
 
 --
@@ -1903,6 +2416,28 @@ COMMENT ON FUNCTION lib.make_admin(p_email text, p_password text) IS 'make admin
 
 
 --
+-- Name: minor_units(jsonb, text); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.minor_units(p_value jsonb, p_currency text) RETURNS numeric
+    LANGUAGE sql STABLE
+    AS $_$
+  select (p_value::text::numeric / 10 ^ c.minor_units)::numeric(12, 2)
+  from shop.currencies c
+  where c.code = p_currency
+    and jsonb_typeof(p_value) = 'number'
+    and p_value::text ~ '^[0-9]{1,12}$'
+$_$;
+
+
+--
+-- Name: FUNCTION minor_units(p_value jsonb, p_currency text); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.minor_units(p_value jsonb, p_currency text) IS 'A provider''s amount in minor units (1999) as an amount of p_currency (19.99 USD, 1999 JPY); null when p_value is not a whole number of at most 12 digits or the currency is unknown.';
+
+
+--
 -- Name: not_found(text, bigint); Type: FUNCTION; Schema: lib; Owner: -
 --
 
@@ -1925,6 +2460,32 @@ COMMENT ON FUNCTION lib.not_found(p_what text, p_id bigint) IS 'Raises PT404 not
 
 
 --
+-- Name: order_pay_if_covered(bigint); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.order_pay_if_covered(p_order_id bigint) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+begin
+  perform shop.set_status_context('payment', null);
+  update shop.orders o
+  set status = 'paid'
+  where o.id = p_order_id
+    and o.status = 'pending'
+    and shop.order_net_paid(o.id) >= o.total_amount;
+  perform shop.set_status_context(null, null);
+end
+$$;
+
+
+--
+-- Name: FUNCTION order_pay_if_covered(p_order_id bigint); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.order_pay_if_covered(p_order_id bigint) IS 'Moves a pending order to paid (history actor payment) when captured minus refunded covers its total.';
+
+
+--
 -- Name: orders; Type: TABLE; Schema: shop; Owner: -
 --
 
@@ -1936,6 +2497,7 @@ CREATE TABLE shop.orders (
     shipping_address shop.address NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    currency text DEFAULT 'USD'::text NOT NULL,
     CONSTRAINT orders_total_finite CHECK ((total_amount <> 'NaN'::numeric)),
     CONSTRAINT orders_total_not_negative CHECK ((total_amount >= (0)::numeric))
 );
@@ -1963,45 +2525,10 @@ COMMENT ON COLUMN shop.orders.shipping_address IS 'name, line1, city, postal_cod
 
 
 --
--- Name: order_json(shop.orders); Type: FUNCTION; Schema: lib; Owner: -
+-- Name: COLUMN orders.currency; Type: COMMENT; Schema: shop; Owner: -
 --
 
-CREATE FUNCTION lib.order_json(p_order shop.orders) RETURNS json
-    LANGUAGE sql STABLE
-    AS $$
-  select json_build_object(
-    'id', p_order.id,
-    'status', p_order.status,
-    'total_amount', p_order.total_amount::text,
-    'shipping_address', p_order.shipping_address,
-    'created_at', p_order.created_at,
-    'updated_at', p_order.updated_at,
-    'items', (
-      select coalesce(json_agg(json_build_object(
-        'product_id', oi.product_id,
-        'name', oi.name,
-        'sku', oi.sku,
-        'quantity', oi.quantity,
-        'unit_price', oi.unit_price::text,
-        'total_price', oi.total_price::text
-      ) order by oi.id), '[]')
-      from shop.order_items oi
-      where oi.order_id = p_order.id
-    ),
-    'history', (
-      select coalesce(json_agg(json_build_object('status', h.status, 'at', h.changed_at) order by h.id), '[]')
-      from shop.order_status_history h
-      where h.order_id = p_order.id
-    )
-  )
-$$;
-
-
---
--- Name: FUNCTION order_json(p_order shop.orders); Type: COMMENT; Schema: lib; Owner: -
---
-
-COMMENT ON FUNCTION lib.order_json(p_order shop.orders) IS 'An order as the API shows it, with its lines and status history.';
+COMMENT ON COLUMN shop.orders.currency IS 'The currency of the order''s amounts and of its payments.';
 
 
 --
@@ -2045,6 +2572,54 @@ $$;
 --
 
 COMMENT ON FUNCTION lib.order_place(p_user bigint, p_address shop.address, p_cart bigint) IS 'Writes the pending order of a cart: its live lines (lib.cart_lines) at current prices, name and SKU snapshotted, and removes those lines from the cart. Takes no stock.';
+
+
+--
+-- Name: orders_expire(integer); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.orders_expire(p_limit integer DEFAULT 200) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+declare
+  v_window interval := lib.setting('order_payment_window')::interval;
+  v_due bigint[];
+begin
+  if v_window <= interval '0' then
+    return 0;
+  end if;
+  -- Oldest first, in batches; an order someone else holds (a payment arriving) is left for the next run.
+  select array(
+    select o.id
+    from shop.orders o
+    where o.status = 'pending'
+      and o.created_at < now() - v_window
+      and not exists (select from shop.payments p where p.order_id = o.id and p.captured_amount > 0)
+    order by o.created_at
+    limit p_limit
+    for update skip locked
+  ) into v_due;
+  -- Their products locked in id order first, as checkout locks them: the returns cannot deadlock with it.
+  perform
+  from shop.products p
+  where p.id in (select oi.product_id from shop.order_items oi where oi.order_id = any (v_due))
+  order by p.id
+  for no key update;
+  perform shop.set_status_context('expiry', 'unpaid');
+  update shop.orders o
+  set status = 'cancelled'
+  where o.id = any (v_due);
+  perform shop.set_status_context(null, null);
+  return cardinality(v_due);
+end
+$$;
+
+
+--
+-- Name: FUNCTION orders_expire(p_limit integer); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.orders_expire(p_limit integer) IS 'Cancels up to p_limit pending orders older than order_payment_window (0: none) that received no money, history actor expiry and reason unpaid; returns how many. Scheduled every minute with pg_cron where available.';
 
 
 --
@@ -2360,6 +2935,7 @@ declare
   v_carts integer;
   v_keys integer;
   v_attempts integer;
+  v_events integer;
 begin
   delete from shop.carts c
   where c.token is not null
@@ -2372,7 +2948,13 @@ begin
   delete from shop.attempts a
   where a.at <= now() - greatest(interval '1 minute', lib.setting('rate_limit_login_window')::interval);
   get diagnostics v_attempts = row_count;
-  return json_build_object('guest_carts', v_carts, 'idempotency_keys', v_keys, 'attempts', v_attempts);
+  -- Events past event_retention go with their deliveries, unless one is still being tried.
+  delete from shop.outbox o
+  where o.created_at <= now() - lib.setting('event_retention')::interval
+    and not exists (select from shop.webhook_deliveries d where d.outbox_id = o.id and d.status = 'pending');
+  get diagnostics v_events = row_count;
+  return json_build_object('guest_carts', v_carts, 'idempotency_keys', v_keys, 'attempts', v_attempts,
+                           'events', v_events);
 end
 $$;
 
@@ -2381,7 +2963,7 @@ $$;
 -- Name: FUNCTION purge_expired(); Type: COMMENT; Schema: lib; Owner: -
 --
 
-COMMENT ON FUNCTION lib.purge_expired() IS 'Deletes guest carts idle for guest_cart_lifetime, idempotency keys older than 24 hours and rate-limit attempts older than the longest window. Scheduled hourly with pg_cron where available; otherwise run it from any scheduler.';
+COMMENT ON FUNCTION lib.purge_expired() IS 'Deletes guest carts idle for guest_cart_lifetime, idempotency keys older than 24 hours, rate-limit attempts older than the longest window, and outbox events (with their deliveries) older than event_retention unless a delivery is pending. Scheduled hourly with pg_cron where available; otherwise run it from any scheduler.';
 
 
 --
@@ -2666,6 +3248,127 @@ COMMENT ON FUNCTION lib.settings_apply(p_values jsonb) IS 'Deploy: sets every se
 
 
 --
+-- Name: stripe_event_apply(jsonb); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.stripe_event_apply(p_event jsonb) RETURNS json
+    LANGUAGE plpgsql
+    AS $_$
+declare
+  v_id text := p_event ->> 'id';
+  v_type text := p_event ->> 'type';
+  v_object jsonb := p_event #> '{data,object}';
+  v_reference text;
+  v_currency text;
+  v_named text;
+  v_payment shop.payments;
+  v_order shop.orders;
+  v_amount numeric;
+  v_balance numeric;
+  v_reason text;
+begin
+  if jsonb_typeof(p_event) is distinct from 'object' or v_id is null or length(v_id) > 255 or v_type is null
+     or jsonb_typeof(v_object) is distinct from 'object' then
+    return lib.problem(422, 'invalid_event', 'a Stripe event has an id, a type and a data.object');
+  end if;
+  if v_type not in ('payment_intent.succeeded', 'payment_intent.payment_failed',
+                    'payment_intent.amount_capturable_updated', 'charge.refunded') then
+    return json_build_object('event_id', v_id, 'result', 'ignored');
+  end if;
+  -- The same event twice, even at the same moment: the second waits for the first, then finds it recorded.
+  perform pg_advisory_xact_lock(hashtextextended('stripe event ' || v_id, 0));
+  if exists (select from shop.payment_events e where e.provider = 'stripe' and e.provider_event_id = v_id) then
+    return json_build_object('event_id', v_id, 'result', 'duplicate');
+  end if;
+
+  -- The payment is the PaymentIntent (a charge names its own); the order is the payment's, else the one
+  -- named in the metadata.
+  v_reference := left(coalesce(case when v_type = 'charge.refunded' then v_object ->> 'payment_intent' end,
+                               v_object ->> 'id'), 255);
+  v_currency := upper(v_object ->> 'currency');
+  v_named := v_object #>> '{metadata,order_id}';
+  select * into v_payment from shop.payments p
+  where p.provider = 'stripe' and p.provider_reference = v_reference
+  for update;
+  select * into v_order from shop.orders o
+  where o.id = coalesce(v_payment.order_id, case when v_named ~ '^[0-9]{1,18}$' then v_named::bigint end)
+  for update;
+  v_amount := lib.minor_units(v_object -> case v_type
+                                when 'payment_intent.succeeded' then 'amount_received'
+                                when 'payment_intent.amount_capturable_updated' then 'amount_capturable'
+                                when 'charge.refunded' then 'amount_refunded'
+                                else 'amount' end, v_currency);
+  -- What the order still needs apart from this payment.
+  v_balance := v_order.total_amount - shop.order_net_paid(v_order.id)
+               + coalesce(v_payment.captured_amount - v_payment.refunded_amount, 0);
+  v_reason := case
+    when v_order.id is null then 'unknown_order'
+    when v_currency is distinct from v_order.currency then 'currency_mismatch'
+    when v_amount is null then 'amount_mismatch'
+    when v_type = 'charge.refunded' and v_payment.id is null and v_order.status <> 'pending' then 'unknown_payment'
+    when v_type in ('payment_intent.succeeded', 'payment_intent.amount_capturable_updated')
+         and coalesce(v_payment.captured_amount, 0) = 0 and v_order.status <> 'pending' then 'order_not_payable'
+    when v_type in ('payment_intent.succeeded', 'payment_intent.amount_capturable_updated')
+         and coalesce(v_payment.captured_amount, 0) = 0 and v_amount <> v_balance then 'amount_mismatch'
+  end;
+  if v_reason is not null then
+    insert into shop.payment_events (provider, provider_event_id, type, order_id, provider_reference, amount,
+                                     currency, unmatched_reason, raw, recorded_by)
+    values ('stripe', v_id, v_type, v_order.id, v_reference,
+            coalesce(v_amount, lib.minor_units(v_object -> 'amount', v_currency)), v_currency, v_reason, p_event,
+            'provider');
+    return json_build_object('event_id', v_id, 'result', 'unmatched', 'reason', v_reason, 'order_id', v_order.id);
+  end if;
+
+  -- Amounts only grow. Events are applied in the provider's order, whatever the order they arrive in: a
+  -- refund cannot precede its capture at the provider, so one that arrives first waits in the ledger and is
+  -- applied right after the capture (the order is paid first, then refunded, as it happened).
+  insert into shop.payments as p (order_id, provider, provider_reference, currency, amount, authorized_amount,
+                                  captured_amount, failed_at)
+  values (v_order.id, 'stripe', v_reference, v_order.currency,
+          coalesce(lib.minor_units(v_object -> 'amount', v_currency), 0),
+          case when v_type = 'payment_intent.amount_capturable_updated' then v_amount else 0 end,
+          case when v_type = 'payment_intent.succeeded' then v_amount else 0 end,
+          case when v_type = 'payment_intent.payment_failed' then now() end)
+  on conflict (provider, provider_reference) do update
+  set amount = greatest(p.amount, excluded.amount),
+      authorized_amount = greatest(p.authorized_amount, excluded.authorized_amount),
+      captured_amount = greatest(p.captured_amount, excluded.captured_amount),
+      failed_at = coalesce(p.failed_at, excluded.failed_at)
+  returning * into v_payment;
+  insert into shop.payment_events (provider, provider_event_id, type, order_id, payment_id, provider_reference,
+                                   amount, currency, raw, recorded_by)
+  values ('stripe', v_id, v_type, v_order.id, v_payment.id, v_reference, v_amount, v_currency, p_event, 'provider');
+  if v_type = 'payment_intent.succeeded' then
+    perform lib.order_pay_if_covered(v_order.id);
+  end if;
+  -- Refunds confirmed (the largest amount_refunded seen: Stripe's is cumulative), once there is a capture;
+  -- what they confirm counts as requested too.
+  update shop.payments p
+  set refunded_amount = least(r.refunded, p.captured_amount),
+      refund_requested_amount = greatest(p.refund_requested_amount, least(r.refunded, p.captured_amount))
+  from (select coalesce(max(e.amount), 0) as refunded
+        from shop.payment_events e
+        where e.payment_id = v_payment.id
+          and e.type = 'charge.refunded') r
+  where p.id = v_payment.id
+    and p.captured_amount > 0
+    and least(r.refunded, p.captured_amount) > p.refunded_amount;
+  select * into v_payment from shop.payments p where p.id = v_payment.id;
+  return json_build_object('event_id', v_id, 'result', 'recorded', 'order_id', v_order.id,
+                           'payment', shop.payment_document(v_payment));
+end
+$_$;
+
+
+--
+-- Name: FUNCTION stripe_event_apply(p_event jsonb); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.stripe_event_apply(p_event jsonb) IS 'Records a Stripe event once: payment_intent.succeeded, payment_intent.payment_failed, payment_intent.amount_capturable_updated and charge.refunded grow their payment''s amounts (the order becomes paid when covered; a refund that arrives before its capture is applied right after it); an unknown order or payment, a non-payable order, another currency or an amount other than the balance due is recorded unmatched and changes nothing. Returns {event_id, result: recorded, unmatched, duplicate or ignored, ...}; 422 invalid_event as a problem.';
+
+
+--
 -- Name: users; Type: TABLE; Schema: shop; Owner: -
 --
 
@@ -2793,6 +3496,734 @@ COMMENT ON FUNCTION lib.user_json(p_user shop.users) IS 'The public shape of a u
 
 
 --
+-- Name: webhook_delivery_finish(bigint, integer, text, text, boolean); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.webhook_delivery_finish(p_delivery_id bigint, p_response_status integer, p_excerpt text, p_error text, p_retry boolean DEFAULT true) RETURNS double precision
+    LANGUAGE plpgsql
+    AS $$
+declare
+  v_delivery shop.webhook_deliveries;
+  v_delay double precision;
+  v_ok boolean := coalesce(p_response_status between 200 and 299, false);
+begin
+  select * into v_delivery from shop.webhook_deliveries d where d.id = p_delivery_id for update;
+  if v_delivery.id is null then
+    return null;
+  end if;
+  -- Doubling from webhook_retry_base_seconds, each delay drawn from 75% to 125% of that (jitter), for 24 hours.
+  v_delay := lib.setting('webhook_retry_base_seconds')::integer * 2 ^ least(v_delivery.attempts - 1, 20)
+             * (0.75 + random() * 0.5);
+  if not v_ok and (not p_retry
+                   or now() + make_interval(secs => v_delay) > v_delivery.retry_from + interval '24 hours') then
+    v_delay := null;
+  end if;
+  update shop.webhook_deliveries d
+  set status = case when v_ok then 'delivered' when v_delay is null then 'failed' else 'pending' end,
+      delivered_at = case when v_ok then now() end,
+      next_attempt_at = case when not v_ok and v_delay is not null then now() + make_interval(secs => v_delay) end,
+      response_status = p_response_status,
+      response_excerpt = left(p_excerpt, 500),
+      error = left(p_error, 500)
+  where d.id = p_delivery_id;
+  return case when v_ok then null else v_delay end;
+end
+$$;
+
+
+--
+-- Name: FUNCTION webhook_delivery_finish(p_delivery_id bigint, p_response_status integer, p_excerpt text, p_error text, p_retry boolean); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.webhook_delivery_finish(p_delivery_id bigint, p_response_status integer, p_excerpt text, p_error text, p_retry boolean) IS 'Worker: records an attempt''s outcome (HTTP status, the first 500 characters of the answer or the error). Returns the seconds to wait before the next attempt, or null: delivered (2xx), or failed (not p_retry, or past 24 hours from retry_from).';
+
+
+--
+-- Name: webhook_delivery_start(bigint); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.webhook_delivery_start(p_delivery_id bigint) RETURNS json
+    LANGUAGE plpgsql
+    AS $$
+declare
+  v_delivery shop.webhook_deliveries;
+begin
+  update shop.webhook_deliveries d
+  set attempts = d.attempts + 1, last_attempt_at = now(), next_attempt_at = null
+  where d.id = p_delivery_id
+    and d.status = 'pending'
+  returning * into v_delivery;
+  if v_delivery.id is null then
+    return null;  -- delivered, failed or deleted meanwhile: nothing to send
+  end if;
+  return (
+    select json_build_object(
+      'url', e.url, 'secret', e.secret, 'event_id', o.event_id, 'type', o.type, 'attempt', v_delivery.attempts,
+      'allow_private', lib.setting('webhook_allow_private') = '1',
+      'body', json_build_object('id', o.event_id, 'type', o.type, 'created_at', o.created_at, 'reason', o.reason,
+                                'data', o.data)::text)
+    from shop.webhook_endpoints e, shop.outbox o
+    where e.id = v_delivery.endpoint_id
+      and o.id = v_delivery.outbox_id);
+end
+$$;
+
+
+--
+-- Name: FUNCTION webhook_delivery_start(p_delivery_id bigint); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.webhook_delivery_start(p_delivery_id bigint) IS 'Worker: counts an attempt of a pending delivery and returns what to send {url, secret, event_id, type, attempt, allow_private, body}; null when the delivery is no longer pending.';
+
+
+--
+-- Name: webhook_endpoints; Type: TABLE; Schema: shop; Owner: -
+--
+
+CREATE TABLE shop.webhook_endpoints (
+    id bigint NOT NULL,
+    url text NOT NULL,
+    events text[] NOT NULL,
+    secret text NOT NULL,
+    created_by bigint,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT webhook_endpoints_events_not_empty CHECK (((cardinality(events) >= 1) AND (cardinality(events) <= 50))),
+    CONSTRAINT webhook_endpoints_secret_length CHECK ((length(secret) >= 32)),
+    CONSTRAINT webhook_endpoints_url_format CHECK (((url ~ '^https?://[^/?#@\s]+([/?#]\S*)?$'::text) AND (length(url) <= 2000)))
+);
+
+
+--
+-- Name: TABLE webhook_endpoints; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON TABLE shop.webhook_endpoints IS 'Where events are sent: a URL, the event types it wants, and the secret its deliveries are signed with.';
+
+
+--
+-- Name: COLUMN webhook_endpoints.secret; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.webhook_endpoints.secret IS 'HMAC-SHA256 key of the Pgshop-Signature header; shown once, at creation.';
+
+
+--
+-- Name: COLUMN webhook_endpoints.created_by; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.webhook_endpoints.created_by IS 'The admin who subscribed it (no foreign key: a reference table in the sharding plan, docs/scaling.md).';
+
+
+--
+-- Name: webhook_get(bigint); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.webhook_get(p_id bigint) RETURNS shop.webhook_endpoints
+    LANGUAGE plpgsql STABLE
+    AS $$
+declare
+  v_endpoint shop.webhook_endpoints;
+begin
+  select * into v_endpoint from shop.webhook_endpoints e where e.id = p_id;
+  if v_endpoint.id is null then
+    perform lib.not_found('webhook', p_id);
+  end if;
+  return v_endpoint;
+end
+$$;
+
+
+--
+-- Name: FUNCTION webhook_get(p_id bigint); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.webhook_get(p_id bigint) IS 'The endpoint p_id; PT404 not_found when there is none.';
+
+
+--
+-- Name: webhook_json(shop.webhook_endpoints); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.webhook_json(p_endpoint shop.webhook_endpoints) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+  select json_build_object('id', p_endpoint.id, 'url', p_endpoint.url, 'events', p_endpoint.events,
+                           'created_at', p_endpoint.created_at)
+$$;
+
+
+--
+-- Name: FUNCTION webhook_json(p_endpoint shop.webhook_endpoints); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.webhook_json(p_endpoint shop.webhook_endpoints) IS 'A webhook endpoint as the API shows it (never its secret).';
+
+
+--
+-- Name: webhook_url_problem(text); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.webhook_url_problem(p_url text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    AS $_$
+declare
+  v_private boolean := lib.setting('webhook_allow_private') = '1';
+  v_host text := lower(substring(p_url from '^[a-zA-Z]+://(\[[^]]+\]|[^][/?#:]+)'));
+  v_address inet;
+begin
+  if p_url is null or length(p_url) > 2000 or p_url !~ '^https?://[^/?#@\s]+([/?#]\S*)?$' or v_host is null then
+    return 'url must be an absolute http(s) URL without user or password, at most 2000 characters';
+  end if;
+  if v_private then
+    return null;
+  end if;
+  if p_url !~ '^https://' then
+    return 'url must use https';
+  end if;
+  begin
+    v_address := btrim(v_host, '[]')::inet;
+  exception when invalid_text_representation then
+    v_address := null;
+  end;
+  if v_host = 'localhost' or v_host like '%.localhost' or v_host like '%.local' or v_host like '%.internal'
+     or v_address <<= any (array['0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16',
+                                 '172.16.0.0/12', '192.168.0.0/16', '::/128', '::1/128', '::ffff:0:0/96',
+                                 'fc00::/7', 'fe80::/10']::inet[]) then
+    return 'url must reach a public address';
+  end if;
+  return null;
+end
+$_$;
+
+
+--
+-- Name: FUNCTION webhook_url_problem(p_url text); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.webhook_url_problem(p_url text) IS 'Null when p_url may receive webhooks (https, not a local or private host; anything http(s) with webhook_allow_private = 1), else why not.';
+
+
+--
+-- Name: procrastinate_cancel_job_v1(bigint, boolean, boolean); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue.procrastinate_cancel_job_v1(job_id bigint, abort boolean, delete_job boolean) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    _job_id bigint;
+BEGIN
+    IF delete_job THEN
+        DELETE FROM procrastinate_jobs
+        WHERE id = job_id AND status = 'todo'
+        RETURNING id INTO _job_id;
+    END IF;
+    IF _job_id IS NULL THEN
+        IF abort THEN
+            UPDATE procrastinate_jobs
+            SET abort_requested = true,
+                status = CASE status
+                    WHEN 'todo' THEN 'cancelled'::procrastinate_job_status ELSE status
+                END
+            WHERE id = job_id AND status IN ('todo', 'doing')
+            RETURNING id INTO _job_id;
+        ELSE
+            UPDATE procrastinate_jobs
+            SET status = 'cancelled'::procrastinate_job_status
+            WHERE id = job_id AND status = 'todo'
+            RETURNING id INTO _job_id;
+        END IF;
+    END IF;
+    RETURN _job_id;
+END;
+$$;
+
+
+--
+-- Name: procrastinate_defer_jobs_v1(queue.procrastinate_job_to_defer_v1[]); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue.procrastinate_defer_jobs_v1(jobs queue.procrastinate_job_to_defer_v1[]) RETURNS bigint[]
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    job_ids bigint[];
+BEGIN
+    WITH inserted_jobs AS (
+        INSERT INTO procrastinate_jobs (queue_name, task_name, priority, lock, queueing_lock, args, scheduled_at)
+        SELECT (job).queue_name,
+               (job).task_name,
+               (job).priority,
+               (job).lock,
+               (job).queueing_lock,
+               (job).args,
+               (job).scheduled_at
+        FROM unnest(jobs) AS job
+        RETURNING id
+    )
+    SELECT array_agg(id) FROM inserted_jobs INTO job_ids;
+
+    RETURN job_ids;
+END;
+$$;
+
+
+--
+-- Name: procrastinate_defer_periodic_job_v2(character varying, character varying, character varying, character varying, integer, character varying, bigint, jsonb); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue.procrastinate_defer_periodic_job_v2(_queue_name character varying, _lock character varying, _queueing_lock character varying, _task_name character varying, _priority integer, _periodic_id character varying, _defer_timestamp bigint, _args jsonb) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	_job_id bigint;
+	_defer_id bigint;
+BEGIN
+    INSERT
+        INTO procrastinate_periodic_defers (task_name, periodic_id, defer_timestamp)
+        VALUES (_task_name, _periodic_id, _defer_timestamp)
+        ON CONFLICT DO NOTHING
+        RETURNING id into _defer_id;
+
+    IF _defer_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+
+    UPDATE procrastinate_periodic_defers
+        SET job_id = (
+            SELECT COALESCE((
+                SELECT unnest(procrastinate_defer_jobs_v1(
+                    ARRAY[
+                        ROW(
+                            _queue_name,
+                            _task_name,
+                            _priority,
+                            _lock,
+                            _queueing_lock,
+                            _args,
+                            NULL::timestamptz
+                        )
+                    ]::procrastinate_job_to_defer_v1[]
+                ))
+            ), NULL)
+        )
+        WHERE id = _defer_id
+        RETURNING job_id INTO _job_id;
+
+    DELETE
+        FROM procrastinate_periodic_defers
+        USING (
+            SELECT id
+            FROM procrastinate_periodic_defers
+            WHERE procrastinate_periodic_defers.task_name = _task_name
+            AND procrastinate_periodic_defers.periodic_id = _periodic_id
+            AND procrastinate_periodic_defers.defer_timestamp < _defer_timestamp
+            ORDER BY id
+            FOR UPDATE
+        ) to_delete
+        WHERE procrastinate_periodic_defers.id = to_delete.id;
+
+    RETURN _job_id;
+END;
+$$;
+
+
+--
+-- Name: procrastinate_jobs; Type: TABLE; Schema: queue; Owner: -
+--
+
+CREATE TABLE queue.procrastinate_jobs (
+    id bigint NOT NULL,
+    queue_name character varying(128) NOT NULL,
+    task_name character varying(128) NOT NULL,
+    priority integer DEFAULT 0 NOT NULL,
+    lock text,
+    queueing_lock text,
+    args jsonb DEFAULT '{}'::jsonb NOT NULL,
+    status queue.procrastinate_job_status DEFAULT 'todo'::queue.procrastinate_job_status NOT NULL,
+    scheduled_at timestamp with time zone,
+    attempts integer DEFAULT 0 NOT NULL,
+    abort_requested boolean DEFAULT false NOT NULL,
+    worker_id bigint,
+    CONSTRAINT check_not_todo_abort_requested CHECK ((NOT ((status = 'todo'::queue.procrastinate_job_status) AND (abort_requested = true))))
+);
+
+
+--
+-- Name: procrastinate_fetch_job_v2(character varying[], bigint); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue.procrastinate_fetch_job_v2(target_queue_names character varying[], p_worker_id bigint) RETURNS queue.procrastinate_jobs
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+	found_jobs procrastinate_jobs;
+BEGIN
+    WITH candidate AS (
+        SELECT jobs.*
+            FROM procrastinate_jobs AS jobs
+            WHERE
+                -- reject the job if its lock has earlier or higher priority jobs
+                NOT EXISTS (
+                    SELECT 1
+                        FROM procrastinate_jobs AS other_jobs
+                        WHERE
+                            jobs.lock IS NOT NULL
+                            AND other_jobs.lock = jobs.lock
+                            AND (
+                                -- job with same lock is already running
+                                other_jobs.status = 'doing'
+                                OR
+                                -- job with same lock is waiting and has higher priority (or same priority but was queued first)
+                                (
+                                    other_jobs.status = 'todo'
+                                    AND (
+                                        other_jobs.priority > jobs.priority
+                                        OR (
+                                        other_jobs.priority = jobs.priority
+                                        AND other_jobs.id < jobs.id
+                                        )
+                                    )
+                                )
+                            )
+                )
+                AND jobs.status = 'todo'
+                AND (target_queue_names IS NULL OR jobs.queue_name = ANY( target_queue_names ))
+                AND (jobs.scheduled_at IS NULL OR jobs.scheduled_at <= now())
+            ORDER BY jobs.priority DESC, jobs.id ASC LIMIT 1
+            FOR UPDATE OF jobs SKIP LOCKED
+    )
+    UPDATE procrastinate_jobs
+        SET status = 'doing', worker_id = p_worker_id
+        FROM candidate
+        WHERE procrastinate_jobs.id = candidate.id
+        RETURNING procrastinate_jobs.* INTO found_jobs;
+
+ RETURN found_jobs;
+END;
+$$;
+
+
+--
+-- Name: procrastinate_finish_job_v1(bigint, queue.procrastinate_job_status, boolean); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue.procrastinate_finish_job_v1(job_id bigint, end_status queue.procrastinate_job_status, delete_job boolean) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    _job_id bigint;
+BEGIN
+    IF end_status NOT IN ('succeeded', 'failed', 'aborted') THEN
+        RAISE 'End status should be either "succeeded", "failed" or "aborted" (job id: %)', job_id;
+    END IF;
+    IF delete_job THEN
+        DELETE FROM procrastinate_jobs
+        WHERE id = job_id AND status IN ('todo', 'doing')
+        RETURNING id INTO _job_id;
+    ELSE
+        UPDATE procrastinate_jobs
+        SET status = end_status,
+            abort_requested = false,
+            attempts = CASE status
+                WHEN 'doing' THEN attempts + 1 ELSE attempts
+            END
+        WHERE id = job_id AND status IN ('todo', 'doing')
+        RETURNING id INTO _job_id;
+    END IF;
+    IF _job_id IS NULL THEN
+        RAISE 'Job was not found or not in "doing" or "todo" status (job id: %)', job_id;
+    END IF;
+END;
+$$;
+
+
+--
+-- Name: procrastinate_notify_queue_abort_job_v1(); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue.procrastinate_notify_queue_abort_job_v1() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    payload TEXT;
+BEGIN
+    SELECT json_build_object('type', 'abort_job_requested', 'job_id', NEW.id)::text INTO payload;
+	PERFORM pg_notify('procrastinate_queue_v1#' || NEW.queue_name, payload);
+	PERFORM pg_notify('procrastinate_any_queue_v1', payload);
+	RETURN NEW;
+END;
+$$;
+
+
+--
+-- Name: procrastinate_notify_queue_job_inserted_v1(); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue.procrastinate_notify_queue_job_inserted_v1() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    payload TEXT;
+BEGIN
+    SELECT json_build_object('type', 'job_inserted', 'job_id', NEW.id)::text INTO payload;
+	PERFORM pg_notify('procrastinate_queue_v1#' || NEW.queue_name, payload);
+	PERFORM pg_notify('procrastinate_any_queue_v1', payload);
+	RETURN NEW;
+END;
+$$;
+
+
+--
+-- Name: procrastinate_prune_stalled_workers_v1(double precision); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue.procrastinate_prune_stalled_workers_v1(seconds_since_heartbeat double precision) RETURNS TABLE(worker_id bigint)
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    RETURN QUERY
+    DELETE FROM procrastinate_workers
+    WHERE last_heartbeat < NOW() - (seconds_since_heartbeat || 'SECOND')::INTERVAL
+    RETURNING procrastinate_workers.id;
+END;
+$$;
+
+
+--
+-- Name: procrastinate_register_worker_v1(); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue.procrastinate_register_worker_v1() RETURNS TABLE(worker_id bigint)
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    RETURN QUERY
+    INSERT INTO procrastinate_workers DEFAULT VALUES
+    RETURNING procrastinate_workers.id;
+END;
+$$;
+
+
+--
+-- Name: procrastinate_retry_job_v1(bigint, timestamp with time zone, integer, character varying, character varying); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue.procrastinate_retry_job_v1(job_id bigint, retry_at timestamp with time zone, new_priority integer, new_queue_name character varying, new_lock character varying) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    _job_id bigint;
+    _abort_requested boolean;
+BEGIN
+    SELECT abort_requested FROM procrastinate_jobs
+    WHERE id = job_id AND status = 'doing'
+    FOR UPDATE
+    INTO _abort_requested;
+    IF _abort_requested THEN
+        UPDATE procrastinate_jobs
+        SET status = 'failed'::procrastinate_job_status
+        WHERE id = job_id AND status = 'doing'
+        RETURNING id INTO _job_id;
+    ELSE
+        UPDATE procrastinate_jobs
+        SET status = 'todo'::procrastinate_job_status,
+            attempts = attempts + 1,
+            scheduled_at = retry_at,
+            priority = COALESCE(new_priority, priority),
+            queue_name = COALESCE(new_queue_name, queue_name),
+            lock = COALESCE(new_lock, lock)
+        WHERE id = job_id AND status = 'doing'
+        RETURNING id INTO _job_id;
+    END IF;
+
+    IF _job_id IS NULL THEN
+        RAISE 'Job was not found or not in "doing" status (job id: %)', job_id;
+    END IF;
+END;
+$$;
+
+
+--
+-- Name: procrastinate_retry_job_v2(bigint, timestamp with time zone, integer, character varying, character varying); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue.procrastinate_retry_job_v2(job_id bigint, retry_at timestamp with time zone, new_priority integer, new_queue_name character varying, new_lock character varying) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    _job_id bigint;
+    _abort_requested boolean;
+    _current_status procrastinate_job_status;
+BEGIN
+    SELECT status, abort_requested FROM procrastinate_jobs
+    WHERE id = job_id AND status IN ('doing', 'failed')
+    FOR UPDATE
+    INTO _current_status, _abort_requested;
+    IF _current_status = 'doing' AND _abort_requested THEN
+        UPDATE procrastinate_jobs
+        SET status = 'failed'::procrastinate_job_status
+        WHERE id = job_id AND status = 'doing'
+        RETURNING id INTO _job_id;
+    ELSE
+        UPDATE procrastinate_jobs
+        SET status = 'todo'::procrastinate_job_status,
+            attempts = attempts + 1,
+            scheduled_at = retry_at,
+            priority = COALESCE(new_priority, priority),
+            queue_name = COALESCE(new_queue_name, queue_name),
+            lock = COALESCE(new_lock, lock)
+        WHERE id = job_id AND status IN ('doing', 'failed')
+        RETURNING id INTO _job_id;
+    END IF;
+
+    IF _job_id IS NULL THEN
+        RAISE 'Job was not found or has an invalid status to retry (job id: %)', job_id;
+    END IF;
+
+END;
+$$;
+
+
+--
+-- Name: procrastinate_trigger_abort_requested_events_procedure_v1(); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue.procrastinate_trigger_abort_requested_events_procedure_v1() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    INSERT INTO procrastinate_events(job_id, type)
+        VALUES (NEW.id, 'abort_requested'::procrastinate_job_event_type);
+    RETURN NEW;
+END;
+$$;
+
+
+--
+-- Name: procrastinate_trigger_function_scheduled_events_v1(); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue.procrastinate_trigger_function_scheduled_events_v1() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    INSERT INTO procrastinate_events(job_id, type, at)
+        VALUES (NEW.id, 'scheduled'::procrastinate_job_event_type, NEW.scheduled_at);
+
+	RETURN NEW;
+END;
+$$;
+
+
+--
+-- Name: procrastinate_trigger_function_status_events_insert_v1(); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue.procrastinate_trigger_function_status_events_insert_v1() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    INSERT INTO procrastinate_events(job_id, type)
+        VALUES (NEW.id, 'deferred'::procrastinate_job_event_type);
+	RETURN NEW;
+END;
+$$;
+
+
+--
+-- Name: procrastinate_trigger_function_status_events_update_v1(); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue.procrastinate_trigger_function_status_events_update_v1() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    WITH t AS (
+        SELECT CASE
+            WHEN OLD.status = 'todo'::procrastinate_job_status
+                AND NEW.status = 'doing'::procrastinate_job_status
+                THEN 'started'::procrastinate_job_event_type
+            WHEN OLD.status = 'doing'::procrastinate_job_status
+                AND NEW.status = 'todo'::procrastinate_job_status
+                THEN 'deferred_for_retry'::procrastinate_job_event_type
+            WHEN OLD.status = 'doing'::procrastinate_job_status
+                AND NEW.status = 'failed'::procrastinate_job_status
+                THEN 'failed'::procrastinate_job_event_type
+            WHEN OLD.status = 'doing'::procrastinate_job_status
+                AND NEW.status = 'succeeded'::procrastinate_job_status
+                THEN 'succeeded'::procrastinate_job_event_type
+            WHEN OLD.status = 'todo'::procrastinate_job_status
+                AND (
+                    NEW.status = 'cancelled'::procrastinate_job_status
+                    OR NEW.status = 'failed'::procrastinate_job_status
+                    OR NEW.status = 'succeeded'::procrastinate_job_status
+                )
+                THEN 'cancelled'::procrastinate_job_event_type
+            WHEN OLD.status = 'doing'::procrastinate_job_status
+                AND NEW.status = 'aborted'::procrastinate_job_status
+                THEN 'aborted'::procrastinate_job_event_type
+            WHEN OLD.status = 'failed'::procrastinate_job_status
+                AND NEW.status = 'todo'::procrastinate_job_status
+                THEN 'retried'::procrastinate_job_event_type
+            ELSE NULL
+        END as event_type
+    )
+    INSERT INTO procrastinate_events(job_id, type)
+        SELECT NEW.id, t.event_type
+        FROM t
+        WHERE t.event_type IS NOT NULL;
+	RETURN NEW;
+END;
+$$;
+
+
+--
+-- Name: procrastinate_unlink_periodic_defers_v1(); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue.procrastinate_unlink_periodic_defers_v1() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    UPDATE procrastinate_periodic_defers
+    SET job_id = NULL
+    WHERE job_id = OLD.id;
+    RETURN OLD;
+END;
+$$;
+
+
+--
+-- Name: procrastinate_unregister_worker_v1(bigint); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue.procrastinate_unregister_worker_v1(worker_id bigint) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    DELETE FROM procrastinate_workers
+    WHERE id = worker_id;
+END;
+$$;
+
+
+--
+-- Name: procrastinate_update_heartbeat_v1(bigint); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue.procrastinate_update_heartbeat_v1(worker_id bigint) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    UPDATE procrastinate_workers
+    SET last_heartbeat = NOW()
+    WHERE id = worker_id;
+END;
+$$;
+
+
+--
 -- Name: announce(text, text); Type: FUNCTION; Schema: shop; Owner: -
 --
 
@@ -2867,6 +4298,232 @@ COMMENT ON FUNCTION shop.drop_function_layer() IS 'Drops every routine of the fu
 
 
 --
+-- Name: emit(text, text, json, text); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.emit(p_type text, p_resource text, p_data json, p_reason text DEFAULT NULL::text) RETURNS void
+    LANGUAGE sql
+    AS $$
+  insert into shop.outbox (type, resource, reason, data) values (p_type, p_resource, p_reason, p_data)
+$$;
+
+
+--
+-- Name: FUNCTION emit(p_type text, p_resource text, p_data json, p_reason text); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.emit(p_type text, p_resource text, p_data json, p_reason text) IS 'Writes an event to shop.outbox (in the caller''s transaction).';
+
+
+--
+-- Name: enqueue_deliveries(bigint[]); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.enqueue_deliveries(p_deliveries bigint[]) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'queue', 'pg_catalog'
+    AS $$
+begin
+  perform queue.procrastinate_defer_jobs_v1(array(
+    select row('webhooks', 'deliver', 0, format('webhook %s %s', d.endpoint_id, o.resource), null,
+               jsonb_build_object('delivery_id', d.id), null)::queue.procrastinate_job_to_defer_v1
+    from shop.webhook_deliveries d
+    join shop.outbox o on o.id = d.outbox_id
+    where d.id = any (p_deliveries)
+    order by d.id));
+end
+$$;
+
+
+--
+-- Name: FUNCTION enqueue_deliveries(p_deliveries bigint[]); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.enqueue_deliveries(p_deliveries bigint[]) IS 'Defers one procrastinate job per delivery (queue webhooks, task deliver, locked per endpoint and resource).';
+
+
+--
+-- Name: order_document(shop.orders); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.order_document(p_order shop.orders) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+  select json_build_object(
+    'id', p_order.id,
+    'status', p_order.status,
+    'currency', p_order.currency,
+    'total_amount', p_order.total_amount::text,
+    'balance_due', (case when p_order.status = 'pending'
+                         then greatest(p_order.total_amount - shop.order_net_paid(p_order.id), 0)
+                         else 0 end)::numeric(12, 2)::text,
+    'shipping_address', p_order.shipping_address,
+    'created_at', p_order.created_at,
+    'updated_at', p_order.updated_at,
+    'items', (
+      select coalesce(json_agg(json_build_object(
+        'product_id', oi.product_id,
+        'name', oi.name,
+        'sku', oi.sku,
+        'quantity', oi.quantity,
+        'unit_price', oi.unit_price::text,
+        'total_price', oi.total_price::text
+      ) order by oi.id), '[]')
+      from shop.order_items oi
+      where oi.order_id = p_order.id
+    ),
+    'payments', (
+      select coalesce(json_agg(shop.payment_document(p) order by p.id), '[]')
+      from shop.payments p
+      where p.order_id = p_order.id
+    ),
+    'history', (
+      select coalesce(json_agg(json_build_object('status', h.status, 'at', h.changed_at, 'actor', h.actor,
+                                                 'reason', h.reason) order by h.id), '[]')
+      from shop.order_status_history h
+      where h.order_id = p_order.id
+    )
+  )
+$$;
+
+
+--
+-- Name: FUNCTION order_document(p_order shop.orders); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.order_document(p_order shop.orders) IS 'An order as the API and the events show it: lines, payments, balance_due (what a pending order still needs; 0 otherwise) and status history with actor and reason.';
+
+
+--
+-- Name: order_net_paid(bigint); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.order_net_paid(p_order_id bigint) RETURNS numeric
+    LANGUAGE sql STABLE
+    AS $$
+  select coalesce(sum(p.captured_amount - p.refunded_amount), 0)
+  from shop.payments p
+  where p.order_id = p_order_id
+$$;
+
+
+--
+-- Name: FUNCTION order_net_paid(p_order_id bigint); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.order_net_paid(p_order_id bigint) IS 'Captured minus refunded over an order''s payments.';
+
+
+--
+-- Name: payments; Type: TABLE; Schema: shop; Owner: -
+--
+
+CREATE TABLE shop.payments (
+    id bigint NOT NULL,
+    order_id bigint NOT NULL,
+    provider text NOT NULL,
+    provider_reference text NOT NULL,
+    currency text NOT NULL,
+    amount numeric(12,2) DEFAULT 0 NOT NULL,
+    authorized_amount numeric(12,2) DEFAULT 0 NOT NULL,
+    captured_amount numeric(12,2) DEFAULT 0 NOT NULL,
+    refunded_amount numeric(12,2) DEFAULT 0 NOT NULL,
+    refund_requested_amount numeric(12,2) DEFAULT 0 NOT NULL,
+    failed_at timestamp with time zone,
+    status text GENERATED ALWAYS AS (
+CASE
+    WHEN ((captured_amount > (0)::numeric) AND (refunded_amount >= captured_amount)) THEN 'refunded'::text
+    WHEN ((captured_amount > (0)::numeric) AND (refunded_amount > (0)::numeric)) THEN 'partially_refunded'::text
+    WHEN (captured_amount > (0)::numeric) THEN 'captured'::text
+    WHEN (failed_at IS NOT NULL) THEN 'failed'::text
+    WHEN (authorized_amount > (0)::numeric) THEN 'authorized'::text
+    ELSE 'pending'::text
+END) STORED NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT payments_amounts_finite CHECK (((amount <> 'NaN'::numeric) AND (authorized_amount <> 'NaN'::numeric) AND (captured_amount <> 'NaN'::numeric) AND (refunded_amount <> 'NaN'::numeric) AND (refund_requested_amount <> 'NaN'::numeric))),
+    CONSTRAINT payments_amounts_not_negative CHECK (((amount >= (0)::numeric) AND (authorized_amount >= (0)::numeric) AND (captured_amount >= (0)::numeric) AND (refunded_amount >= (0)::numeric) AND (refund_requested_amount >= (0)::numeric))),
+    CONSTRAINT payments_provider_known CHECK ((provider = ANY (ARRAY['stripe'::text, 'manual'::text]))),
+    CONSTRAINT payments_reference_length CHECK (((length(provider_reference) >= 1) AND (length(provider_reference) <= 255))),
+    CONSTRAINT payments_refund_requests_within_captured CHECK ((refund_requested_amount <= captured_amount)),
+    CONSTRAINT payments_refunds_within_captured CHECK ((refunded_amount <= captured_amount))
+);
+
+
+--
+-- Name: TABLE payments; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON TABLE shop.payments IS 'A payment of an order at a provider (stripe: a PaymentIntent) or by hand (manual: bank transfer, cash). Its amounts only grow, from the events of shop.payment_events in any order; status is derived from them.';
+
+
+--
+-- Name: COLUMN payments.amount; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.payments.amount IS 'What the payment asks for, in the order''s currency.';
+
+
+--
+-- Name: COLUMN payments.captured_amount; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.payments.captured_amount IS 'Money received.';
+
+
+--
+-- Name: COLUMN payments.refunded_amount; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.payments.refunded_amount IS 'Money given back, as the provider confirms it (manual: at once).';
+
+
+--
+-- Name: COLUMN payments.refund_requested_amount; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.payments.refund_requested_amount IS 'Refunds asked for (by admins, or seen confirmed), at most captured_amount.';
+
+
+--
+-- Name: COLUMN payments.status; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.payments.status IS 'refunded, partially_refunded, captured, failed, authorized or pending, derived from the amounts.';
+
+
+--
+-- Name: payment_document(shop.payments); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.payment_document(p_payment shop.payments) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+  select json_build_object(
+    'id', p_payment.id,
+    'order_id', p_payment.order_id,
+    'provider', p_payment.provider,
+    'reference', p_payment.provider_reference,
+    'status', p_payment.status,
+    'currency', p_payment.currency,
+    'amount', p_payment.amount::text,
+    'captured_amount', p_payment.captured_amount::text,
+    'refunded_amount', p_payment.refunded_amount::text,
+    'refund_requested_amount', p_payment.refund_requested_amount::text,
+    'created_at', p_payment.created_at,
+    'updated_at', p_payment.updated_at
+  )
+$$;
+
+
+--
+-- Name: FUNCTION payment_document(p_payment shop.payments); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.payment_document(p_payment shop.payments) IS 'A payment as the API and the events show it.';
+
+
+--
 -- Name: return_stock(bigint); Type: FUNCTION; Schema: shop; Owner: -
 --
 
@@ -2895,6 +4552,25 @@ $$;
 --
 
 COMMENT ON FUNCTION shop.return_stock(p_order_id bigint) IS 'Gives back the stock of an order''s lines (ledger reason cancel), rows locked in product id order.';
+
+
+--
+-- Name: set_status_context(text, text); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.set_status_context(p_actor text, p_reason text) RETURNS void
+    LANGUAGE sql
+    AS $$
+  select set_config('pgshop.status_actor', coalesce(p_actor, ''), true),
+         set_config('pgshop.status_reason', coalesce(p_reason, ''), true)
+$$;
+
+
+--
+-- Name: FUNCTION set_status_context(p_actor text, p_reason text); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.set_status_context(p_actor text, p_reason text) IS 'Names the actor and reason of the order status changes that follow in this transaction (null, null resets).';
 
 
 --
@@ -3003,6 +4679,28 @@ COMMENT ON FUNCTION shop.tg__announce_catalog_change() IS 'Trigger (statement le
 
 
 --
+-- Name: tg__append_only(); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.tg__append_only() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+  raise exception using
+    errcode = 'PT409', message = 'append_only',
+    detail = format('rows of %s.%s are never changed or deleted', tg_table_schema, tg_table_name);
+end
+$$;
+
+
+--
+-- Name: FUNCTION tg__append_only(); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.tg__append_only() IS 'Trigger: refuses to change or delete rows of a ledger (PT409 append_only).';
+
+
+--
 -- Name: tg__set_updated_at(); Type: FUNCTION; Schema: shop; Owner: -
 --
 
@@ -3056,6 +4754,32 @@ COMMENT ON FUNCTION shop.tg_categories__no_cycle() IS 'Trigger: refuses a parent
 
 
 --
+-- Name: tg_low_stock_alerts__emit(); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.tg_low_stock_alerts__emit() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+  perform shop.emit('stock.low', 'product/' || new.product_id, (
+    select json_build_object('product_id', p.id, 'name', p.name, 'sku', p.sku, 'stock_quantity', new.stock_quantity,
+                             'low_stock_threshold', new.low_stock_threshold, 'alert_id', new.id,
+                             'opened_at', new.opened_at)
+    from shop.products p
+    where p.id = new.product_id));
+  return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION tg_low_stock_alerts__emit(); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.tg_low_stock_alerts__emit() IS 'Trigger: stock.low when a low-stock alert opens.';
+
+
+--
 -- Name: tg_order_items__daily_sales(); Type: FUNCTION; Schema: shop; Owner: -
 --
 
@@ -3104,6 +4828,30 @@ COMMENT ON FUNCTION shop.tg_order_items__daily_sales() IS 'Trigger: keeps shop.d
 
 
 --
+-- Name: tg_order_status_history__emit(); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.tg_order_status_history__emit() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+  perform shop.emit(case when new.from_status is null then 'order.created' else 'order.' || new.status end,
+                    'order/' || new.order_id,
+                    (select shop.order_document(o) from shop.orders o where o.id = new.order_id), new.reason)
+  where new.from_status is null or exists (select from shop.event_types t where t.type = 'order.' || new.status);
+  return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION tg_order_status_history__emit(); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.tg_order_status_history__emit() IS 'Trigger: order.created for an order''s first status, order.<status> for each change (to the outbox).';
+
+
+--
 -- Name: tg_orders__check_transition(); Type: FUNCTION; Schema: shop; Owner: -
 --
 
@@ -3120,6 +4868,12 @@ begin
       errcode = 'PT409', message = 'invalid_transition',
       detail = format('order %s cannot go from %s to %s', old.id, old.status, new.status);
   end if;
+  if new.status = 'paid' and old.status <> 'paid' and shop.order_net_paid(new.id) < new.total_amount then
+    raise exception using
+      errcode = 'PT409', message = 'payment_required',
+      detail = format('order %s: its payments (%s) do not cover its total (%s); record a payment instead',
+                      old.id, shop.order_net_paid(new.id), new.total_amount);
+  end if;
   return new;
 end
 $$;
@@ -3129,7 +4883,7 @@ $$;
 -- Name: FUNCTION tg_orders__check_transition(); Type: COMMENT; Schema: shop; Owner: -
 --
 
-COMMENT ON FUNCTION shop.tg_orders__check_transition() IS 'Trigger: refuses a status change that shop.order_status_transitions does not allow (PT409 invalid_transition).';
+COMMENT ON FUNCTION shop.tg_orders__check_transition() IS 'Trigger: refuses a status change that shop.order_status_transitions does not allow (PT409 invalid_transition), and paid while captured minus refunded is below the total (PT409 payment_required).';
 
 
 --
@@ -3225,8 +4979,11 @@ CREATE FUNCTION shop.tg_orders__status_changed() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 begin
-  insert into shop.order_status_history (order_id, from_status, status, changed_by)
-  values (new.id, case when tg_op = 'UPDATE' then old.status end, new.status, shop.current_user_id());
+  insert into shop.order_status_history (order_id, from_status, status, changed_by, actor, reason)
+  values (new.id, case when tg_op = 'UPDATE' then old.status end, new.status, shop.current_user_id(),
+          coalesce(nullif(current_setting('pgshop.status_actor', true), ''),
+                   nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'role', 'sql'),
+          nullif(current_setting('pgshop.status_reason', true), ''));
   if new.status = 'cancelled' then
     perform shop.return_stock(new.id);
   end if;
@@ -3240,6 +4997,118 @@ $$;
 --
 
 COMMENT ON FUNCTION shop.tg_orders__status_changed() IS 'Trigger: records each status in shop.order_status_history; on cancel returns the order''s stock (ledger reason cancel).';
+
+
+--
+-- Name: tg_outbox__fan_out(); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.tg_outbox__fan_out() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+declare
+  v_deliveries bigint[];
+begin
+  with made as (
+    insert into shop.webhook_deliveries (endpoint_id, outbox_id)
+    select e.id, n.id
+    from new_rows n
+    join shop.webhook_endpoints e on n.type = any (e.events)
+    order by n.id, e.id
+    returning id
+  )
+  select array_agg(made.id) into v_deliveries from made;
+  if v_deliveries is not null then
+    perform shop.enqueue_deliveries(v_deliveries);
+  end if;
+  return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION tg_outbox__fan_out(); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.tg_outbox__fan_out() IS 'Trigger: a delivery (and its queue job) for every endpoint subscribed to each new event.';
+
+
+--
+-- Name: tg_payment_events__emit(); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.tg_payment_events__emit() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+  perform shop.emit('refund.requested', 'order/' || new.order_id, json_build_object(
+    'payment', (select shop.payment_document(p) from shop.payments p where p.id = new.payment_id),
+    'amount', new.amount::text, 'currency', new.currency, 'reason', new.raw ->> 'reason'));
+  return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION tg_payment_events__emit(); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.tg_payment_events__emit() IS 'Trigger: refund.requested for a refund request in the ledger.';
+
+
+--
+-- Name: tg_payments__emit(); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.tg_payments__emit() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+  if new.captured_amount > coalesce(old.captured_amount, 0) then
+    perform shop.emit('payment.captured', 'order/' || new.order_id, shop.payment_document(new));
+  end if;
+  if new.refunded_amount > coalesce(old.refunded_amount, 0) then
+    perform shop.emit('payment.refunded', 'order/' || new.order_id, shop.payment_document(new));
+  end if;
+  return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION tg_payments__emit(); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.tg_payments__emit() IS 'Trigger: payment.captured when captured_amount grows, payment.refunded when refunded_amount grows.';
+
+
+--
+-- Name: tg_payments__only_grow(); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.tg_payments__only_grow() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+  if new.order_id <> old.order_id or new.provider <> old.provider or new.provider_reference <> old.provider_reference
+     or new.currency <> old.currency or new.amount < old.amount or new.authorized_amount < old.authorized_amount
+     or new.captured_amount < old.captured_amount or new.refunded_amount < old.refunded_amount
+     or new.refund_requested_amount < old.refund_requested_amount
+     or (old.failed_at is not null and new.failed_at is distinct from old.failed_at) then
+    raise exception using
+      errcode = 'PT409', message = 'payment_immutable',
+      detail = format('payment %s: its identity is fixed and its amounts only grow', old.id);
+  end if;
+  return new;
+end
+$$;
+
+
+--
+-- Name: FUNCTION tg_payments__only_grow(); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.tg_payments__only_grow() IS 'Trigger: a payment keeps its order, provider, reference and currency, and its amounts never shrink (PT409 payment_immutable).';
 
 
 --
@@ -4238,11 +6107,208 @@ COMMENT ON COLUMN monitoring.wal_archiving.archive_mode IS 'on when archiving is
 
 
 --
+-- Name: payment_events; Type: TABLE; Schema: shop; Owner: -
+--
+
+CREATE TABLE shop.payment_events (
+    id bigint NOT NULL,
+    provider text NOT NULL,
+    provider_event_id text NOT NULL,
+    type text NOT NULL,
+    order_id bigint,
+    payment_id bigint,
+    provider_reference text,
+    amount numeric(12,2),
+    currency text,
+    unmatched_reason text,
+    raw jsonb NOT NULL,
+    recorded_by text NOT NULL,
+    recorded_by_user bigint,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT payment_events_amount_finite CHECK ((amount <> 'NaN'::numeric)),
+    CONSTRAINT payment_events_id_length CHECK (((length(provider_event_id) >= 1) AND (length(provider_event_id) <= 255))),
+    CONSTRAINT payment_events_matched_or_why CHECK (((payment_id IS NULL) = (unmatched_reason IS NOT NULL))),
+    CONSTRAINT payment_events_reason_known CHECK ((unmatched_reason = ANY (ARRAY['unknown_order'::text, 'unknown_payment'::text, 'order_not_payable'::text, 'amount_mismatch'::text, 'currency_mismatch'::text]))),
+    CONSTRAINT payment_events_recorded_by_known CHECK ((recorded_by = ANY (ARRAY['provider'::text, 'admin'::text])))
+);
+
+
+--
+-- Name: TABLE payment_events; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON TABLE shop.payment_events IS 'Append-only ledger of payment events: provider webhooks (raw as received), manual payments and refund requests (by admins). Unmatched events (unmatched_reason) changed nothing and wait for an admin.';
+
+
+--
+-- Name: COLUMN payment_events.unmatched_reason; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.payment_events.unmatched_reason IS 'Why the event changed nothing: unknown_order, unknown_payment, order_not_payable (cancelled, or paid already), amount_mismatch (not the balance due), currency_mismatch.';
+
+
+--
+-- Name: webhooks; Type: VIEW; Schema: monitoring; Owner: -
+--
+
+CREATE VIEW monitoring.webhooks AS
+ SELECT count(*) FILTER (WHERE (d.status = 'pending'::text)) AS pending,
+    count(*) FILTER (WHERE (d.status = 'failed'::text)) AS failed,
+    COALESCE(EXTRACT(epoch FROM (now() - min(d.created_at) FILTER (WHERE (d.status = 'pending'::text)))), (0)::numeric) AS oldest_pending_seconds,
+    ( SELECT count(*) AS count
+           FROM shop.payment_events e
+          WHERE (e.unmatched_reason IS NOT NULL)) AS unmatched_payments
+   FROM shop.webhook_deliveries d
+  WHERE (d.status <> 'delivered'::text);
+
+
+--
+-- Name: VIEW webhooks; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON VIEW monitoring.webhooks IS 'Webhook deliveries pending (oldest_pending_seconds: how long the oldest has waited) and failed (after 24 hours of retries or an address not allowed, kept for event_retention), and provider events recorded unmatched.';
+
+
+--
+-- Name: COLUMN webhooks.pending; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.webhooks.pending IS 'Deliveries still to be made (first try or a retry).';
+
+
+--
+-- Name: COLUMN webhooks.failed; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.webhooks.failed IS 'Deliveries given up on; an admin can redeliver them.';
+
+
+--
+-- Name: COLUMN webhooks.oldest_pending_seconds; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.webhooks.oldest_pending_seconds IS 'Age of the oldest pending delivery: grows without bound when no worker runs.';
+
+
+--
+-- Name: COLUMN webhooks.unmatched_payments; Type: COMMENT; Schema: monitoring; Owner: -
+--
+
+COMMENT ON COLUMN monitoring.webhooks.unmatched_payments IS 'Provider events that matched no payable order (GET /api/admin/payments/unmatched).';
+
+
+--
 -- Name: schema_migrations; Type: TABLE; Schema: public; Owner: -
 --
 
 CREATE TABLE public.schema_migrations (
     version character varying NOT NULL
+);
+
+
+--
+-- Name: procrastinate_events; Type: TABLE; Schema: queue; Owner: -
+--
+
+CREATE TABLE queue.procrastinate_events (
+    id bigint NOT NULL,
+    job_id bigint NOT NULL,
+    type queue.procrastinate_job_event_type,
+    at timestamp with time zone DEFAULT now()
+);
+
+
+--
+-- Name: procrastinate_events_id_seq; Type: SEQUENCE; Schema: queue; Owner: -
+--
+
+CREATE SEQUENCE queue.procrastinate_events_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+--
+-- Name: procrastinate_events_id_seq; Type: SEQUENCE OWNED BY; Schema: queue; Owner: -
+--
+
+ALTER SEQUENCE queue.procrastinate_events_id_seq OWNED BY queue.procrastinate_events.id;
+
+
+--
+-- Name: procrastinate_jobs_id_seq; Type: SEQUENCE; Schema: queue; Owner: -
+--
+
+CREATE SEQUENCE queue.procrastinate_jobs_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+--
+-- Name: procrastinate_jobs_id_seq; Type: SEQUENCE OWNED BY; Schema: queue; Owner: -
+--
+
+ALTER SEQUENCE queue.procrastinate_jobs_id_seq OWNED BY queue.procrastinate_jobs.id;
+
+
+--
+-- Name: procrastinate_periodic_defers; Type: TABLE; Schema: queue; Owner: -
+--
+
+CREATE TABLE queue.procrastinate_periodic_defers (
+    id bigint NOT NULL,
+    task_name character varying(128) NOT NULL,
+    defer_timestamp bigint,
+    job_id bigint,
+    periodic_id character varying(128) DEFAULT ''::character varying NOT NULL
+);
+
+
+--
+-- Name: procrastinate_periodic_defers_id_seq; Type: SEQUENCE; Schema: queue; Owner: -
+--
+
+CREATE SEQUENCE queue.procrastinate_periodic_defers_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+--
+-- Name: procrastinate_periodic_defers_id_seq; Type: SEQUENCE OWNED BY; Schema: queue; Owner: -
+--
+
+ALTER SEQUENCE queue.procrastinate_periodic_defers_id_seq OWNED BY queue.procrastinate_periodic_defers.id;
+
+
+--
+-- Name: procrastinate_workers; Type: TABLE; Schema: queue; Owner: -
+--
+
+CREATE TABLE queue.procrastinate_workers (
+    id bigint NOT NULL,
+    last_heartbeat timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: procrastinate_workers_id_seq; Type: SEQUENCE; Schema: queue; Owner: -
+--
+
+ALTER TABLE queue.procrastinate_workers ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME queue.procrastinate_workers_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
 );
 
 
@@ -4940,6 +7006,42 @@ ALTER TABLE shop.categories ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 
 
 --
+-- Name: currencies; Type: TABLE; Schema: shop; Owner: -
+--
+
+CREATE TABLE shop.currencies (
+    code text NOT NULL,
+    minor_units integer NOT NULL,
+    CONSTRAINT currencies_code_format CHECK ((code ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT currencies_minor_units_fit CHECK (((minor_units >= 0) AND (minor_units <= 2)))
+);
+
+
+--
+-- Name: TABLE currencies; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON TABLE shop.currencies IS 'Currencies an order can be in, and the decimals of their minor unit (amounts from providers are in minor units).';
+
+
+--
+-- Name: event_types; Type: TABLE; Schema: shop; Owner: -
+--
+
+CREATE TABLE shop.event_types (
+    type text NOT NULL,
+    description text NOT NULL
+);
+
+
+--
+-- Name: TABLE event_types; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON TABLE shop.event_types IS 'The types of shop.outbox events that webhook endpoints can subscribe to.';
+
+
+--
 -- Name: idempotency_keys; Type: TABLE; Schema: shop; Owner: -
 --
 
@@ -5000,7 +7102,10 @@ CREATE TABLE shop.order_status_history (
     status text NOT NULL,
     changed_by bigint,
     db_role text DEFAULT SESSION_USER NOT NULL,
-    changed_at timestamp with time zone DEFAULT now() NOT NULL
+    changed_at timestamp with time zone DEFAULT now() NOT NULL,
+    actor text,
+    reason text,
+    CONSTRAINT order_status_history_actor_known CHECK ((actor = ANY (ARRAY['customer'::text, 'admin'::text, 'payment'::text, 'expiry'::text, 'sql'::text])))
 );
 
 
@@ -5009,6 +7114,20 @@ CREATE TABLE shop.order_status_history (
 --
 
 COMMENT ON TABLE shop.order_status_history IS 'Every status an order took, when, and who set it (changed_by: the API user; db_role: the database login).';
+
+
+--
+-- Name: COLUMN order_status_history.actor; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.order_status_history.actor IS 'customer or admin (the API caller), payment (captured payments cover the order), expiry (unpaid in time), sql (by hand).';
+
+
+--
+-- Name: COLUMN order_status_history.reason; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.order_status_history.reason IS 'Why, when the change says: unpaid for an expired order.';
 
 
 --
@@ -5048,6 +7167,70 @@ COMMENT ON TABLE shop.order_status_transitions IS 'The allowed status changes; a
 
 ALTER TABLE shop.orders ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME shop.orders_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: outbox; Type: TABLE; Schema: shop; Owner: -
+--
+
+CREATE TABLE shop.outbox (
+    id bigint NOT NULL,
+    event_id uuid DEFAULT gen_random_uuid() NOT NULL,
+    type text NOT NULL,
+    resource text NOT NULL,
+    reason text,
+    data jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: TABLE outbox; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON TABLE shop.outbox IS 'Domain events, written by triggers in the transaction of the change: event_id (stable, for receivers to dedupe), type, the resource it is about (order/<id>, product/<id>: deliveries of one resource keep their order) and its JSON as of the change.';
+
+
+--
+-- Name: outbox_id_seq; Type: SEQUENCE; Schema: shop; Owner: -
+--
+
+ALTER TABLE shop.outbox ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME shop.outbox_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: payment_events_id_seq; Type: SEQUENCE; Schema: shop; Owner: -
+--
+
+ALTER TABLE shop.payment_events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME shop.payment_events_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: payments_id_seq; Type: SEQUENCE; Schema: shop; Owner: -
+--
+
+ALTER TABLE shop.payments ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME shop.payments_id_seq
     START WITH 1
     INCREMENT BY 1
     NO MINVALUE
@@ -5181,6 +7364,55 @@ ALTER TABLE shop.users ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 
 
 --
+-- Name: webhook_deliveries_id_seq; Type: SEQUENCE; Schema: shop; Owner: -
+--
+
+ALTER TABLE shop.webhook_deliveries ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME shop.webhook_deliveries_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: webhook_endpoints_id_seq; Type: SEQUENCE; Schema: shop; Owner: -
+--
+
+ALTER TABLE shop.webhook_endpoints ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME shop.webhook_endpoints_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: procrastinate_events id; Type: DEFAULT; Schema: queue; Owner: -
+--
+
+ALTER TABLE ONLY queue.procrastinate_events ALTER COLUMN id SET DEFAULT nextval('queue.procrastinate_events_id_seq'::regclass);
+
+
+--
+-- Name: procrastinate_jobs id; Type: DEFAULT; Schema: queue; Owner: -
+--
+
+ALTER TABLE ONLY queue.procrastinate_jobs ALTER COLUMN id SET DEFAULT nextval('queue.procrastinate_jobs_id_seq'::regclass);
+
+
+--
+-- Name: procrastinate_periodic_defers id; Type: DEFAULT; Schema: queue; Owner: -
+--
+
+ALTER TABLE ONLY queue.procrastinate_periodic_defers ALTER COLUMN id SET DEFAULT nextval('queue.procrastinate_periodic_defers_id_seq'::regclass);
+
+
+--
 -- Name: log log_pkey; Type: CONSTRAINT; Schema: audit; Owner: -
 --
 
@@ -5194,6 +7426,46 @@ ALTER TABLE ONLY audit.log
 
 ALTER TABLE ONLY public.schema_migrations
     ADD CONSTRAINT schema_migrations_pkey PRIMARY KEY (version);
+
+
+--
+-- Name: procrastinate_events procrastinate_events_pkey; Type: CONSTRAINT; Schema: queue; Owner: -
+--
+
+ALTER TABLE ONLY queue.procrastinate_events
+    ADD CONSTRAINT procrastinate_events_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: procrastinate_jobs procrastinate_jobs_pkey; Type: CONSTRAINT; Schema: queue; Owner: -
+--
+
+ALTER TABLE ONLY queue.procrastinate_jobs
+    ADD CONSTRAINT procrastinate_jobs_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: procrastinate_periodic_defers procrastinate_periodic_defers_pkey; Type: CONSTRAINT; Schema: queue; Owner: -
+--
+
+ALTER TABLE ONLY queue.procrastinate_periodic_defers
+    ADD CONSTRAINT procrastinate_periodic_defers_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: procrastinate_periodic_defers procrastinate_periodic_defers_unique; Type: CONSTRAINT; Schema: queue; Owner: -
+--
+
+ALTER TABLE ONLY queue.procrastinate_periodic_defers
+    ADD CONSTRAINT procrastinate_periodic_defers_unique UNIQUE (task_name, periodic_id, defer_timestamp);
+
+
+--
+-- Name: procrastinate_workers procrastinate_workers_pkey; Type: CONSTRAINT; Schema: queue; Owner: -
+--
+
+ALTER TABLE ONLY queue.procrastinate_workers
+    ADD CONSTRAINT procrastinate_workers_pkey PRIMARY KEY (id);
 
 
 --
@@ -5261,11 +7533,27 @@ ALTER TABLE ONLY shop.categories
 
 
 --
+-- Name: currencies currencies_pkey; Type: CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.currencies
+    ADD CONSTRAINT currencies_pkey PRIMARY KEY (code);
+
+
+--
 -- Name: daily_sales daily_sales_pkey; Type: CONSTRAINT; Schema: shop; Owner: -
 --
 
 ALTER TABLE ONLY shop.daily_sales
     ADD CONSTRAINT daily_sales_pkey PRIMARY KEY (day);
+
+
+--
+-- Name: event_types event_types_pkey; Type: CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.event_types
+    ADD CONSTRAINT event_types_pkey PRIMARY KEY (type);
 
 
 --
@@ -5341,6 +7629,54 @@ ALTER TABLE ONLY shop.orders
 
 
 --
+-- Name: outbox outbox_event_id_key; Type: CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.outbox
+    ADD CONSTRAINT outbox_event_id_key UNIQUE (event_id);
+
+
+--
+-- Name: outbox outbox_pkey; Type: CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.outbox
+    ADD CONSTRAINT outbox_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: payment_events payment_events_once; Type: CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.payment_events
+    ADD CONSTRAINT payment_events_once UNIQUE (provider, provider_event_id);
+
+
+--
+-- Name: payment_events payment_events_pkey; Type: CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.payment_events
+    ADD CONSTRAINT payment_events_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: payments payments_one_per_reference; Type: CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.payments
+    ADD CONSTRAINT payments_one_per_reference UNIQUE (provider, provider_reference);
+
+
+--
+-- Name: payments payments_pkey; Type: CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.payments
+    ADD CONSTRAINT payments_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: products products_pkey; Type: CONSTRAINT; Schema: shop; Owner: -
 --
 
@@ -5381,10 +7717,104 @@ ALTER TABLE ONLY shop.users
 
 
 --
+-- Name: webhook_deliveries webhook_deliveries_once; Type: CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_once UNIQUE (endpoint_id, outbox_id);
+
+
+--
+-- Name: webhook_deliveries webhook_deliveries_pkey; Type: CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: webhook_endpoints webhook_endpoints_pkey; Type: CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.webhook_endpoints
+    ADD CONSTRAINT webhook_endpoints_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: log_row_idx; Type: INDEX; Schema: audit; Owner: -
 --
 
 CREATE INDEX log_row_idx ON audit.log USING btree (table_name, row_id, id DESC);
+
+
+--
+-- Name: idx_procrastinate_jobs_worker_not_null; Type: INDEX; Schema: queue; Owner: -
+--
+
+CREATE INDEX idx_procrastinate_jobs_worker_not_null ON queue.procrastinate_jobs USING btree (worker_id) WHERE ((worker_id IS NOT NULL) AND (status = 'doing'::queue.procrastinate_job_status));
+
+
+--
+-- Name: idx_procrastinate_workers_last_heartbeat; Type: INDEX; Schema: queue; Owner: -
+--
+
+CREATE INDEX idx_procrastinate_workers_last_heartbeat ON queue.procrastinate_workers USING btree (last_heartbeat);
+
+
+--
+-- Name: pgshop_jobs_lock_idx; Type: INDEX; Schema: queue; Owner: -
+--
+
+CREATE INDEX pgshop_jobs_lock_idx ON queue.procrastinate_jobs USING btree (lock, id) WHERE (status = ANY (ARRAY['todo'::queue.procrastinate_job_status, 'doing'::queue.procrastinate_job_status]));
+
+
+--
+-- Name: procrastinate_events_job_id_fkey_v1; Type: INDEX; Schema: queue; Owner: -
+--
+
+CREATE INDEX procrastinate_events_job_id_fkey_v1 ON queue.procrastinate_events USING btree (job_id);
+
+
+--
+-- Name: procrastinate_jobs_id_lock_idx_v1; Type: INDEX; Schema: queue; Owner: -
+--
+
+CREATE INDEX procrastinate_jobs_id_lock_idx_v1 ON queue.procrastinate_jobs USING btree (id, lock) WHERE (status = ANY (ARRAY['todo'::queue.procrastinate_job_status, 'doing'::queue.procrastinate_job_status]));
+
+
+--
+-- Name: procrastinate_jobs_lock_idx_v1; Type: INDEX; Schema: queue; Owner: -
+--
+
+CREATE UNIQUE INDEX procrastinate_jobs_lock_idx_v1 ON queue.procrastinate_jobs USING btree (lock) WHERE (status = 'doing'::queue.procrastinate_job_status);
+
+
+--
+-- Name: procrastinate_jobs_priority_idx_v1; Type: INDEX; Schema: queue; Owner: -
+--
+
+CREATE INDEX procrastinate_jobs_priority_idx_v1 ON queue.procrastinate_jobs USING btree (priority DESC, id) WHERE (status = 'todo'::queue.procrastinate_job_status);
+
+
+--
+-- Name: procrastinate_jobs_queue_name_idx_v1; Type: INDEX; Schema: queue; Owner: -
+--
+
+CREATE INDEX procrastinate_jobs_queue_name_idx_v1 ON queue.procrastinate_jobs USING btree (queue_name);
+
+
+--
+-- Name: procrastinate_jobs_queueing_lock_idx_v1; Type: INDEX; Schema: queue; Owner: -
+--
+
+CREATE UNIQUE INDEX procrastinate_jobs_queueing_lock_idx_v1 ON queue.procrastinate_jobs USING btree (queueing_lock) WHERE (status = 'todo'::queue.procrastinate_job_status);
+
+
+--
+-- Name: procrastinate_periodic_defers_job_id_fkey_v1; Type: INDEX; Schema: queue; Owner: -
+--
+
+CREATE INDEX procrastinate_periodic_defers_job_id_fkey_v1 ON queue.procrastinate_periodic_defers USING btree (job_id);
 
 
 --
@@ -5493,6 +7923,13 @@ CREATE INDEX order_status_history_order_idx ON shop.order_status_history USING b
 
 
 --
+-- Name: orders_pending_created_at_idx; Type: INDEX; Schema: shop; Owner: -
+--
+
+CREATE INDEX orders_pending_created_at_idx ON shop.orders USING btree (created_at) WHERE ((status)::text = 'pending'::text);
+
+
+--
 -- Name: orders_status_idx; Type: INDEX; Schema: shop; Owner: -
 --
 
@@ -5504,6 +7941,41 @@ CREATE INDEX orders_status_idx ON shop.orders USING btree (status);
 --
 
 CREATE INDEX orders_user_newest_idx ON shop.orders USING btree (user_id, created_at DESC, id DESC);
+
+
+--
+-- Name: outbox_created_at_idx; Type: INDEX; Schema: shop; Owner: -
+--
+
+CREATE INDEX outbox_created_at_idx ON shop.outbox USING btree (created_at);
+
+
+--
+-- Name: payment_events_order_idx; Type: INDEX; Schema: shop; Owner: -
+--
+
+CREATE INDEX payment_events_order_idx ON shop.payment_events USING btree (order_id);
+
+
+--
+-- Name: payment_events_payment_idx; Type: INDEX; Schema: shop; Owner: -
+--
+
+CREATE INDEX payment_events_payment_idx ON shop.payment_events USING btree (payment_id);
+
+
+--
+-- Name: payment_events_unmatched_idx; Type: INDEX; Schema: shop; Owner: -
+--
+
+CREATE INDEX payment_events_unmatched_idx ON shop.payment_events USING btree (id) WHERE (unmatched_reason IS NOT NULL);
+
+
+--
+-- Name: payments_order_idx; Type: INDEX; Schema: shop; Owner: -
+--
+
+CREATE INDEX payments_order_idx ON shop.payments USING btree (order_id);
 
 
 --
@@ -5584,10 +8056,87 @@ CREATE UNIQUE INDEX users_email_lower_key ON shop.users USING btree (lower((emai
 
 
 --
+-- Name: webhook_deliveries_endpoint_idx; Type: INDEX; Schema: shop; Owner: -
+--
+
+CREATE INDEX webhook_deliveries_endpoint_idx ON shop.webhook_deliveries USING btree (endpoint_id, id);
+
+
+--
+-- Name: webhook_deliveries_open_idx; Type: INDEX; Schema: shop; Owner: -
+--
+
+CREATE INDEX webhook_deliveries_open_idx ON shop.webhook_deliveries USING btree (created_at) WHERE (status <> 'delivered'::text);
+
+
+--
+-- Name: webhook_deliveries_outbox_idx; Type: INDEX; Schema: shop; Owner: -
+--
+
+CREATE INDEX webhook_deliveries_outbox_idx ON shop.webhook_deliveries USING btree (outbox_id);
+
+
+--
 -- Name: log _100_append_only; Type: TRIGGER; Schema: audit; Owner: -
 --
 
 CREATE TRIGGER _100_append_only BEFORE DELETE OR UPDATE OR TRUNCATE ON audit.log FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__append_only();
+
+
+--
+-- Name: procrastinate_jobs procrastinate_jobs_notify_queue_job_aborted_v1; Type: TRIGGER; Schema: queue; Owner: -
+--
+
+CREATE TRIGGER procrastinate_jobs_notify_queue_job_aborted_v1 AFTER UPDATE OF abort_requested ON queue.procrastinate_jobs FOR EACH ROW WHEN (((old.abort_requested = false) AND (new.abort_requested = true) AND (new.status = 'doing'::queue.procrastinate_job_status))) EXECUTE FUNCTION queue.procrastinate_notify_queue_abort_job_v1();
+
+
+--
+-- Name: procrastinate_jobs procrastinate_jobs_notify_queue_job_inserted_v1; Type: TRIGGER; Schema: queue; Owner: -
+--
+
+CREATE TRIGGER procrastinate_jobs_notify_queue_job_inserted_v1 AFTER INSERT ON queue.procrastinate_jobs FOR EACH ROW WHEN ((new.status = 'todo'::queue.procrastinate_job_status)) EXECUTE FUNCTION queue.procrastinate_notify_queue_job_inserted_v1();
+
+
+--
+-- Name: procrastinate_jobs procrastinate_trigger_abort_requested_events_v1; Type: TRIGGER; Schema: queue; Owner: -
+--
+
+CREATE TRIGGER procrastinate_trigger_abort_requested_events_v1 AFTER UPDATE OF abort_requested ON queue.procrastinate_jobs FOR EACH ROW WHEN ((new.abort_requested = true)) EXECUTE FUNCTION queue.procrastinate_trigger_abort_requested_events_procedure_v1();
+
+
+--
+-- Name: procrastinate_jobs procrastinate_trigger_delete_jobs_v1; Type: TRIGGER; Schema: queue; Owner: -
+--
+
+CREATE TRIGGER procrastinate_trigger_delete_jobs_v1 BEFORE DELETE ON queue.procrastinate_jobs FOR EACH ROW EXECUTE FUNCTION queue.procrastinate_unlink_periodic_defers_v1();
+
+
+--
+-- Name: procrastinate_jobs procrastinate_trigger_scheduled_events_v1; Type: TRIGGER; Schema: queue; Owner: -
+--
+
+CREATE TRIGGER procrastinate_trigger_scheduled_events_v1 AFTER INSERT OR UPDATE ON queue.procrastinate_jobs FOR EACH ROW WHEN (((new.scheduled_at IS NOT NULL) AND (new.status = 'todo'::queue.procrastinate_job_status))) EXECUTE FUNCTION queue.procrastinate_trigger_function_scheduled_events_v1();
+
+
+--
+-- Name: procrastinate_jobs procrastinate_trigger_status_events_insert_v1; Type: TRIGGER; Schema: queue; Owner: -
+--
+
+CREATE TRIGGER procrastinate_trigger_status_events_insert_v1 AFTER INSERT ON queue.procrastinate_jobs FOR EACH ROW WHEN ((new.status = 'todo'::queue.procrastinate_job_status)) EXECUTE FUNCTION queue.procrastinate_trigger_function_status_events_insert_v1();
+
+
+--
+-- Name: procrastinate_jobs procrastinate_trigger_status_events_update_v1; Type: TRIGGER; Schema: queue; Owner: -
+--
+
+CREATE TRIGGER procrastinate_trigger_status_events_update_v1 AFTER UPDATE OF status ON queue.procrastinate_jobs FOR EACH ROW EXECUTE FUNCTION queue.procrastinate_trigger_function_status_events_update_v1();
+
+
+--
+-- Name: payment_events _100_append_only; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _100_append_only BEFORE DELETE OR UPDATE ON shop.payment_events FOR EACH ROW EXECUTE FUNCTION shop.tg__append_only();
 
 
 --
@@ -5598,10 +8147,24 @@ CREATE TRIGGER _100_append_only BEFORE DELETE OR UPDATE ON shop.stock_movements 
 
 
 --
+-- Name: payment_events _100_append_only_truncate; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _100_append_only_truncate BEFORE TRUNCATE ON shop.payment_events FOR EACH STATEMENT EXECUTE FUNCTION shop.tg__append_only();
+
+
+--
 -- Name: stock_movements _100_append_only_truncate; Type: TRIGGER; Schema: shop; Owner: -
 --
 
 CREATE TRIGGER _100_append_only_truncate BEFORE TRUNCATE ON shop.stock_movements FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_stock_movements__append_only();
+
+
+--
+-- Name: outbox _100_immutable; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _100_immutable BEFORE UPDATE ON shop.outbox FOR EACH ROW EXECUTE FUNCTION shop.tg__append_only();
 
 
 --
@@ -5633,6 +8196,13 @@ CREATE TRIGGER _100_timestamps BEFORE UPDATE ON shop.orders FOR EACH ROW EXECUTE
 
 
 --
+-- Name: payments _100_timestamps; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _100_timestamps BEFORE UPDATE ON shop.payments FOR EACH ROW EXECUTE FUNCTION shop.tg__set_updated_at();
+
+
+--
 -- Name: products _100_timestamps; Type: TRIGGER; Schema: shop; Owner: -
 --
 
@@ -5658,6 +8228,41 @@ CREATE TRIGGER _200_check_transition BEFORE UPDATE OF status ON shop.orders FOR 
 --
 
 CREATE TRIGGER _200_no_cycle BEFORE UPDATE OF parent_id ON shop.categories FOR EACH ROW EXECUTE FUNCTION shop.tg_categories__no_cycle();
+
+
+--
+-- Name: payments _200_only_grow; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _200_only_grow BEFORE UPDATE ON shop.payments FOR EACH ROW EXECUTE FUNCTION shop.tg_payments__only_grow();
+
+
+--
+-- Name: low_stock_alerts _300_emit; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _300_emit AFTER INSERT ON shop.low_stock_alerts FOR EACH ROW EXECUTE FUNCTION shop.tg_low_stock_alerts__emit();
+
+
+--
+-- Name: order_status_history _300_emit; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _300_emit AFTER INSERT ON shop.order_status_history FOR EACH ROW EXECUTE FUNCTION shop.tg_order_status_history__emit();
+
+
+--
+-- Name: payment_events _300_emit; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _300_emit AFTER INSERT ON shop.payment_events FOR EACH ROW WHEN ((new.type = 'refund.requested'::text)) EXECUTE FUNCTION shop.tg_payment_events__emit();
+
+
+--
+-- Name: payments _300_emit; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _300_emit AFTER INSERT OR UPDATE ON shop.payments FOR EACH ROW EXECUTE FUNCTION shop.tg_payments__emit();
 
 
 --
@@ -5773,6 +8378,13 @@ CREATE TRIGGER _400_daily_sales_update AFTER UPDATE ON shop.orders REFERENCING O
 
 
 --
+-- Name: outbox _400_fan_out; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _400_fan_out AFTER INSERT ON shop.outbox REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_outbox__fan_out();
+
+
+--
 -- Name: products _400_stock_ledger_insert; Type: TRIGGER; Schema: shop; Owner: -
 --
 
@@ -5868,6 +8480,30 @@ CREATE TRIGGER _500_audit_update AFTER UPDATE ON shop.products REFERENCING OLD T
 --
 
 CREATE TRIGGER _500_audit_update AFTER UPDATE ON shop.users REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log('password_hash');
+
+
+--
+-- Name: procrastinate_events procrastinate_events_job_id_fkey; Type: FK CONSTRAINT; Schema: queue; Owner: -
+--
+
+ALTER TABLE ONLY queue.procrastinate_events
+    ADD CONSTRAINT procrastinate_events_job_id_fkey FOREIGN KEY (job_id) REFERENCES queue.procrastinate_jobs(id) ON DELETE CASCADE;
+
+
+--
+-- Name: procrastinate_jobs procrastinate_jobs_worker_id_fkey; Type: FK CONSTRAINT; Schema: queue; Owner: -
+--
+
+ALTER TABLE ONLY queue.procrastinate_jobs
+    ADD CONSTRAINT procrastinate_jobs_worker_id_fkey FOREIGN KEY (worker_id) REFERENCES queue.procrastinate_workers(id) ON DELETE SET NULL;
+
+
+--
+-- Name: procrastinate_periodic_defers procrastinate_periodic_defers_job_id_fkey; Type: FK CONSTRAINT; Schema: queue; Owner: -
+--
+
+ALTER TABLE ONLY queue.procrastinate_periodic_defers
+    ADD CONSTRAINT procrastinate_periodic_defers_job_id_fkey FOREIGN KEY (job_id) REFERENCES queue.procrastinate_jobs(id);
 
 
 --
@@ -5975,6 +8611,14 @@ ALTER TABLE ONLY shop.order_status_transitions
 
 
 --
+-- Name: orders orders_currency_known; Type: FK CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.orders
+    ADD CONSTRAINT orders_currency_known FOREIGN KEY (currency) REFERENCES shop.currencies(code);
+
+
+--
 -- Name: orders orders_status_fkey; Type: FK CONSTRAINT; Schema: shop; Owner: -
 --
 
@@ -5988,6 +8632,54 @@ ALTER TABLE ONLY shop.orders
 
 ALTER TABLE ONLY shop.orders
     ADD CONSTRAINT orders_user_id_fkey FOREIGN KEY (user_id) REFERENCES shop.users(id);
+
+
+--
+-- Name: outbox outbox_type_fkey; Type: FK CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.outbox
+    ADD CONSTRAINT outbox_type_fkey FOREIGN KEY (type) REFERENCES shop.event_types(type);
+
+
+--
+-- Name: payment_events payment_events_order_id_fkey; Type: FK CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.payment_events
+    ADD CONSTRAINT payment_events_order_id_fkey FOREIGN KEY (order_id) REFERENCES shop.orders(id);
+
+
+--
+-- Name: payment_events payment_events_payment_id_fkey; Type: FK CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.payment_events
+    ADD CONSTRAINT payment_events_payment_id_fkey FOREIGN KEY (payment_id) REFERENCES shop.payments(id);
+
+
+--
+-- Name: payment_events payment_events_recorded_by_user_fkey; Type: FK CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.payment_events
+    ADD CONSTRAINT payment_events_recorded_by_user_fkey FOREIGN KEY (recorded_by_user) REFERENCES shop.users(id);
+
+
+--
+-- Name: payments payments_currency_fkey; Type: FK CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.payments
+    ADD CONSTRAINT payments_currency_fkey FOREIGN KEY (currency) REFERENCES shop.currencies(code);
+
+
+--
+-- Name: payments payments_order_id_fkey; Type: FK CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.payments
+    ADD CONSTRAINT payments_order_id_fkey FOREIGN KEY (order_id) REFERENCES shop.orders(id);
 
 
 --
@@ -6023,6 +8715,22 @@ ALTER TABLE ONLY shop.stock_movements
 
 
 --
+-- Name: webhook_deliveries webhook_deliveries_endpoint_id_fkey; Type: FK CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_endpoint_id_fkey FOREIGN KEY (endpoint_id) REFERENCES shop.webhook_endpoints(id) ON DELETE CASCADE;
+
+
+--
+-- Name: webhook_deliveries webhook_deliveries_outbox_id_fkey; Type: FK CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_outbox_id_fkey FOREIGN KEY (outbox_id) REFERENCES shop.outbox(id) ON DELETE CASCADE;
+
+
+--
 -- PostgreSQL database dump complete
 --
 
@@ -6053,4 +8761,7 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261201110200'),
     ('20261201110300'),
     ('20261201120000'),
-    ('20261201130000');
+    ('20261201130000'),
+    ('20261201140000'),
+    ('20261201140001'),
+    ('20261201140002');

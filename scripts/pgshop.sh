@@ -219,6 +219,8 @@ deploy() {
   local url=$1
   log "migrating (dbmate up)"
   dbmate "$url" --no-dump-schema --wait up >/dev/null
+  # The job queue's tables (procrastinate's schema, into the schema queue a migration made) when missing.
+  DATABASE_URL=$url "$VENV/bin/python" -m api.worker schema
   layer "$url"
   settings "$url"
 }
@@ -280,7 +282,11 @@ run() {
   log "serving on http://$host:$port (API docs: http://$host:$port/schema, metrics: http://$host:$port/metrics)"
   # Metrics of every worker, summed (prometheus-client multiprocess mode): a fresh directory per start.
   export PROMETHEUS_MULTIPROC_DIR; PROMETHEUS_MULTIPROC_DIR=$(mktemp -d /tmp/pgshop-metrics.XXXXXX)
-  DATABASE_URL=$url JWT_SECRET=$(secret) exec "$VENV/bin/uvicorn" api.app:create_app --factory \
+  log "the webhook delivery worker (api/worker.py) runs alongside; it stops with the API"
+  DATABASE_URL=$url "$VENV/bin/python" -m api.worker &
+  local worker=$!
+  trap "kill $worker 2>/dev/null; wait $worker 2>/dev/null" EXIT
+  DATABASE_URL=$url JWT_SECRET=$(secret) "$VENV/bin/uvicorn" api.app:create_app --factory \
     --host "$host" --port "$port" --workers "${WORKERS:-$(nproc)}" --no-access-log --no-server-header --no-proxy-headers
 }
 
@@ -353,7 +359,7 @@ test() {
   local n; n=$(ls db/migrations/*.sql | wc -l)
   for _ in $(seq "$n"); do dbmate "$url" --no-dump-schema rollback >/dev/null; done
   local left; left=$(psql "$url" -qAtX -c "select (select count(*) from schema_migrations)
-    + (select count(*) from pg_namespace where nspname in ('shop', 'api', 'lib', 'reporting', 'audit', 'monitoring'))")
+    + (select count(*) from pg_namespace where nspname in ('shop', 'api', 'lib', 'reporting', 'audit', 'monitoring', 'queue'))")
   [ "$left" = 0 ] || { echo "after $n rollbacks the database is not empty" >&2; exit 1; }
   deploy "$url"
   demo "$url"

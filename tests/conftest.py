@@ -22,6 +22,7 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 JWT_SECRET = "test-secret-" + uuid.uuid4().hex * 2
+STRIPE_SECRET = "whsec_test_" + uuid.uuid4().hex  # the suite signs Stripe events with it, as Stripe's CLI does
 PASSWORD = "correct horse battery"
 
 
@@ -44,6 +45,7 @@ def serve(database_url: str, workers: int = 2, **env: str) -> Iterator[str]:
     """The app under uvicorn, as `make run` starts it, on a free port; yields its base URL."""
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "JWT_SECRET": JWT_SECRET, "API_DATABASE_URL": "",
+           "STRIPE_WEBHOOK_SECRET": STRIPE_SECRET,
            "DB_POOL_SIZE": "8", "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="pgshop-metrics."), **env}
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(port),

@@ -29,6 +29,15 @@ def checkout(client, headers, key=None, address=ADDRESS):
     return client.post("/api/orders", json={"shipping_address": address}, headers={**headers, **extra})
 
 
+def pay(client, admin, order) -> dict:
+    """An admin records a manual payment of the whole balance: the database makes the order paid."""
+    response = client.post(f"/api/admin/orders/{order['id']}/payments",
+                           json={"amount": order["balance_due"], "reference": f"BT-{uuid.uuid4().hex[:12]}"},
+                           headers=admin["headers"])
+    assert response.status_code == 201 and response.json()["status"] == "paid", response.text
+    return response.json()
+
+
 def test_checkout_makes_a_pending_order_and_takes_stock(client, admin, customer, db):
     a = make_product(client, admin, price="19.99", stock_quantity=10)
     b = make_product(client, admin, price="5.00", stock_quantity=3)
@@ -147,12 +156,16 @@ def test_status_workflow(client, admin, customer):
     assert_problem(client.put(url, json={"status": "shipped"}, headers=admin["headers"]), 409, "invalid_transition")
     assert_problem(client.put(url, json={"status": "lost"}, headers=admin["headers"]), 422, "invalid_status")
     assert_problem(client.put(url, json={"status": "paid"}, headers=customer["headers"]), 403, "forbidden")
-    for status in ("paid", "shipped", "delivered"):
+    # paid comes from payments that cover the order, not from an admin's say-so.
+    assert_problem(client.put(url, json={"status": "paid"}, headers=admin["headers"]), 409, "payment_required")
+    pay(client, admin, order)
+    for status in ("shipped", "delivered"):
         response = client.put(url, json={"status": status}, headers=admin["headers"])
         assert response.status_code == 200 and response.json()["status"] == status
     assert_problem(client.put(url, json={"status": "cancelled"}, headers=admin["headers"]), 409, "invalid_transition")
     history = client.get(f"/api/orders/{order['id']}", headers=customer["headers"]).json()["history"]
-    assert [h["status"] for h in history] == ["pending", "paid", "shipped", "delivered"]
+    assert [(h["status"], h["actor"]) for h in history] == [
+        ("pending", "customer"), ("paid", "payment"), ("shipped", "admin"), ("delivered", "admin")]
     assert_problem(client.put("/api/orders/999999999/status", json={"status": "paid"}, headers=admin["headers"]), 404)
 
 
@@ -161,7 +174,7 @@ def test_cancelling_returns_stock_exactly_once(client, admin, customer, db):
     fill_cart(client, customer["headers"], (product, 4))
     order = checkout(client, customer["headers"]).json()
     url = f"/api/orders/{order['id']}/status"
-    assert client.put(url, json={"status": "paid"}, headers=admin["headers"]).status_code == 200
+    pay(client, admin, order)
     assert client.put(url, json={"status": "cancelled"}, headers=admin["headers"]).status_code == 200
     assert stock(db, product) == 10
     assert_problem(client.put(url, json={"status": "cancelled"}, headers=admin["headers"]), 409, "invalid_transition")
@@ -179,6 +192,8 @@ def test_raw_sql_cannot_skip_a_state(client, admin, customer, db):
     with pytest.raises(psycopg.Error, match="invalid_transition") as refused:
         db.execute("update shop.orders set status = 'delivered' where id = %s", (order["id"],))
     assert refused.value.sqlstate == "PT409"
+    with pytest.raises(psycopg.Error, match="payment_required"):
+        db.execute("update shop.orders set status = 'paid' where id = %s", (order["id"],))
     assert client.get(f"/api/orders/{order['id']}", headers=customer["headers"]).json()["status"] == "pending"
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from conftest import assert_problem
 from test_catalog import make_category, make_product
-from test_orders import checkout, fill_cart
+from test_orders import checkout, fill_cart, pay
 
 
 def today(client, admin) -> dict:
@@ -18,7 +18,11 @@ def today(client, admin) -> dict:
 
 
 def set_status(client, admin, order, *statuses):
+    """paid by a payment of the whole order, the other statuses by an admin."""
     for status in statuses:
+        if status == "paid":
+            pay(client, admin, order)
+            continue
         response = client.put(f"/api/orders/{order['id']}/status", json={"status": status}, headers=admin["headers"])
         assert response.status_code == 200, response.text
 

@@ -53,6 +53,10 @@ insert into sharding_plan (table_name, kind, dist_column, colocation, today) val
   ('shop.order_items',              'distributed', 'user_id',    'user',    true),   -- user_id added
   ('shop.order_status_history',     'distributed', 'user_id',    'user',    true),   -- user_id added
   ('shop.idempotency_keys',         'distributed', 'user_id',    'user',    true),
+  ('shop.payments',                 'distributed', 'user_id',    'user',    true),   -- user_id added
+  ('shop.payment_events',           'distributed', 'user_id',    'user',    true),   -- user_id added
+  ('shop.outbox',                   'distributed', 'shard_key',  'user',    true),   -- shard_key added
+  ('shop.webhook_deliveries',       'distributed', 'shard_key',  'user',    true),   -- shard_key added
   ('shop.daily_sales',              'distributed', 'user_id',    'user',    true),   -- per customer and day
   ('shop.checkout_attempts',        'distributed', 'user_id',    'user',    false),  -- checkout rows of attempts
   ('audit.log',                     'distributed', 'shard_key',  'user',    true),   -- shard_key added
@@ -63,6 +67,8 @@ insert into sharding_plan (table_name, kind, dist_column, colocation, today) val
   -- the login name: email uniqueness and the rate limits keyed by text
   ('shop.user_emails',              'distributed', 'email_key',  'email',   false),  -- lower(email) -> user id
   ('shop.attempts',                 'distributed', 'key',        'email',   true),
+  -- payment keys that must be unique across every shard: a provider's payment and event ids
+  ('shop.payment_keys',             'distributed', 'key',        'payment', false),  -- (provider, id) -> user
   -- guest carts (no user id): by their token
   ('shop.guest_carts',              'distributed', 'token',      'guest',   false),
   ('shop.guest_cart_items',         'distributed', 'token',      'guest',   false),
@@ -73,8 +79,12 @@ insert into sharding_plan (table_name, kind, dist_column, colocation, today) val
   ('shop.order_statuses',           'reference',   null,         null,      true),
   ('shop.order_status_transitions', 'reference',   null,         null,      true),
   ('shop.settings',                 'reference',   null,         null,      true),
+  ('shop.currencies',               'reference',   null,         null,      true),
+  ('shop.event_types',              'reference',   null,         null,      true),
+  ('shop.webhook_endpoints',        'reference',   null,         null,      true),
   -- operations of the coordinator only
-  ('shop.backups',                  'local',       null,         null,      true);
+  ('shop.backups',                  'local',       null,         null,      true),
+  ('shop.unmatched_payment_events', 'local',       null,         null,      false);  -- events of no known order
 
 create temporary table sharding_departure (
   table_name text not null,
@@ -114,6 +124,22 @@ insert into sharding_departure (table_name, object_name, rule, becomes) values
    'primary key (product_id, id)'),
   ('shop.stock_movements', 'stock_movements_pkey', 'unique',
    'primary key (product_id, id)'),
+  ('shop.payments', 'payments_pkey', 'unique',
+   'primary key (user_id, id)'),
+  ('shop.payments', 'payments_one_per_reference', 'unique',
+   'shop.payment_keys (provider, key) primary key, distributed by key, claimed in the same transaction'),
+  ('shop.payment_events', 'payment_events_pkey', 'unique',
+   'primary key (user_id, id)'),
+  ('shop.payment_events', 'payment_events_once', 'unique',
+   'shop.payment_keys (provider, key) primary key: an event id is claimed there first'),
+  ('shop.outbox', 'outbox_pkey', 'unique',
+   'primary key (shard_key, id)'),
+  ('shop.outbox', 'outbox_event_id_key', 'unique',
+   'unique (shard_key, event_id): event ids are random UUIDs'),
+  ('shop.webhook_deliveries', 'webhook_deliveries_pkey', 'unique',
+   'primary key (shard_key, id)'),
+  ('shop.webhook_deliveries', 'webhook_deliveries_once', 'unique',
+   'unique (shard_key, endpoint_id, outbox_id)'),
   -- (c) foreign keys without the distribution column, or across colocation groups
   ('shop.cart_items', 'cart_items_cart_id_fkey', 'fk',
    'foreign key (user_id, cart_id) references shop.carts (user_id, id) on delete cascade'),
@@ -129,6 +155,17 @@ insert into sharding_departure (table_name, object_name, rule, becomes) values
    'dropped: orders are in the user group, the ledger in the product group'),
   ('shop.stock_movements', 'stock_movements_actor_id_fkey', 'fk',
    'dropped: users are in the user group, the ledger in the product group'),
+  ('shop.payments', 'payments_order_id_fkey', 'fk',
+   'foreign key (user_id, order_id) references shop.orders (user_id, id)'),
+  ('shop.payment_events', 'payment_events_order_id_fkey', 'fk',
+   'foreign key (user_id, order_id) references shop.orders (user_id, id); unmatched events of no known order '
+   'go to shop.unmatched_payment_events'),
+  ('shop.payment_events', 'payment_events_payment_id_fkey', 'fk',
+   'foreign key (user_id, payment_id) references shop.payments (user_id, id)'),
+  ('shop.payment_events', 'payment_events_recorded_by_user_fkey', 'fk',
+   'dropped: the admin who recorded it lives in another shard; recorded_by_user stays a plain column'),
+  ('shop.webhook_deliveries', 'webhook_deliveries_outbox_id_fkey', 'fk',
+   'foreign key (shard_key, outbox_id) references shop.outbox (shard_key, id) on delete cascade'),
   -- constraints that move or change for other reasons
   ('shop.order_items', 'order_items_product_id_fkey', 'change',
    'not deferrable: checkout no longer locks catalog rows (stock is in shop.product_stock)'),

@@ -288,6 +288,7 @@ declare
   v_carts integer;
   v_keys integer;
   v_attempts integer;
+  v_events integer;
 begin
   delete from shop.carts c
   where c.token is not null
@@ -300,10 +301,17 @@ begin
   delete from shop.attempts a
   where a.at <= now() - greatest(interval '1 minute', lib.setting('rate_limit_login_window')::interval);
   get diagnostics v_attempts = row_count;
-  return json_build_object('guest_carts', v_carts, 'idempotency_keys', v_keys, 'attempts', v_attempts);
+  -- Events past event_retention go with their deliveries, unless one is still being tried.
+  delete from shop.outbox o
+  where o.created_at <= now() - lib.setting('event_retention')::interval
+    and not exists (select from shop.webhook_deliveries d where d.outbox_id = o.id and d.status = 'pending');
+  get diagnostics v_events = row_count;
+  return json_build_object('guest_carts', v_carts, 'idempotency_keys', v_keys, 'attempts', v_attempts,
+                           'events', v_events);
 end
 $$;
 comment on function lib.purge_expired() is
-  'Deletes guest carts idle for guest_cart_lifetime, idempotency keys older than 24 hours and rate-limit attempts older '
-  'than the longest window. Scheduled hourly with pg_cron where available; otherwise run it from any scheduler.';
+  'Deletes guest carts idle for guest_cart_lifetime, idempotency keys older than 24 hours, rate-limit attempts older '
+  'than the longest window, and outbox events (with their deliveries) older than event_retention unless a delivery '
+  'is pending. Scheduled hourly with pg_cron where available; otherwise run it from any scheduler.';
 

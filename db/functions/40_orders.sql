@@ -1,38 +1,7 @@
 -- Checkout and orders. Checkout is one function in one transaction: all or nothing. Stock is taken last,
 -- with one conditional update on rows locked in product-id order (crossing carts cannot deadlock), backed
--- by check (stock_quantity >= 0). Status changes are policed by a trigger (see the commerce migration).
-
-create or replace function lib.order_json(p_order shop.orders) returns json
-language sql
-stable
-as $$
-  select json_build_object(
-    'id', p_order.id,
-    'status', p_order.status,
-    'total_amount', p_order.total_amount::text,
-    'shipping_address', p_order.shipping_address,
-    'created_at', p_order.created_at,
-    'updated_at', p_order.updated_at,
-    'items', (
-      select coalesce(json_agg(json_build_object(
-        'product_id', oi.product_id,
-        'name', oi.name,
-        'sku', oi.sku,
-        'quantity', oi.quantity,
-        'unit_price', oi.unit_price::text,
-        'total_price', oi.total_price::text
-      ) order by oi.id), '[]')
-      from shop.order_items oi
-      where oi.order_id = p_order.id
-    ),
-    'history', (
-      select coalesce(json_agg(json_build_object('status', h.status, 'at', h.changed_at) order by h.id), '[]')
-      from shop.order_status_history h
-      where h.order_id = p_order.id
-    )
-  )
-$$;
-comment on function lib.order_json(shop.orders) is 'An order as the API shows it, with its lines and status history.';
+-- by check (stock_quantity >= 0). Status changes are policed by a trigger (see the commerce migration); an
+-- order is shown as shop.order_document builds it (lines, payments, balance due, history).
 
 -- Checkout, in named steps: the request checked (lib.address_problem), the Idempotency-Key claimed
 -- (lib.idempotency_claim), the cart read and priced (lib.cart_lines), the order written (lib.order_place),
@@ -178,7 +147,7 @@ begin
   end if;
 
   v_order := lib.order_place(p_user, p_request -> 'shipping_address', v_cart);
-  v_response := lib.order_json(v_order);
+  v_response := shop.order_document(v_order);
   update shop.idempotency_keys k
   set order_id = v_order.id,
       response = v_response
@@ -249,7 +218,7 @@ begin
     v_last := v_rows[v_limit];
   end if;
   return json_build_object(
-    'items', (select coalesce(json_agg(lib.order_json(v_rows[i]) order by i), '[]')
+    'items', (select coalesce(json_agg(shop.order_document(v_rows[i]) order by i), '[]')
               from generate_subscripts(v_rows, 1) i
               where i <= v_limit),
     'next_cursor', lib.cursor_encode('newest', v_last.created_at::text, v_last.id)
@@ -275,7 +244,7 @@ begin
   if v_order.id is null or (v_order.user_id <> v_user and not lib.is_admin()) then
     perform lib.not_found('order', p_id);
   end if;
-  return lib.order_json(v_order);
+  return shop.order_document(v_order);
 end
 $$;
 comment on function api.order_get(bigint) is
@@ -309,10 +278,55 @@ begin
   set status = p_status
   where o.id = p_id
   returning * into v_order;
-  return lib.order_json(v_order);
+  return shop.order_document(v_order);
 end
 $$;
 comment on function api.order_set_status(bigint, text) is
   'PUT /api/orders/{id}/status (admin): moves an order along pending -> paid -> shipped -> delivered, or to '
-  'cancelled from pending or paid (stock returned once). PT422 invalid_status, PT409 invalid_transition, PT404.';
+  'cancelled from pending or paid (stock returned once). paid needs payments that cover the order (the payment '
+  'path sets it by itself). PT422 invalid_status, PT409 invalid_transition, payment_required, PT404.';
+
+-- Unpaid orders expire: pending longer than order_payment_window with no money received, cancelled through
+-- the status workflow (stock returned once by the cancel trigger, order.cancelled emitted with reason unpaid).
+-- A payment that arrives later finds the order not payable and is recorded unmatched. A partly paid order is
+-- not unpaid: it waits for the rest, or for an admin to cancel and refund it.
+create or replace function lib.orders_expire(p_limit integer default 200) returns integer
+language plpgsql
+volatile
+as $$
+declare
+  v_window interval := lib.setting('order_payment_window')::interval;
+  v_due bigint[];
+begin
+  if v_window <= interval '0' then
+    return 0;
+  end if;
+  -- Oldest first, in batches; an order someone else holds (a payment arriving) is left for the next run.
+  select array(
+    select o.id
+    from shop.orders o
+    where o.status = 'pending'
+      and o.created_at < now() - v_window
+      and not exists (select from shop.payments p where p.order_id = o.id and p.captured_amount > 0)
+    order by o.created_at
+    limit p_limit
+    for update skip locked
+  ) into v_due;
+  -- Their products locked in id order first, as checkout locks them: the returns cannot deadlock with it.
+  perform
+  from shop.products p
+  where p.id in (select oi.product_id from shop.order_items oi where oi.order_id = any (v_due))
+  order by p.id
+  for no key update;
+  perform shop.set_status_context('expiry', 'unpaid');
+  update shop.orders o
+  set status = 'cancelled'
+  where o.id = any (v_due);
+  perform shop.set_status_context(null, null);
+  return cardinality(v_due);
+end
+$$;
+comment on function lib.orders_expire(integer) is
+  'Cancels up to p_limit pending orders older than order_payment_window (0: none) that received no money, '
+  'history actor expiry and reason unpaid; returns how many. Scheduled every minute with pg_cron where available.';
 

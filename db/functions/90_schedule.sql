@@ -8,9 +8,11 @@ begin
      and has_schema_privilege('cron', 'usage') then
     perform cron.schedule('pgshop-purge-expired', '17 * * * *', 'select lib.purge_expired()');
     perform cron.schedule('pgshop-refresh-reporting', '*/15 * * * *', 'select lib.refresh_reporting()');
+    perform cron.schedule('pgshop-expire-unpaid-orders', '* * * * *', 'select lib.orders_expire()');
   else
-    raise notice 'pg_cron is not available: schedule "select lib.purge_expired()" hourly and '
-                 '"select lib.refresh_reporting()" every 15 minutes yourself';
+    raise notice 'pg_cron is not available: schedule "select lib.purge_expired()" hourly, '
+                 '"select lib.refresh_reporting()" every 15 minutes and "select lib.orders_expire()" every '
+                 'minute yourself';
   end if;
 end
 $$;

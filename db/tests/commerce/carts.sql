@@ -1,7 +1,8 @@
 -- api.cart_get, cart_add_item, cart_set_item, cart_remove_item (as pgshop_api) for guests (token) and
--- signed-in users (persistent cart), and lib.purge_expired.
+-- signed-in users (persistent cart), and lib.purge_expired (old guest carts, idempotency keys, attempts and
+-- outbox events).
 begin;
-select plan(89);
+select plan(91);
 \ir ../helpers.psql
 
 create function pg_temp.tok(p_name text) returns text
@@ -283,6 +284,8 @@ update shop.products set is_active = true where id = pg_temp.id('b');
 do $$
 declare
   v_id bigint;
+  v_key text;
+  v_days integer;
 begin
   insert into shop.carts (token, updated_at) values (gen_random_uuid(), now() - interval '31 days') returning id into v_id;
   perform set_config('tests.cart_old', v_id::text, true);
@@ -300,17 +303,38 @@ begin
   -- Rate-limit attempts are purged after the longest window (shop.settings; tested in core/rate_limits.sql).
   insert into shop.attempts (kind, key, at)
   values ('checkout', 'zqxwv-carts', now() - interval '1 day'), ('checkout', 'zqxwv-carts', now());
+  -- Outbox events are purged after event_retention, with their deliveries, unless one of those is still pending:
+  -- one just past it (old), one just inside it (young), one past it with a pending delivery, one past it
+  -- whose delivery was delivered (each event's deliveries are only the ones made here).
+  insert into shop.webhook_endpoints (url, events, secret)
+  values ('https://zqxwv.example/carts', '{order.paid}', repeat('s', 32)) returning id into v_id;
+  perform set_config('tests.endpoint', v_id::text, true);
+  for v_key, v_days in select * from (values ('old', 1), ('young', -1), ('pending', 1), ('delivered', 1)) v loop
+    insert into shop.outbox (type, resource, data, created_at)
+    values ('stock.low', 'product/' || pg_temp.id('a'), '{}',
+            now() - lib.setting('event_retention')::interval - make_interval(days => v_days))
+    returning id into v_id;
+    perform set_config('tests.ev_' || v_key, v_id::text, true);
+  end loop;
+  delete from shop.webhook_deliveries d
+  where d.outbox_id in (pg_temp.id('ev_old'), pg_temp.id('ev_young'), pg_temp.id('ev_pending'), pg_temp.id('ev_delivered'));
+  insert into shop.webhook_deliveries (endpoint_id, outbox_id, status, delivered_at)
+  values (pg_temp.id('endpoint'), pg_temp.id('ev_pending'), 'pending', null),
+         (pg_temp.id('endpoint'), pg_temp.id('ev_delivered'), 'delivered', now());
   perform set_config('tests.expected_purge', json_build_object(
     'guest_carts', (select count(*) from shop.carts c where c.token is not null and c.updated_at <= now() - interval '30 days'),
     'idempotency_keys', (select count(*) from shop.idempotency_keys k where k.created_at <= now() - interval '24 hours'),
     'attempts', (select count(*) from shop.attempts a
-                 where a.at <= now() - greatest(interval '1 minute', lib.setting('rate_limit_login_window')::interval))
+                 where a.at <= now() - greatest(interval '1 minute', lib.setting('rate_limit_login_window')::interval)),
+    'events', (select count(*) from shop.outbox o
+               where o.created_at <= now() - lib.setting('event_retention')::interval
+                 and not exists (select from shop.webhook_deliveries d where d.outbox_id = o.id and d.status = 'pending'))
   )::text, true);
 end
 $$;
 
 select is(lib.purge_expired()::jsonb, current_setting('tests.expected_purge')::jsonb,
-  'purge_expired reports how many guest carts, idempotency keys and attempts it deleted');
+  'purge_expired reports how many guest carts, idempotency keys, attempts and outbox events it deleted');
 select is(
   array(select c.id from shop.carts c
         where c.id in (pg_temp.id('cart_old'), pg_temp.id('cart_30'), pg_temp.id('cart_young')) order by c.id),
@@ -326,6 +350,17 @@ select is(
   array(select k.key::text from shop.idempotency_keys k where k.user_id = pg_temp.id('c1') order by k.key),
   array['zqxwv-young'],
   'purge_expired deletes idempotency keys 24 hours old or more and keeps younger ones');
+select is(
+  array(select o.id from shop.outbox o
+        where o.id in (pg_temp.id('ev_old'), pg_temp.id('ev_young'), pg_temp.id('ev_pending'), pg_temp.id('ev_delivered'))
+        order by o.id),
+  array[pg_temp.id('ev_young'), pg_temp.id('ev_pending')],
+  'purge_expired deletes outbox events older than event_retention (delivered or never delivered) and keeps younger '
+  'ones and old ones with a delivery still pending');
+select results_eq(
+  format('select d.outbox_id, d.status from shop.webhook_deliveries d where d.endpoint_id = %s', pg_temp.id('endpoint')),
+  format($$values (%s::bigint, 'pending'::text)$$, pg_temp.id('ev_pending')),
+  '... the delivered delivery went with its event; the pending one stays');
 
 reset role;
 select * from finish();

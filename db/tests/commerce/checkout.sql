@@ -168,30 +168,37 @@ select is(
   pg_temp.kept('o1') - 'id' - 'created_at' - 'updated_at' - 'history',
   jsonb_build_object(
     'status', 'pending',
+    'currency', 'USD',
     'total_amount', '22.50',
+    'balance_due', '22.50',
     'shipping_address', pg_temp.addr(),
     'items', jsonb_build_array(
       jsonb_build_object('product_id', pg_temp.id('x'), 'name', 'Zqxwv Checkout X', 'sku', 'ZQXWV-CO-X', 'quantity', 2,
                          'unit_price', '10.00', 'total_price', '20.00'),
       jsonb_build_object('product_id', pg_temp.id('y'), 'name', 'Zqxwv Checkout Y', 'sku', 'ZQXWV-CO-Y', 'quantity', 1,
-                         'unit_price', '2.50', 'total_price', '2.50'))),
-  'checkout returns the pending order: total "22.50", the address, lines with name, sku, unit_price, total_price');
+                         'unit_price', '2.50', 'total_price', '2.50')),
+    'payments', '[]'::jsonb),
+  'checkout returns the pending order: currency USD, total "22.50", all of it due, the address, lines with name, sku, '
+  'unit_price, total_price, no payment yet');
 select is(
   array(select jsonb_object_keys(pg_temp.kept('o1')) order by 1),
-  array['created_at', 'history', 'id', 'items', 'shipping_address', 'status', 'total_amount', 'updated_at'],
+  array['balance_due', 'created_at', 'currency', 'history', 'id', 'items', 'payments', 'shipping_address', 'status',
+        'total_amount', 'updated_at'],
   'an order has exactly the documented fields');
 select is(
-  array(select h ->> 'status' from jsonb_array_elements(pg_temp.kept('o1') -> 'history') h),
-  array['pending'], 'the order''s history is [pending]');
+  (select jsonb_agg(h - 'at') from jsonb_array_elements(pg_temp.kept('o1') -> 'history') h),
+  '[{"status": "pending", "actor": "customer", "reason": null}]',
+  'the order''s history is [pending], by the customer, no reason');
 select is(api.cart_get()::jsonb, '{"token": null, "items": [], "total": "0.00", "item_count": 0}'::jsonb,
   'the cart is empty after checkout');
 select is(api.order_get(pg_temp.id('o1'))::jsonb, pg_temp.kept('o1'), 'order_get returns the same order');
 
 reset role;
 select results_eq(
-  format('select o.user_id, o.status::text, o.total_amount, o.shipping_address::jsonb from shop.orders o where o.id = %s', pg_temp.id('o1')),
-  format($$values (%s::bigint, 'pending', 22.50::numeric(12, 2), %L::jsonb)$$, pg_temp.id('u1'), pg_temp.addr()),
-  'in shop.orders: the user''s pending order, total 22.50, the address as sent');
+  format('select o.user_id, o.status::text, o.currency, o.total_amount, o.shipping_address::jsonb from shop.orders o where o.id = %s',
+         pg_temp.id('o1')),
+  format($$values (%s::bigint, 'pending', 'USD', 22.50::numeric(12, 2), %L::jsonb)$$, pg_temp.id('u1'), pg_temp.addr()),
+  'in shop.orders: the user''s pending order, in USD (the default), total 22.50, the address as sent');
 select is(
   (select o.total_amount from shop.orders o where o.id = pg_temp.id('o1')),
   (select sum(oi.total_price) from shop.order_items oi where oi.order_id = pg_temp.id('o1')),
@@ -213,9 +220,10 @@ select results_eq(
          pg_temp.id('x'), pg_temp.id('u1'), pg_temp.id('y'), pg_temp.id('u1')),
   'one sale movement per line, with the order id and the customer as actor');
 select results_eq(
-  format('select h.from_status, h.status, h.changed_by from shop.order_status_history h where h.order_id = %s', pg_temp.id('o1')),
-  format($$values (null::text, 'pending'::text, %s::bigint)$$, pg_temp.id('u1')),
-  'one history row: pending, set by the customer');
+  format('select h.from_status, h.status, h.changed_by, h.actor, h.reason from shop.order_status_history h where h.order_id = %s',
+         pg_temp.id('o1')),
+  format($$values (null::text, 'pending'::text, %s::bigint, 'customer'::text, null::text)$$, pg_temp.id('u1')),
+  'one history row: pending, set by the customer (actor customer, no reason)');
 select is((select count(*) from shop.cart_items ci join shop.carts c on c.id = ci.cart_id where c.user_id = pg_temp.id('u1')),
   0::bigint, 'no cart line is left in shop.cart_items');
 select results_eq(

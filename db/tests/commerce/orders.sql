@@ -1,9 +1,10 @@
--- api.orders_list, api.order_get, api.order_set_status (as pgshop_api); the status workflow trigger, the
--- status history and the stock returned on cancel.
+-- api.orders_list, api.order_get, api.order_set_status (as pgshop_api); the status workflow trigger (paid
+-- only once payments cover the order: PT409 payment_required), the status history with its actor (customer,
+-- payment, admin, sql) and the stock returned on cancel.
 -- The API is impersonated with SET SESSION AUTHORIZATION (not SET ROLE) so that db_role (session_user) reads
 -- pgshop_api for API calls and postgres for changes made by hand.
 begin;
-select plan(74);
+select plan(82);
 \ir ../helpers.psql
 
 create function pg_temp.addr() returns jsonb
@@ -206,35 +207,64 @@ select throws_ok(format($$select api.order_set_status(%s, 'paid')$$, pg_temp.id(
 select throws_ok(format($$select api.order_set_status(%s, 'pending')$$, pg_temp.id('o1')), 'PT409', 'invalid_transition',
   'order_set_status: the status it already has -> PT409 invalid_transition');
 
+-- Paid needs payments that cover the order --------------------------------------------------------------
+select throws_ok(format($$select api.order_set_status(%s, 'paid')$$, pg_temp.id('o1')), 'PT409', 'payment_required',
+  'order_set_status: pending -> paid while nothing is paid -> PT409 payment_required');
+select is(pg_temp.error_of(format($$select api.order_set_status(%s, 'paid')$$, pg_temp.id('o1'))) ->> 'detail',
+  format('order %s: its payments (0) do not cover its total (5.00); record a payment instead', pg_temp.id('o1')),
+  'payment_required: the detail names what the payments net and the order''s total');
+select is(
+  (select jsonb_build_object('status', r ->> 'status', 'balance_due', r ->> 'balance_due')
+   from (select api.order_payment_create(pg_temp.id('o1'), '2.00', 'zqxwv-ord-o1-a')::jsonb) x (r)),
+  '{"status": "pending", "balance_due": "3.00"}',
+  'a manual payment of 2.00 of 5.00: the order stays pending, 3.00 due');
+select throws_ok(format($$select api.order_set_status(%s, 'paid')$$, pg_temp.id('o1')), 'PT409', 'payment_required',
+  'order_set_status: paid while the payments (2.00) do not cover the total (5.00) -> PT409 payment_required');
+
 -- The workflow, with history ---------------------------------------------------------------------------
-select pg_temp.keep('o1.paid', api.order_set_status(pg_temp.id('o1'), 'paid'));
-select is(pg_temp.kept('o1.paid') ->> 'status', 'paid', 'order_set_status returns the order with its new status');
+select pg_temp.keep('o1.paid', api.order_payment_create(pg_temp.id('o1'), '3.00', 'zqxwv-ord-o1-b'));
+select is(
+  jsonb_build_object('status', pg_temp.kept('o1.paid') ->> 'status', 'balance_due', pg_temp.kept('o1.paid') ->> 'balance_due'),
+  '{"status": "paid", "balance_due": "0.00"}',
+  'a payment covering the rest moves the order to paid by itself (nothing due)');
 select is(api.order_set_status(pg_temp.id('o1'), 'shipped') ->> 'status', 'shipped', 'paid -> shipped');
 select is(
   array(select h ->> 'status' from json_array_elements(api.order_set_status(pg_temp.id('o1'), 'delivered') -> 'history') h),
   array['pending', 'paid', 'shipped', 'delivered'],
   'shipped -> delivered; the order''s history lists every status in order');
+select is(
+  (select jsonb_agg(h - 'at' order by n) from jsonb_array_elements(api.order_get(pg_temp.id('o1'))::jsonb -> 'history')
+                                              with ordinality x (h, n)),
+  '[{"status": "pending", "actor": "customer", "reason": null}, {"status": "paid", "actor": "payment", "reason": null},
+    {"status": "shipped", "actor": "admin", "reason": null}, {"status": "delivered", "actor": "admin", "reason": null}]',
+  'order_get: each history entry has its status, at, actor (customer: checkout; payment: paid by its payments; '
+  'admin: the admin''s changes) and reason');
 reset session authorization;
 select results_eq(
-  format($$select h.from_status, h.status, h.changed_by, h.db_role from shop.order_status_history h
+  format($$select h.from_status, h.status, h.changed_by, h.db_role, h.actor, h.reason from shop.order_status_history h
            where h.order_id = %s order by h.id$$, pg_temp.id('o1')),
-  format($$values (null::text, 'pending'::text, %1$s::bigint, %3$L::text), ('pending', 'paid', %2$s, %3$L),
-                  ('paid', 'shipped', %2$s, %3$L), ('shipped', 'delivered', %2$s, %3$L)$$,
+  format($$values (null::text, 'pending'::text, %1$s::bigint, %3$L::text, 'customer'::text, null::text),
+                  ('pending', 'paid', %2$s, %3$L, 'payment', null), ('paid', 'shipped', %2$s, %3$L, 'admin', null),
+                  ('shipped', 'delivered', %2$s, %3$L, 'admin', null)$$,
          pg_temp.id('c1'), pg_temp.id('admin'), 'pgshop_api'),
   'shop.order_status_history: one row per status, changed_by the customer (checkout) then the admin, db_role the '
-  'API''s login pgshop_api');
+  'API''s login pgshop_api, actor customer, then payment (the admin''s payment covered it), then admin');
 select is((select o.status::text from shop.orders o where o.id = pg_temp.id('o1')), 'delivered', 'the order is delivered');
 
 -- The raw trigger, whoever updates.
 select throws_ok(format($$update shop.orders set status = 'delivered' where id = %s$$, pg_temp.id('o5')),
   'PT409', 'invalid_transition', 'a raw update of a pending order to delivered, as the superuser -> PT409 invalid_transition');
 select pg_temp.act_as(null);
+select throws_ok(format($$update shop.orders set status = 'paid' where id = %s$$, pg_temp.id('o5')),
+  'PT409', 'payment_required', 'a raw update of an unpaid pending order to paid, as the superuser -> PT409 payment_required');
+select pg_temp.pay(pg_temp.id('o5'));
 update shop.orders set status = 'paid' where id = pg_temp.id('o5');
 select results_eq(
-  format($$select h.from_status, h.status, h.changed_by, h.db_role from shop.order_status_history h
+  format($$select h.from_status, h.status, h.changed_by, h.db_role, h.actor, h.reason from shop.order_status_history h
            where h.order_id = %s order by h.id desc limit 1$$, pg_temp.id('o5')),
-  $$values ('pending'::text, 'paid'::text, null::bigint, 'postgres'::text)$$,
-  'an allowed raw update is recorded too: changed_by null (no API user), db_role postgres');
+  $$values ('pending'::text, 'paid'::text, null::bigint, 'postgres'::text, 'sql'::text, null::text)$$,
+  'a raw update once a payment covers the order is allowed and recorded too: changed_by null (no API user), db_role '
+  'postgres, actor sql');
 set local session authorization pgshop_api;
 
 -- Cancel returns the stock, once ----------------------------------------------------------------------
@@ -275,11 +305,17 @@ select is((select count(*) from shop.stock_movements m where m.order_id = pg_tem
   '... and wrote no more cancel movements');
 
 set local session authorization pgshop_api;
-select is(api.order_set_status(pg_temp.id('o3'), 'paid') ->> 'status', 'paid', 'o3: pending -> paid');
+select pg_temp.pay(pg_temp.id('o3'));
+select is(api.order_set_status(pg_temp.id('o3'), 'paid') ->> 'status', 'paid',
+  'o3, once a payment covers it: pending -> paid; order_set_status returns the order with its new status');
 select is(
   array(select h ->> 'status' from json_array_elements(api.order_set_status(pg_temp.id('o3'), 'cancelled') -> 'history') h),
   array['pending', 'paid', 'cancelled'], 'paid -> cancelled; history pending, paid, cancelled');
 reset session authorization;
+select results_eq(
+  format('select h.status, h.actor from shop.order_status_history h where h.order_id = %s order by h.id', pg_temp.id('o3')),
+  $$values ('pending'::text, 'customer'::text), ('paid', 'admin'), ('cancelled', 'admin')$$,
+  'o3''s history: actor customer (checkout), then admin for both of the admin''s changes (paid, cancelled)');
 select is(array[pg_temp.stock('p'), pg_temp.stock('q')],
   array[current_setting('tests.p_before')::integer + 5, current_setting('tests.q_before')::integer + 3],
   'cancelling a paid order returns its stock (p + 3, q + 2)');
@@ -394,6 +430,23 @@ select results_eq(
     from shop.order_statuses f cross join shop.order_statuses t order by 1$$,
   'raw updates by the superuser over all 25 pairs: the trigger allows the transitions of the table (and no change), '
   'refuses every other pair with PT409 invalid_transition');
+
+-- An import: an order inserted already paid needs no payment (only a change to paid does).
+do $$
+declare
+  v_id bigint;
+begin
+  insert into shop.orders (user_id, status, total_amount, shipping_address)
+  values (pg_temp.id('m'), 'paid', 9.99, pg_temp.addr())
+  returning id into v_id;
+  perform set_config('tests.import', v_id::text, true);
+end
+$$;
+select results_eq(
+  format($$select o.status::text, shop.order_net_paid(o.id), h.from_status, h.status, h.actor from shop.orders o
+           join shop.order_status_history h on h.order_id = o.id where o.id = %s$$, pg_temp.id('import')),
+  $$values ('paid'::text, 0::numeric, null::text, 'paid'::text, 'sql'::text)$$,
+  'an order inserted as paid (an import), with no payment, is allowed; its one history row: paid, actor sql');
 
 select * from finish();
 rollback;

@@ -4,7 +4,7 @@
 -- lib.page_limit, lib.cart_lines, shop.take_stock / shop.return_stock, lib.idempotency_claim,
 -- lib.insufficient_stock and lib.raise_problem. Tested as the superuser, with the claims the HTTP layer sets.
 begin;
-select plan(72);
+select plan(73);
 \ir ../helpers.psql
 
 create function pg_temp.addr() returns jsonb
@@ -150,6 +150,16 @@ select results_eq(
            ('password_hash_cost', '10', 'integer'), ('products_report_max_days', '36600', 'integer'),
            ('sales_report_max_days', '3660', 'integer')$$,
   'shop.settings: guest_cart_lifetime, page_size_max, password_hash_cost and the report ranges, with their defaults');
+select results_eq(
+  $$select s.name, s.default_value, s.type, s.minimum, s.maximum from shop.settings s
+    where s.name in ('order_payment_window', 'webhook_allow_private', 'webhook_retry_base_seconds', 'event_retention')
+    order by s.name$$,
+  $$values ('event_retention', '30 days', 'interval', '1 day', null::text),
+           ('order_payment_window', '60 minutes', 'interval', '0', null),
+           ('webhook_allow_private', '0', 'integer', '0', '1'),
+           ('webhook_retry_base_seconds', '30', 'integer', '1', '3600')$$,
+  'shop.settings (migration 20261201140000): order_payment_window, webhook_allow_private, webhook_retry_base_seconds '
+  'and event_retention, with their defaults and bounds');
 
 -- lib.page_limit ---------------------------------------------------------------------------------------------
 do $$ begin perform lib.settings_apply('{}'); end $$;  -- the environment of this cluster may differ
@@ -342,12 +352,19 @@ do $$ begin perform set_config('tests.cron_jobs', pg_temp.cron_jobs()::text, tru
 select lives_ok('select shop.drop_function_layer()', 'drop_function_layer runs');
 select is(pg_temp.layer(), 0::bigint, 'drop_function_layer leaves no routine in api or lib');
 select is(pg_temp.cron_jobs(), 0::bigint, '... and no pgshop- pg_cron job');
-select ok(current_setting('tests.cron_jobs')::bigint = 2 or to_regclass('cron.job') is null,
-  '... where there were two (purge and refresh), when the cluster has pg_cron');
+select ok(current_setting('tests.cron_jobs')::bigint = 3 or to_regclass('cron.job') is null,
+  '... where there were three (purge, refresh and the expiry of unpaid orders), when the cluster has pg_cron');
 select is_empty(
   $$select f from unnest(array['shop.current_user_id()', 'shop.take_stock(bigint)', 'shop.return_stock(bigint)',
                                 'shop.set_stock_context(text,bigint)', 'shop.has_text(text)', 'shop.tg__set_updated_at()',
-                                'shop.tg_orders__status_changed()', 'shop.drop_function_layer()']) f
+                                'shop.tg_orders__status_changed()', 'shop.drop_function_layer()',
+                                'shop.set_status_context(text,text)', 'shop.order_net_paid(bigint)',
+                                'shop.tg_orders__check_transition()', 'shop.tg_payments__only_grow()',
+                                'shop.tg__append_only()', 'shop.payment_document(shop.payments)',
+                                'shop.order_document(shop.orders)', 'shop.emit(text,text,json,text)',
+                                'shop.tg_order_status_history__emit()', 'shop.tg_payments__emit()',
+                                'shop.tg_payment_events__emit()', 'shop.tg_low_stock_alerts__emit()',
+                                'shop.enqueue_deliveries(bigint[])', 'shop.tg_outbox__fan_out()']) f
     where to_regprocedure(f) is null$$,
   'the migration-owned functions of shop stay');
 select has_schema('lib', 'the schemas stay (only their routines go)');

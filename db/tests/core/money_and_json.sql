@@ -1,9 +1,9 @@
 -- Money is finite and JSON is bounded (migration 20261201100000_money_and_json_limits): the NaN checks on
--- every money column, lib.price (PT422 invalid_price) in the catalog functions, product metadata limits
+-- every money column (those of the payment tables too, migration 20261201140000), lib.price (PT422 invalid_price) in the catalog functions, product metadata limits
 -- (shop.jsonb_within, products_metadata_limits, PT422 invalid_metadata) and the domain shop.address of
 -- shop.orders.shipping_address (PT422 invalid_address from api.checkout).
 begin;
-select plan(156);
+select plan(158);
 \ir ../helpers.psql
 
 -- nest(depth, arrays): objects {"a": ...} (or arrays [...]) nested depth levels deep; the innermost is empty.
@@ -80,8 +80,10 @@ select results_eq(
   $$select c.conrelid::regclass::text collate "default", c.conname::text collate "default", c.convalidated from pg_constraint c
     where c.contype = 'c' and c.conname like '%finite' and c.connamespace = 'shop'::regnamespace order by 2$$,
   $$values ('shop.daily_sales', 'daily_sales_revenue_finite', true), ('shop.order_items', 'order_items_prices_finite', true),
-           ('shop.orders', 'orders_total_finite', true), ('shop.products', 'products_price_finite', true)$$,
-  'the four NaN checks exist and are validated (they hold for every existing row)');
+           ('shop.orders', 'orders_total_finite', true), ('shop.payment_events', 'payment_events_amount_finite', true),
+           ('shop.payments', 'payments_amounts_finite', true), ('shop.products', 'products_price_finite', true)$$,
+  'the six NaN checks exist and are validated (they hold for every existing row): the four of that migration and '
+  'the two of the payment tables (migration 20261201140000)');
 
 select throws_ok($$insert into shop.products (name, price, sku) values ('Zqxwv NaN', 'NaN', 'ZQXWV-MJ-NAN')$$,
   '23514', 'new row for relation "products" violates check constraint "products_price_finite"',
@@ -114,6 +116,18 @@ select throws_ok($$insert into shop.daily_sales (day, orders, units, revenue) va
 select throws_ok($$update shop.daily_sales set revenue = 'NaN' where day = '1999-01-01'$$,
   '23514', 'new row for relation "daily_sales" violates check constraint "daily_sales_revenue_finite"',
   'updating a day''s revenue to NaN violates daily_sales_revenue_finite');
+select throws_ok(
+  format($$insert into shop.payments (order_id, provider, provider_reference, currency, amount, captured_amount)
+           values (%s, 'manual', 'zqxwv-mj-nan', 'USD', 12.50, 'NaN')$$, pg_temp.id('o')),
+  '23514', 'new row for relation "payments" violates check constraint "payments_amounts_finite"',
+  'a payment with captured_amount NaN violates payments_amounts_finite (NaN passes captured_amount >= 0)');
+select throws_ok(
+  format($$insert into shop.payment_events (provider, provider_event_id, type, order_id, amount, currency,
+                                            unmatched_reason, raw, recorded_by)
+           values ('stripe', 'zqxwv-mj-nan', 'payment_intent.succeeded', %s, 'NaN', 'USD', 'amount_mismatch', '{}',
+                   'provider')$$, pg_temp.id('o')),
+  '23514', 'new row for relation "payment_events" violates check constraint "payment_events_amount_finite"',
+  'a payment event of amount NaN violates payment_events_amount_finite');
 select results_eq(
   format($$select (select p.price from shop.products p where p.id = %s), (select o.total_amount from shop.orders o where o.id = %s),
                   (select oi.total_price from shop.order_items oi where oi.id = %s),

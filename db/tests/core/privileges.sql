@@ -1,6 +1,7 @@
--- Who may do what: pgshop_api executes api functions and nothing else; bi_reader never touches shop.
+-- Who may do what: pgshop_api executes api functions and nothing else; bi_reader never touches shop; the job
+-- queue (schema queue) is the owner's alone.
 begin;
-select plan(56);
+select plan(90);
 
 -- Schemas --------------------------------------------------------------------------------------------
 select has_schema('shop');
@@ -19,7 +20,9 @@ select functions_are('api', array[
   'product_get', 'products_list', 'product_create', 'product_update', 'product_delete',
   'cart_get', 'cart_add_item', 'cart_set_item', 'cart_remove_item',
   'cart_checkout', 'orders_list', 'order_get', 'order_set_status', 'low_stock_list',
-  'sales_report', 'products_report', 'categories_report', 'audit_list', 'xact_replayed'
+  'sales_report', 'products_report', 'categories_report', 'audit_list', 'xact_replayed',
+  'stripe_event_record', 'order_payment_create', 'order_refund_create', 'payments_unmatched_list',
+  'webhook_create', 'webhooks_list', 'webhook_delete', 'webhook_deliveries_list', 'webhook_redeliver'
 ]);
 
 select function_privs_are('api', 'user_register', array['text', 'text', 'text', 'text', 'inet'], 'pgshop_api', array['EXECUTE']);
@@ -35,6 +38,13 @@ select function_privs_are('api', 'product_create',
   array['text', 'numeric', 'text', 'text', 'bigint', 'integer', 'boolean', 'jsonb', 'integer'], 'pgshop_api', array['EXECUTE']);
 select function_privs_are('api', 'product_update', array['bigint', 'jsonb'], 'pgshop_api', array['EXECUTE']);
 select function_privs_are('api', 'product_delete', array['bigint'], 'pgshop_api', array['EXECUTE']);
+select function_privs_are('api', f, a, 'pgshop_api', array['EXECUTE'],
+  format('pgshop_api can execute api.%s(%s)', f, array_to_string(a, ', ')))
+from (values ('stripe_event_record', array['jsonb']), ('order_payment_create', array['bigint', 'text', 'text']),
+             ('order_refund_create', array['bigint', 'text', 'text']), ('payments_unmatched_list', array['integer', 'text']),
+             ('webhook_create', array['text', 'jsonb']), ('webhooks_list', '{}'::text[]), ('webhook_delete', array['bigint']),
+             ('webhook_deliveries_list', array['bigint', 'integer', 'text']),
+             ('webhook_redeliver', array['bigint', 'bigint'])) v (f, a);
 
 select is_empty(
   $$select p.oid::regprocedure from pg_proc p
@@ -75,7 +85,12 @@ select table_privs_are('shop', 'users', 'bi_reader', '{}'::text[]);
 select table_privs_are('shop', 'categories', 'bi_reader', '{}'::text[]);
 select table_privs_are('shop', 'products', 'bi_reader', '{}'::text[]);
 select table_privs_are('shop', t, r, '{}'::text[], format('%s has no privilege on shop.%s', r, t))
-from unnest(array['settings', 'attempts']) t cross join unnest(array['pgshop_api', 'bi_reader']) r;
+from unnest(array['settings', 'attempts', 'payments', 'payment_events', 'outbox', 'webhook_endpoints',
+                  'webhook_deliveries']) t
+cross join unnest(array['pgshop_api', 'bi_reader']) r;
+-- The job queue (procrastinate's tables, schema queue) is the owner's: the delivery worker connects as it.
+select schema_privs_are('queue', r, '{}'::text[], format('%s has no privilege on schema queue', r))
+from unnest(array['pgshop_api', 'bi_reader']) r;
 
 select is_empty(
   $$select r.rolname, c.oid::regclass from pg_class c
@@ -100,9 +115,16 @@ select function_privs_are('lib', f, a, 'pgshop_api', '{}'::text[],
 from (values ('setting', array['text']), ('settings_apply', array['jsonb']),
              ('rate_limit_check', array['text', 'text', 'integer', 'interval']), ('auth_attempt', array['inet']),
              ('problem', array['integer', 'text', 'text', 'jsonb']), ('problem_of', array['text', 'text', 'text', 'text']),
-             ('price', array['text', 'text'])) v (f, a);
+             ('price', array['text', 'text']), ('amount', array['text']),
+             ('order_pay_if_covered', array['bigint']), ('stripe_event_apply', array['jsonb']),
+             ('orders_expire', array['integer']), ('webhook_delivery_start', array['bigint']),
+             ('webhook_delivery_finish', array['bigint', 'integer', 'text', 'text', 'boolean'])) v (f, a);
 select function_privs_are('shop', 'jsonb_within', array['jsonb', 'integer', 'integer'], 'pgshop_api', '{}'::text[],
   'pgshop_api cannot execute shop.jsonb_within(jsonb, integer, integer)');
+select function_privs_are('shop', f, a, 'pgshop_api', '{}'::text[],
+  format('pgshop_api cannot execute shop.%s(%s)', f, array_to_string(a, ', ')))
+from (values ('set_status_context', array['text', 'text']), ('order_net_paid', array['bigint']),
+             ('emit', array['text', 'text', 'json', 'text']), ('enqueue_deliveries', array['bigint[]'])) v (f, a);
 
 select isnt_superuser('pgshop_api');
 
@@ -119,6 +141,12 @@ select throws_ok($$select lib.make_admin('zqxwv-evil@zqxwv.test', 'password123')
 select throws_ok($$select lib.upsert_user('zqxwv-evil@zqxwv.test', 'password123', 'E', 'Vil', 'admin')$$, '42501', null,
   'as pgshop_api: lib.upsert_user -> 42501');
 select throws_ok('select shop.current_user_id()', '42501', null, 'as pgshop_api: shop.current_user_id -> 42501');
+select throws_ok('select secret from shop.webhook_endpoints', '42501', null,
+  'as pgshop_api: select the webhook secrets from shop.webhook_endpoints -> 42501');
+select throws_ok($$insert into shop.payments (order_id, provider, provider_reference, currency) values (1, 'manual', 'zqxwv', 'USD')$$,
+  '42501', null, 'as pgshop_api: insert into shop.payments -> 42501');
+select throws_ok($$select shop.set_status_context('payment', null)$$, '42501', null,
+  'as pgshop_api: shop.set_status_context (naming the actor of status changes) -> 42501');
 reset role;
 
 set local role bi_reader;

@@ -1,10 +1,11 @@
--- The triggers (migration 20261201110200_trigger_order_and_stock_pair and the ones before it): their names
--- (rank prefixes: PostgreSQL fires the triggers of one event in name order), updated_at kept by the
--- database, the append-only stock ledger and audit log, the UPDATE paths of the daily-sales rollup, the stock
+-- The triggers (migration 20261201110200_trigger_order_and_stock_pair, the ones before it and the payment and
+-- event triggers of 20261201140000): their names (rank prefixes: PostgreSQL fires the triggers of one event in
+-- name order) and the kind each rank is, updated_at kept by the database, the append-only stock ledger, audit
+-- log and payment ledger and the immutable outbox, the UPDATE paths of the daily-sales rollup, the stock
 -- returned on cancel, and shop.order_statuses.counts_as_revenue as the one rule of what counts.
 -- Everything here is done by hand, as the superuser (as an import or an operator would).
 begin;
-select plan(49);
+select plan(63);
 \ir ../helpers.psql
 
 -- sales(day): the rollup's figures of a day (zeros when it has no row).
@@ -71,7 +72,20 @@ select triggers_are('shop', 'orders',
         '_500_audit_update', '_500_audit_delete']);
 select triggers_are('shop', 'order_items',
   array['_400_daily_sales_insert', '_400_daily_sales_update', '_400_daily_sales_delete']);
+select triggers_are('shop', 'order_status_history', array['_300_emit']);
+select triggers_are('shop', 'low_stock_alerts', array['_300_emit']);
 select triggers_are('shop', 'stock_movements', array['_100_append_only', '_100_append_only_truncate']);
+select triggers_are('shop', 'payments', array['_100_timestamps', '_200_only_grow', '_300_emit']);
+select triggers_are('shop', 'payment_events', array['_100_append_only', '_100_append_only_truncate', '_300_emit']);
+select triggers_are('shop', 'outbox', array['_100_immutable', '_400_fan_out']);
+select is_empty(
+  $$select c.oid::regclass from pg_class c
+    where c.relnamespace = 'shop'::regnamespace and c.relkind = 'r'
+      and c.relname not in ('users', 'categories', 'products', 'carts', 'cart_items', 'orders', 'order_items',
+                            'order_status_history', 'low_stock_alerts', 'stock_movements', 'payments', 'payment_events',
+                            'outbox')
+      and exists (select from pg_trigger t where t.tgrelid = c.oid and not t.tgisinternal)$$,
+  'no other table of shop has a trigger (each one that has is listed above)');
 select triggers_are('audit', 'log', array['_100_append_only']);
 select is_empty(
   $$select t.tgrelid::regclass, t.tgname from pg_trigger t
@@ -79,14 +93,29 @@ select is_empty(
     where c.relnamespace in ('shop'::regnamespace, 'audit'::regnamespace) and not t.tgisinternal
       and t.tgname !~ '^_[1-5]00_[a-z_]+$'$$,
   'every trigger in shop and audit has a rank prefix (_100 to _500)');
+-- The rank says what kind of trigger it is: _100 (timestamps, guards) and _200 (rules) fire before the change,
+-- _300 (row follow-ups) after it for each row, _400 (statement rollups, the ledger, fan-out) and _500 (audit)
+-- after it once per statement.
+select is_empty(
+  $$select t.tgrelid::regclass, t.tgname from pg_trigger t
+    join pg_class c on c.oid = t.tgrelid
+    where c.relnamespace in ('shop'::regnamespace, 'audit'::regnamespace) and not t.tgisinternal
+      and case substr(t.tgname, 1, 5)
+            when '_100_' then t.tgtype & 2 = 0
+            when '_200_' then t.tgtype & 2 = 0
+            when '_300_' then t.tgtype & 2 <> 0 or t.tgtype & 64 <> 0 or t.tgtype & 1 = 0
+            else t.tgtype & 2 <> 0 or t.tgtype & 64 <> 0 or t.tgtype & 1 <> 0
+          end$$,
+  'each rank is its kind of trigger: _100 and _200 before, _300 after for each row, _400 and _500 after for each '
+  'statement');
 
 -- updated_at: kept by the database on every table that has it ------------------------------------------
 select results_eq(
   $$select c.relname::text collate "default" from pg_attribute a join pg_class c on c.oid = a.attrelid
     where c.relnamespace = 'shop'::regnamespace and c.relkind = 'r' and a.attname = 'updated_at' and not a.attisdropped
     order by 1$$,
-  $$values ('cart_items'), ('carts'), ('categories'), ('orders'), ('products'), ('users')$$,
-  'the tables with an updated_at column: users, categories, products, carts, cart_items, orders');
+  $$values ('cart_items'), ('carts'), ('categories'), ('orders'), ('payments'), ('products'), ('users')$$,
+  'the tables with an updated_at column: users, categories, products, carts, cart_items, orders, payments');
 select is_empty(
   $$select c.oid::regclass from pg_attribute a join pg_class c on c.oid = a.attrelid
     where c.relnamespace = 'shop'::regnamespace and c.relkind = 'r' and a.attname = 'updated_at' and not a.attisdropped
@@ -121,6 +150,14 @@ begin
     jsonb_build_array(pg_temp.sales(pg_temp.day('d1')), pg_temp.sales(pg_temp.day('d2')),
                       pg_temp.sales(pg_temp.day('d3')))::text, true);
   perform pg_temp.order_by_hand('o1', 'paid', 25.00, pg_temp.day('d1'), '[["p1", 2], ["p2", 1]]');
+  -- A payment of it, and an event of the payment ledger about it (unmatched: it came for an order paid already).
+  insert into shop.payments (order_id, provider, provider_reference, currency, amount, captured_amount)
+  values (pg_temp.id('o1'), 'manual', 'zqxwv-trig-1', 'USD', 25.00, 25.00) returning id into v_id;
+  perform set_config('tests.payment', v_id::text, true);
+  insert into shop.payment_events (provider, provider_event_id, type, order_id, provider_reference, amount, currency,
+                                   unmatched_reason, raw, recorded_by)
+  values ('stripe', 'zqxwv-trig-evt', 'payment_intent.succeeded', pg_temp.id('o1'), 'zqxwv-trig-pi', 25.00, 'USD',
+          'order_not_payable', '{}', 'provider');
 end
 $$;
 
@@ -131,11 +168,13 @@ from (values ('shop.users'::regclass, 'customer', 'first_name = first_name'),
              ('shop.products', 'p1', 'name = name'),
              ('shop.carts', 'cart', 'token = token'),
              ('shop.cart_items', 'cart_item', 'quantity = quantity'),
-             ('shop.orders', 'o1', 'shipping_address = shipping_address')) v (t, k, s);
+             ('shop.orders', 'o1', 'shipping_address = shipping_address'),
+             ('shop.payments', 'payment', 'amount = amount')) v (t, k, s);
 select is(pg_temp.updated_after(t, pg_temp.id(k), $$updated_at = '1999-01-01 00:00:00+00'$$), now(),
   format('%s: an UPDATE that sets updated_at itself still gets now()', t))
 from (values ('shop.users'::regclass, 'customer'), ('shop.categories', 'category'), ('shop.products', 'p1'),
-             ('shop.carts', 'cart'), ('shop.cart_items', 'cart_item'), ('shop.orders', 'o1')) v (t, k);
+             ('shop.carts', 'cart'), ('shop.cart_items', 'cart_item'), ('shop.orders', 'o1'),
+             ('shop.payments', 'payment')) v (t, k);
 
 -- The stock ledger and the audit log are append-only -----------------------------------------------------
 select throws_ok(format('update shop.stock_movements set delta = delta where product_id = %s', pg_temp.id('p1')),
@@ -156,6 +195,15 @@ select throws_ok(format($$delete from audit.log where table_name = 'products' an
 select throws_ok('truncate audit.log', 'PT409', 'append_only', 'audit.log: TRUNCATE -> PT409 append_only');
 select is((select count(*) from audit.log l where l.table_name = 'products' and l.row_id = pg_temp.id('p1')),
   current_setting('tests.audit_rows')::bigint, '... and the product''s audit rows are all still there');
+select throws_ok($$update shop.payment_events set amount = 1 where provider_event_id = 'zqxwv-trig-evt'$$,
+  'PT409', 'append_only', 'shop.payment_events: UPDATE -> PT409 append_only');
+select throws_ok($$delete from shop.payment_events where provider_event_id = 'zqxwv-trig-evt'$$,
+  'PT409', 'append_only', 'shop.payment_events: DELETE -> PT409 append_only');
+select throws_ok('truncate shop.payment_events', 'PT409', 'append_only', 'shop.payment_events: TRUNCATE -> PT409 append_only');
+select is((select count(*) from shop.payment_events e where e.provider_event_id = 'zqxwv-trig-evt'), 1::bigint,
+  '... and the payment event is still there');
+select throws_ok(format($$update shop.outbox set reason = 'zqxwv' where resource = 'order/%s'$$, pg_temp.id('o1')),
+  'PT409', 'append_only', 'shop.outbox: an event is never changed: UPDATE -> PT409 append_only');
 
 -- The daily-sales rollup: the UPDATE paths ----------------------------------------------------------------
 select is(current_setting('tests.sales_before')::jsonb,
@@ -221,6 +269,7 @@ update shop.order_statuses set counts_as_revenue = true where status = 'pending'
 do $$ begin perform pg_temp.order_by_hand('o3', 'pending', 10.00, pg_temp.day('d3'), '[["p1", 1]]'); end $$;
 select is(pg_temp.sales(pg_temp.day('d3')), '{"orders": 1, "units": 1, "revenue": 10.00}',
   'once pending counts as revenue (in this transaction), the triggers record a pending order and its lines');
+select pg_temp.pay(pg_temp.id('o3'));
 update shop.orders set status = 'paid' where id = pg_temp.id('o3');
 select is(pg_temp.sales(pg_temp.day('d3')), '{"orders": 1, "units": 1, "revenue": 10.00}',
   'pending -> paid, both counting: the order is not counted twice');

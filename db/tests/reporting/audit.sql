@@ -238,9 +238,10 @@ select is(pg_temp.logged(),
 select is(
   (select l.new_values - 'id' - 'created_at' - 'shipping_address' from audit.log l
    where l.table_name = 'orders' and l.row_id = pg_temp.id('o1') and l.operation = 'INSERT'),
-  jsonb_build_object('user_id', pg_temp.id('customer'), 'status', 'pending', 'total_amount', 27.50),
-  'the order INSERT row: user_id, status pending, total_amount 27.50 (and no updated_at)');
+  jsonb_build_object('user_id', pg_temp.id('customer'), 'status', 'pending', 'currency', 'USD', 'total_amount', 27.50),
+  'the order INSERT row: user_id, status pending, currency USD, total_amount 27.50 (and no updated_at)');
 
+select pg_temp.pay(pg_temp.id('o1'));
 select pg_temp.mark();
 set local role pgshop_api;
 select pg_temp.act_as(pg_temp.id('admin'), 'admin');

@@ -2,6 +2,7 @@
 -- needs), runs repeatedly, picks up new sales; pg_cron runs it every 15 minutes where installed.
 begin;
 select plan(20);
+\ir ../helpers.psql
 
 select has_function('lib', 'refresh_reporting', '{}'::name[]);
 select function_returns('lib', 'refresh_reporting', '{}'::name[], 'void');
@@ -65,6 +66,7 @@ begin
   returning id into v_order;
   insert into shop.order_items (order_id, product_id, name, sku, quantity, unit_price, total_price)
   values (v_order, v_product, 'Zqxwv Refresh Item', 'ZQXWV-RF-1', 3, 4.00, 12.00);
+  perform pg_temp.pay(v_order);
   update shop.orders set status = 'paid' where id = v_order;
   perform set_config('tests.user', v_user::text, true);
   perform set_config('tests.product', v_product::text, true);

@@ -3,7 +3,7 @@
 -- api.categories_report. Revenue = paid, shipped and delivered orders; never pending or cancelled.
 -- The database may hold other sales: figures for today are checked as deltas from the values before.
 begin;
-select plan(70);
+select plan(71);
 \ir ../helpers.psql
 
 create function pg_temp.today() returns date
@@ -162,6 +162,10 @@ select is(
 -- The real-time rollup ----------------------------------------------------------------------------------------
 select is(pg_temp.delta('today', pg_temp.today()), '{"orders": 0, "units": 0, "revenue": 0}',
   'pending orders do not count: today''s sales are unchanged after four checkouts');
+-- Each order is paid for (pg_temp.pay) before the admin moves it to paid.
+select pg_temp.pay(pg_temp.id('o1'));
+select is(pg_temp.delta('today', pg_temp.today()), '{"orders": 0, "units": 0, "revenue": 0}',
+  'a payment alone does not count: the order is still pending until it moves to paid');
 
 set local role pgshop_api;
 select pg_temp.act_as(pg_temp.id('admin'), 'admin');
@@ -175,8 +179,8 @@ select is(
   'average_order_value = revenue / orders, rounded to cents');
 
 set local role pgshop_api;
-do $$ begin perform api.order_set_status(pg_temp.id('o2'), 'paid'); end $$;
-do $$ begin perform api.order_set_status(pg_temp.id('o3'), 'paid'); end $$;
+do $$ begin perform pg_temp.pay(pg_temp.id('o2')); perform api.order_set_status(pg_temp.id('o2'), 'paid'); end $$;
+do $$ begin perform pg_temp.pay(pg_temp.id('o3')); perform api.order_set_status(pg_temp.id('o3'), 'paid'); end $$;
 reset role;
 select is(pg_temp.delta('today', pg_temp.today()), '{"orders": 3, "units": 10, "revenue": 47.50}',
   'three paid orders: +3 orders, +10 units, +47.50');
@@ -380,7 +384,7 @@ select is(
   'products_report (41 days ending today): both days');
 
 -- o4 becomes paid: the dated report sees it at once; the all-time one waits for the next refresh.
-do $$ begin perform api.order_set_status(pg_temp.id('o4'), 'paid'); end $$;
+do $$ begin perform pg_temp.pay(pg_temp.id('o4')); perform api.order_set_status(pg_temp.id('o4'), 'paid'); end $$;
 select is(
   pg_temp.mine(api.products_report(100, pg_temp.today(), pg_temp.today()), 'product_id', pg_temp.products()),
   jsonb_build_array(pg_temp.item('a', 3, '30.00', 2), pg_temp.item('b', 5, '12.50', 2)),
@@ -461,7 +465,7 @@ $$;
 select is(pg_temp.delta('import', pg_temp.today()), '{"orders": 1, "units": 2, "revenue": 5.00}',
   'an order written paid, then its lines: +1 order, +2 units, +5.00');
 
--- A paid order deleted (lines and history first, as the foreign keys require) leaves the rollup.
+-- A paid order deleted (lines, history and payments first, as the foreign keys require) leaves the rollup.
 do $$
 declare
   v_order bigint;
@@ -471,6 +475,7 @@ begin
   returning id into v_order;
   insert into shop.order_items (order_id, product_id, name, sku, quantity, unit_price, total_price)
   values (v_order, pg_temp.id('b'), 'Zqxwv Rep B', 'ZQXWV-REP-B', 3, 2.50, 7.50);
+  perform pg_temp.pay(v_order);
   update shop.orders set status = 'paid' where id = v_order;
   perform set_config('tests.o6', v_order::text, true);
   perform pg_temp.remember('delete', pg_temp.today());
@@ -480,9 +485,10 @@ select lives_ok(
   format($q$do $d$ begin
              delete from shop.order_items where order_id = %1$s;
              delete from shop.order_status_history where order_id = %1$s;
+             delete from shop.payments where order_id = %1$s;
              delete from shop.orders where id = %1$s;
            end $d$$q$, pg_temp.id('o6')),
-  'a paid order can be deleted by hand (lines and history first)');
+  'a paid order can be deleted by hand (lines, history and payments first)');
 select is(pg_temp.delta('delete', pg_temp.today()), '{"orders": -1, "units": -3, "revenue": -7.50}',
   'a paid order deleted: -1 order, -3 units, -7.50');
 

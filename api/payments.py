@@ -1,0 +1,116 @@
+"""Payments in (the provider's signed webhooks; admins' manual payments and refund requests) and webhooks out
+(admins' endpoints and their deliveries): one database call each. Verifying the provider's signature is the
+authentication of that route, so it happens here, before the database hears of the event."""
+
+import hashlib
+import hmac
+import time
+
+import msgspec
+from litestar import Controller, Request, Response, delete, get, post
+
+from api.db import Caller, Problem
+from api.http import ADMIN, BEARER, LIMIT, errors, ok
+from api.schemas import (DeliveryList, DeliveryOut, OrderOut, PaymentIn, RefundIn, StripeEventResult,
+                         UnmatchedPaymentList, WebhookCreated, WebhookIn, WebhookList)
+
+STRIPE_TOLERANCE = 300  # seconds between the signature's timestamp and now, as Stripe's libraries allow
+STRIPE_CLAIMS = {"role": "provider", "provider": "stripe"}
+
+
+def stripe_verify(header: str | None, body: bytes, secrets: tuple[str, ...], now: float) -> None:
+    """Stripe-Signature: t=<timestamp>,v1=<hex HMAC-SHA256 of "<t>.<body>">[,v1=...]; any v1 made with any
+    of the secrets (several while one is rotated), compared in constant time. Raises a 400 problem otherwise."""
+    if not secrets:
+        raise Problem(503, "webhook_not_configured", "STRIPE_WEBHOOK_SECRET is not set on this server")
+    pairs = [part.strip().partition("=") for part in (header or "").split(",")]
+    timestamps = [value for key, _, value in pairs if key == "t"]
+    signatures = [value for key, _, value in pairs if key == "v1"]
+    if len(timestamps) != 1 or not timestamps[0].isdigit() or len(timestamps[0]) > 12 or not signatures:
+        raise Problem(400, "invalid_signature", "Stripe-Signature needs t=<timestamp> and v1=<signature>")
+    signed = timestamps[0].encode() + b"." + body
+    expected = [hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest() for secret in secrets]
+    if not any(hmac.compare_digest(e, s) for e in expected for s in signatures):
+        raise Problem(400, "invalid_signature", "no v1 signature in Stripe-Signature matches this body")
+    if abs(now - int(timestamps[0])) > STRIPE_TOLERANCE:
+        raise Problem(400, "stale_signature", f"the signature's timestamp is more than {STRIPE_TOLERANCE} s from now")
+
+
+class PaymentWebhookController(Controller):
+    path = "/api/payments/webhooks"
+    tags = ["payments"]
+
+    @post("/stripe", status_code=200, responses=errors(400, 422))
+    async def stripe(self, request: Request) -> Response[StripeEventResult]:
+        """A Stripe event (payment_intent.succeeded, payment_intent.payment_failed, charge.refunded; others are
+        ignored), signed with STRIPE_WEBHOOK_SECRET. Recorded once: the same event again answers 200 and changes
+        nothing; one that matches no payable order is kept for an admin (200 too, so Stripe stops sending)."""
+        body = await request.body()
+        stripe_verify(request.headers.get("stripe-signature"), body,
+                      request.app.state.settings.stripe_webhook_secrets, time.time())
+        caller = Caller(request.app.state.db, STRIPE_CLAIMS)
+        return ok(await caller.call("api.stripe_event_record(%s::jsonb)", body.decode("utf-8", "replace")))
+
+
+class AdminPaymentController(Controller):
+    path = "/api/admin"
+    tags = ["payments"]
+    dependencies = ADMIN
+    security = BEARER
+
+    @post("/orders/{order_id:int}/payments", responses=errors(401, 403, 404, 409, 415, 422))
+    async def payment_create(self, order_id: int, data: PaymentIn, caller: Caller) -> Response[OrderOut]:
+        """A manual payment (bank transfer, cash) of a pending order; paid once its payments cover it."""
+        return ok(await caller.call("api.order_payment_create(%s::bigint, %s, %s)", order_id, str(data.amount),
+                                    data.reference), 201)
+
+    @post("/orders/{order_id:int}/refunds", responses=errors(401, 403, 404, 409, 415, 422))
+    async def refund_create(self, order_id: int, data: RefundIn, caller: Caller) -> Response[OrderOut]:
+        """A refund request (at most what a payment captured and has not refunded): refund.requested is emitted
+        for the integration that executes it; the provider's charge.refunded confirms it."""
+        return ok(await caller.call("api.order_refund_create(%s::bigint, %s, %s)", order_id, str(data.amount),
+                                    data.reason), 201)
+
+    @get("/payments/unmatched", responses=errors(401, 403, 422))
+    async def unmatched(self, caller: Caller, limit: int | None = LIMIT,
+                        cursor: str | None = None) -> Response[UnmatchedPaymentList]:
+        """Provider events that matched no payable order (unknown order, wrong amount, late), newest first."""
+        return ok(await caller.call("api.payments_unmatched_list(%s::integer, %s)", limit, cursor))
+
+
+class WebhookController(Controller):
+    path = "/api/admin/webhooks"
+    tags = ["webhooks"]
+    dependencies = ADMIN
+    security = BEARER
+
+    @post(responses=errors(401, 403, 415, 422))
+    async def webhook_create(self, data: WebhookIn, caller: Caller) -> Response[WebhookCreated]:
+        """Subscribes an endpoint to event types; its signing secret is in this answer only."""
+        return ok(await caller.call("api.webhook_create(%s, %s::jsonb)", data.url,
+                                    msgspec.json.encode(data.events).decode()), 201)
+
+    @get(responses=errors(401, 403))
+    async def webhooks_list(self, caller: Caller) -> Response[WebhookList]:
+        return ok(await caller.call("api.webhooks_list()"))
+
+    @delete("/{webhook_id:int}", responses=errors(401, 403, 404, 422))
+    async def webhook_delete(self, webhook_id: int, caller: Caller) -> None:
+        """The endpoint and its deliveries; nothing more is sent to it."""
+        await caller.call("api.webhook_delete(%s::bigint)", webhook_id)
+
+    @get("/{webhook_id:int}/deliveries", responses=errors(401, 403, 404, 422))
+    async def deliveries(self, webhook_id: int, caller: Caller, limit: int | None = LIMIT,
+                         cursor: str | None = None) -> Response[DeliveryList]:
+        """Each event sent or to send to the endpoint, newest first: status, attempts, last answer."""
+        return ok(await caller.call("api.webhook_deliveries_list(%s::bigint, %s::integer, %s)", webhook_id, limit,
+                                    cursor))
+
+    @post("/{webhook_id:int}/deliveries/{delivery_id:int}/redeliver", status_code=202,
+          responses=errors(401, 403, 404, 422))
+    async def redeliver(self, webhook_id: int, delivery_id: int, caller: Caller) -> Response[DeliveryOut]:
+        """Sends the event again, with another 24 hours of retries."""
+        return ok(await caller.call("api.webhook_redeliver(%s::bigint, %s::bigint)", webhook_id, delivery_id), 202)
+
+
+ROUTES = [PaymentWebhookController, AdminPaymentController, WebhookController]

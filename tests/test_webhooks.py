@@ -1,0 +1,301 @@
+"""Webhooks out, end to end: admins subscribe endpoints, the outbox triggers make deliveries, and the real worker
+(`python -m api.worker`, procrastinate) POSTs them, signed, to a receiver on loopback; retries, a receiver that
+hangs, a worker killed mid-delivery, redelivery, and the address checks."""
+
+import hashlib
+import hmac
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import psycopg
+import pytest
+
+from conftest import assert_problem, setting
+from test_catalog import make_product
+from test_orders import checkout, fill_cart, pay
+
+EVERY_TYPE = ["order.created", "order.paid", "order.shipped", "order.delivered", "order.cancelled",
+              "payment.captured", "payment.refunded", "refund.requested", "stock.low"]
+
+
+class Receiver:
+    """An HTTP server on loopback that records every request. The last segment of the path says how it
+    answers: ok (200), fail3 (500 to the first three tries of an event, then 200), hang (answers after 12 s),
+    hangonce (the first try of an event waits 8 s, the next ones get 200)."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict] = []
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                event_id = self.headers.get("Pgshop-Event-Id")
+                with receiver.lock:
+                    before = sum(1 for r in receiver.requests if r["path"] == self.path and r["event_id"] == event_id)
+                    receiver.requests.append({"path": self.path, "event_id": event_id, "headers": dict(self.headers),
+                                              "body": body, "at": time.monotonic()})
+                mode = self.path.rsplit("/", 1)[-1]
+                if mode == "hang" or (mode == "hangonce" and before == 0):
+                    time.sleep(12 if mode == "hang" else 8)
+                status = 500 if mode == "fail3" and before < 3 else 200
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Length", "5")
+                    self.end_headers()
+                    self.wfile.write(b"noted" if status == 200 else b"later")
+                except OSError:
+                    pass  # the worker gave up on us
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self, mode: str = "ok") -> str:
+        return f"http://127.0.0.1:{self.server.server_port}/{uuid.uuid4().hex}/{mode}"
+
+    def at(self, url: str) -> list[dict]:
+        path = url.split(str(self.server.server_port), 1)[1]
+        with self.lock:
+            return [r for r in self.requests if r["path"] == path]
+
+
+class Worker:
+    """`python -m api.worker`, as make run starts it."""
+
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "api.worker"],
+                                     env={**os.environ, "DATABASE_URL": self.database_url})
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=30)
+        self.proc = None
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    yield r
+    r.server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def worker(database_url: str) -> Iterator[Worker]:
+    """One worker for the module, with loopback endpoints allowed and retries from 1 s (as a test may set)."""
+    with psycopg.connect(database_url, autocommit=True) as db, \
+            setting(db, "webhook_allow_private", "1"), setting(db, "webhook_retry_base_seconds", "1"):
+        w = Worker(database_url)
+        w.start()
+        yield w
+        w.stop()
+
+
+@pytest.fixture
+def subscribe(client, admin, worker) -> Iterator:
+    """subscribe(url, events) -> the endpoint (with its secret); deleted after the test, so that no endpoint
+    of one test receives the events of the next."""
+    made = []
+
+    def make(url: str, events: list[str] = EVERY_TYPE) -> dict:
+        response = client.post("/api/admin/webhooks", json={"url": url, "events": events}, headers=admin["headers"])
+        assert response.status_code == 201, response.text
+        made.append(response.json())
+        return response.json()
+
+    yield make
+    for endpoint in made:
+        client.delete(f"/api/admin/webhooks/{endpoint['id']}", headers=admin["headers"])
+
+
+def deliveries(client, admin, endpoint) -> list[dict]:
+    response = client.get(f"/api/admin/webhooks/{endpoint['id']}/deliveries", params={"limit": 100},
+                          headers=admin["headers"])
+    assert response.status_code == 200, response.text
+    return response.json()["items"]
+
+
+def until(check, seconds: float = 20.0):  # noqa: ANN201
+    """check() until it returns something true, for at most `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        result = check()
+        if result:
+            return result
+        assert time.monotonic() < deadline, "not within the time allowed"
+        time.sleep(0.05)
+
+
+def verify(request: dict, secret: str) -> dict:
+    """What a receiver does: check Pgshop-Signature (t=..,v1=HMAC-SHA256 of "t.body"), then read the event."""
+    parts = dict(p.split("=", 1) for p in request["headers"]["Pgshop-Signature"].split(","))
+    expected = hmac.new(secret.encode(), parts["t"].encode() + b"." + request["body"], hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(expected, parts["v1"])
+    assert abs(time.time() - int(parts["t"])) < 60
+    event = json.loads(request["body"])
+    assert event["id"] == request["event_id"] and event["type"] == request["headers"]["Pgshop-Event-Type"]
+    return event
+
+
+def order_flow(client, admin, customer) -> list[dict]:
+    """Orders taken through every event type: created, paid (payment.captured), shipped, delivered; another
+    cancelled; a refund requested and confirmed (payment.refunded); a product falling to its low-stock level."""
+    product = make_product(client, admin, price="10.00", stock_quantity=8, low_stock_threshold=5)
+    fill_cart(client, customer["headers"], (product, 3))
+    first = pay(client, admin, checkout(client, customer["headers"]).json())  # stock 5: stock.low
+    for status in ("shipped", "delivered"):
+        assert client.put(f"/api/orders/{first['id']}/status", json={"status": status},
+                          headers=admin["headers"]).status_code == 200
+    assert client.post(f"/api/admin/orders/{first['id']}/refunds", json={"amount": "5.00", "reason": "scratched"},
+                       headers=admin["headers"]).status_code == 201  # manual: refunded at once
+    fill_cart(client, customer["headers"], (product, 1))
+    second = checkout(client, customer["headers"]).json()
+    assert client.put(f"/api/orders/{second['id']}/status", json={"status": "cancelled"},
+                      headers=admin["headers"]).status_code == 200
+    return [first, second]
+
+
+def outbox(db, orders: list[dict]) -> list[tuple]:
+    return db.execute("select event_id::text, type, resource from shop.outbox where resource = any(%s) "
+                      "or (type = 'stock.low' and data ->> 'product_id' = %s) order by id",
+                      ([f"order/{o['id']}" for o in orders],
+                       str(orders[0]["items"][0]["product_id"]))).fetchall()
+
+
+def test_every_event_reaches_the_receiver_signed_once_and_in_order(client, admin, customer, db, receiver, subscribe):
+    endpoint = subscribe(receiver.url())
+    assert endpoint["secret"].startswith("whsec_") and len(endpoint["secret"]) > 32
+    orders = order_flow(client, admin, customer)
+    expected = outbox(db, orders)
+    assert {t for _, t, _ in expected} == set(EVERY_TYPE)
+    received = until(lambda: (r := receiver.at(endpoint["url"])) and len(r) >= len(expected) and r)
+    events = [verify(r, endpoint["secret"]) for r in received]
+    assert sorted(e["id"] for e in events) == sorted(i for i, _, _ in expected)  # each once
+    for resource in {r for _, _, r in expected}:  # in order per resource
+        assert [e["id"] for e in events if e["id"] in {i for i, _, r in expected if r == resource}] == \
+               [i for i, _, r in expected if r == resource]
+    created = next(e for e in events if e["type"] == "order.created")
+    assert created["data"]["id"] == orders[0]["id"] and created["data"]["status"] == "pending"
+    assert created["created_at"] and "reason" in created
+
+    def all_delivered() -> list[dict]:
+        listed = deliveries(client, admin, endpoint)
+        return listed if all(d["status"] == "delivered" for d in listed) else []
+
+    done = until(all_delivered)
+    assert len(done) == len(expected) and {(d["attempts"], d["response_status"], d["response_excerpt"])
+                                           for d in done} == {(1, 200, "noted")}
+
+
+def test_a_failing_receiver_gets_the_event_once_more_after_each_failure(client, admin, customer, receiver, subscribe):
+    endpoint = subscribe(receiver.url("fail3"), ["order.created"])
+    product = make_product(client, admin)
+    fill_cart(client, customer["headers"], (product, 1))
+    checkout(client, customer["headers"])
+    [delivery] = until(lambda: [d for d in deliveries(client, admin, endpoint) if d["status"] == "delivered"], 30)
+    tries = receiver.at(endpoint["url"])
+    assert len(tries) == 4 and delivery["attempts"] == 4 and delivery["response_status"] == 200
+    assert len({t["event_id"] for t in tries}) == 1 and len({t["body"] for t in tries}) == 1
+    assert [t["headers"]["Pgshop-Delivery-Attempt"] for t in tries] == ["1", "2", "3", "4"]
+    gaps = [b["at"] - a["at"] for a, b in zip(tries, tries[1:])]
+    # WEBHOOK_RETRY_BASE_SECONDS=1: about 1, 2 and 4 s, each drawn from 75% to 125% of that.
+    assert all(gap >= 0.75 * 2 ** n - 0.05 for n, gap in enumerate(gaps)), gaps
+    assert all(gap <= 1.25 * 2 ** n + 1.5 for n, gap in enumerate(gaps)), gaps
+
+
+def test_a_hanging_receiver_is_timed_out_and_tried_again(client, admin, customer, receiver, subscribe):
+    endpoint = subscribe(receiver.url("hang"), ["order.created"])
+    product = make_product(client, admin)
+    fill_cart(client, customer["headers"], (product, 1))
+    started = time.monotonic()
+    checkout(client, customer["headers"])
+    [delivery] = until(lambda: [d for d in deliveries(client, admin, endpoint) if d["error"]], 20)
+    assert 9.5 < time.monotonic() - started < 15
+    # Still pending: tried again (WEBHOOK_RETRY_BASE_SECONDS=1), and timed out again, until the endpoint goes.
+    assert delivery["error"] == "no answer within 10 s" and delivery["status"] == "pending"
+    assert delivery["attempts"] >= 1 and delivery["response_status"] is None
+
+
+def test_a_worker_killed_mid_delivery_loses_no_event(client, admin, customer, receiver, subscribe, worker):
+    endpoint = subscribe(receiver.url("hangonce"), ["order.created"])
+    product = make_product(client, admin)
+    fill_cart(client, customer["headers"], (product, 1))
+    checkout(client, customer["headers"])
+    until(lambda: receiver.at(endpoint["url"]))  # the worker is waiting for the answer...
+    killed = time.monotonic()
+    worker.stop(signal.SIGKILL)  # ...and dies: no chance to record anything or give the job back
+    worker.start()
+    [delivery] = until(lambda: [d for d in deliveries(client, admin, endpoint) if d["status"] == "delivered"], 30)
+    tries = receiver.at(endpoint["url"])
+    assert len(tries) >= 2 and len({t["event_id"] for t in tries}) == 1  # the same event, again: at least once
+    assert delivery["attempts"] >= 2
+    print(f"redelivered {time.monotonic() - killed:.1f} s after the worker was killed")
+
+
+def test_an_admin_can_redeliver(client, admin, customer, receiver, subscribe):
+    endpoint = subscribe(receiver.url(), ["order.created"])
+    product = make_product(client, admin)
+    fill_cart(client, customer["headers"], (product, 1))
+    checkout(client, customer["headers"])
+    [delivery] = until(lambda: [d for d in deliveries(client, admin, endpoint) if d["status"] == "delivered"])
+    url = f"/api/admin/webhooks/{endpoint['id']}/deliveries/{delivery['id']}/redeliver"
+    response = client.post(url, headers=admin["headers"])
+    assert response.status_code == 202 and response.json()["status"] == "pending"
+    until(lambda: len(receiver.at(endpoint["url"])) == 2)
+    assert len({r["event_id"] for r in receiver.at(endpoint["url"])}) == 1
+    assert_problem(client.post(f"/api/admin/webhooks/{endpoint['id']}/deliveries/999999999/redeliver",
+                               headers=admin["headers"]), 404, "not_found")
+
+
+def test_a_private_address_is_refused_at_delivery_when_not_allowed(client, admin, customer, db, receiver, subscribe):
+    endpoint = subscribe(receiver.url(), ["order.created"])  # made while loopback was allowed
+    product = make_product(client, admin)
+    fill_cart(client, customer["headers"], (product, 1))
+    with setting(db, "webhook_allow_private", "0"):
+        checkout(client, customer["headers"])
+        [delivery] = until(lambda: [d for d in deliveries(client, admin, endpoint) if d["status"] == "failed"])
+    assert delivery["error"].startswith("not allowed: http://127.0.0.1") and delivery["attempts"] == 1
+    assert receiver.at(endpoint["url"]) == []
+
+
+def test_endpoints_are_managed_by_admins(client, admin, customer, db, worker):
+    url = "/api/admin/webhooks"
+    assert_problem(client.post(url, json={"url": "https://example.com/h", "events": ["order.paid"]},
+                               headers=customer["headers"]), 403, "forbidden")
+    assert_problem(client.get(url), 401, "unauthenticated")
+    for bad in ("ftp://example.com/h", "https://user:pw@example.com/h", "example.com/h", "https://"):
+        assert_problem(client.post(url, json={"url": bad, "events": ["order.paid"]}, headers=admin["headers"]),
+                       422, "invalid_url")
+    for events in ([], ["order.lost"], ["order.paid"] * 51):
+        assert_problem(client.post(url, json={"url": "https://example.com/h", "events": events},
+                                   headers=admin["headers"]), 422, "invalid_events")
+    with setting(db, "webhook_allow_private", "0"):
+        for bad in ("http://example.com/h", "https://127.0.0.1/h", "https://10.1.2.3/h", "https://[::1]/h",
+                    "https://localhost/h", "https://169.254.169.254/latest"):
+            assert_problem(client.post(url, json={"url": bad, "events": ["order.paid"]}, headers=admin["headers"]),
+                           422, "invalid_url")
+        made = client.post(url, json={"url": "https://example.com/h", "events": ["order.paid", "order.paid"]},
+                           headers=admin["headers"])
+    assert made.status_code == 201 and made.json()["events"] == ["order.paid"]
+    listed = [e for e in client.get(url, headers=admin["headers"]).json()["items"] if e["id"] == made.json()["id"]]
+    assert listed == [{k: v for k, v in made.json().items() if k != "secret"}]  # the secret is shown once
+    assert client.delete(f"{url}/{made.json()['id']}", headers=admin["headers"]).status_code == 204
+    assert_problem(client.get(f"{url}/{made.json()['id']}/deliveries", headers=admin["headers"]), 404, "not_found")
+    assert_problem(client.delete(f"{url}/{made.json()['id']}", headers=admin["headers"]), 404, "not_found")
