@@ -2,7 +2,7 @@
 # Everything is in scripts/pgshop.sh so the two share one set-up.
 SHELL := /bin/bash
 
-.PHONY: run test migrate admin schema bench bench-scaleout backup backups restore dump load monitor
+.PHONY: run test migrate admin schema bench bench-scaleout bench-events backup backups restore dump load monitor
 
 run:
 	@scripts/pgshop.sh run
@@ -49,3 +49,7 @@ bench:
 # The standby and PgBouncer measured side by side (docs/performance.md, "Scale-out").
 bench-scaleout:
 	@BENCH_SCRIPT=scaleout scripts/pgshop.sh bench
+
+# Payments in and webhooks out: ingestion, outbox throughput, commit-to-delivery (docs/performance.md).
+bench-events:
+	@BENCH_SCRIPT=events scripts/pgshop.sh bench
