@@ -18,7 +18,7 @@ from psycopg_pool import PoolTimeout
 from api import admin, cache, catalog, commerce, errors, metrics, payments, users
 from api.config import Settings
 from api.db import Database, Problem
-from api.http import NO_STORE, PUBLIC, Front, JsonRequest, client_address, document
+from api.http import PUBLIC, Front, JsonRequest, client_address, document
 
 
 @get("/bench/constant", include_in_schema=False)
@@ -40,7 +40,7 @@ def prometheus(request: Request) -> Response:
             return errors.problem(401, "unauthenticated", "metrics need Authorization: Bearer <METRICS_TOKEN>")
     elif client_address(request) not in ("127.0.0.1", "::1"):
         return errors.problem(403, "forbidden", "metrics are served to loopback clients unless METRICS_TOKEN is set")
-    return Response(metrics.exposition(), media_type="text/plain; version=0.0.4; charset=utf-8", headers=NO_STORE)
+    return Response(metrics.exposition(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
 
 def create_app(settings: Settings | None = None) -> metrics.Observe:

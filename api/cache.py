@@ -8,8 +8,11 @@ few thousand generation counters, bumped by an invalidation; a fill is stored on
 cache's epoch, bumped when it goes offline or online) did not move since the read began.
 
 Keys: a product's id (int) for GET /api/products/{id}, "categories" for GET /api/categories. An entry is the
-ETag's digest and the body, zlib-compressed against a dictionary of the product JSON's keys (a product takes
-about 40% of its size). Two backends, chosen with CACHE: `memory` (in the worker: a dict in LRU order,
+ETag's digest, the horizon of the read that filled it (the oldest transaction still running then: every
+transaction before it is in the entry), and the body, zlib-compressed against a dictionary of the product
+JSON's keys (a product takes about 40% of its size). A client that has just written (read-your-writes token,
+api/metrics.py) is answered from an entry only if its write is before that horizon; otherwise the database
+answers and the entry is filled anew. Two backends, chosen with CACHE: `memory` (in the worker: a dict in LRU order,
 bounded in entries and bytes) and `redis` (a Redis server shared by the workers and hosts, REDIS_URL; the same
 invalidation). `make bench` measures both against no cache.
 
@@ -17,10 +20,12 @@ api/http.py's Front answers an anonymous reader's hit before the request reaches
 (api/catalog.py) answer the rest and fill the cache."""
 
 import hashlib
-import re
+import logging
 import zlib
 from collections.abc import Hashable
+from typing import Literal
 
+import msgspec
 from prometheus_client import Counter, Gauge
 
 HITS = Counter("pgshop_cache_hits_total", "Catalog reads answered from the cache")
@@ -31,10 +36,20 @@ BYTES = Gauge("pgshop_cache_bytes", "Bytes this worker's cache counts against CA
 
 SLOTS = 4096
 ENTRY_OVERHEAD = 100  # bytes of Python objects per entry besides its value (dict slot, int key, bytes header)
-DIGEST = 12  # bytes of the ETag's BLAKE2b digest, stored in front of the compressed body
+DIGEST = 12  # bytes of the ETag's BLAKE2b digest, stored first, then the horizon (8 bytes), then the body
 _ZDICT = (b'{"id" : , "name" : "", "description" : "", "price" : "", "category_id" : , "stock_quantity" : , '
           b'"sku" : "", "is_active" : true, "metadata" : {}, "low_stock_threshold" : , '
           b'"created_at" : "2026-01-01T00:00:00.000000+00:00", "updated_at" : "2026-01-01T00:00:00.000000+00:00"}')
+
+
+log = logging.getLogger("pgshop")
+
+
+class Announcement(msgspec.Struct):
+    """What the catalog triggers send on pgshop_catalog (migration 20261201130000)."""
+
+    products: list[int] | Literal["all"] | None = None
+    categories: bool = False
 
 
 def digest(body: bytes) -> bytes:
@@ -45,14 +60,17 @@ def etag(digest: bytes) -> str:
     return f'"{digest.hex()}"'
 
 
-def _pack(body: bytes) -> bytes:
+def _pack(body: bytes, horizon: int) -> bytes:
     packer = zlib.compressobj(1, zdict=_ZDICT)
-    return digest(body) + packer.compress(body) + packer.flush()
+    return digest(body) + horizon.to_bytes(8, "big") + packer.compress(body) + packer.flush()
 
 
-def _unpack(value: bytes) -> tuple[bytes, bytes]:
-    """(ETag digest, body) of a stored value."""
-    return value[:DIGEST], zlib.decompressobj(zdict=_ZDICT).decompress(value[DIGEST:])
+def _unpack(value: bytes, must_see: int | None) -> tuple[bytes, bytes] | None:
+    """(ETag digest, body) of a stored value; None when it was read before `must_see` (a transaction id)
+    had finished."""
+    if must_see is not None and int.from_bytes(value[DIGEST:DIGEST + 8], "big") <= must_see:
+        return None
+    return value[:DIGEST], zlib.decompressobj(zdict=_ZDICT).decompress(value[DIGEST + 8:])
 
 
 class Cache:
@@ -75,16 +93,19 @@ class Cache:
         self.up = True
 
     async def offline(self) -> None:
+        """Bypassed at once; emptied if the store answers (a Redis that is away is emptied when back online)."""
         self.up = False
-        await self.clear()
+        try:
+            await self.clear()
+        except Exception:  # noqa: BLE001 - bypassed already: nothing is read from it until online() empties it
+            log.warning("the catalog cache could not be emptied; it stays bypassed", exc_info=True)
 
-    async def changed(self, message: dict) -> None:
-        """A pgshop_catalog notification: {"products": [ids] | "all"} or {"categories": true}."""
-        products = message.get("products")
-        if products == "all":
+    async def changed(self, message: Announcement) -> None:
+        """A pgshop_catalog notification: {"products": [ids] | "all"} and/or {"categories": true}."""
+        if message.products == "all":
             await self.clear()
             return
-        keys = [*(products or ()), *(["categories"] if message.get("categories") else [])]
+        keys = [*(message.products or ()), *(["categories"] if message.categories else [])]
         for key in keys:
             self.slots[hash(key) % SLOTS] += 1
         await self.drop(keys)
@@ -101,17 +122,17 @@ class MemoryCache(Cache):
         self.entries: dict[Hashable, bytes] = {}  # oldest first: a hit moves its entry to the end
         self.bytes = 0
 
-    async def get(self, key: Hashable) -> tuple[bytes, bytes] | None:
+    async def get(self, key: Hashable, must_see: int | None = None) -> tuple[bytes, bytes] | None:
         value = self.entries.pop(key, None)
         if value is None:
             return None
         self.entries[key] = value
-        return _unpack(value)
+        return _unpack(value, must_see)
 
-    async def put(self, key: Hashable, body: bytes, token: tuple[int, int]) -> None:
+    async def put(self, key: Hashable, body: bytes, horizon: int, token: tuple[int, int]) -> None:
         if not self.fresh(key, token):
             return
-        value = _pack(body)
+        value = _pack(body, horizon)
         old = self.entries.pop(key, None)
         if old is not None:
             self.bytes -= len(old) + ENTRY_OVERHEAD
@@ -145,15 +166,25 @@ class RedisCache(Cache):
     def __init__(self, url: str) -> None:
         super().__init__()
         import redis.asyncio
-        self.redis = redis.asyncio.Redis.from_url(url)
+        self.redis = redis.asyncio.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+        # A failed drop is raised (the listener then bypasses the cache until Redis is back); reads and writes
+        # that fail are a miss and nothing.
+        self.errors = (redis.RedisError, OSError)
 
-    async def get(self, key: Hashable) -> tuple[bytes, bytes] | None:
-        value = await self.redis.get(f"pgshop:{key}")
-        return None if value is None else _unpack(value)
+    async def get(self, key: Hashable, must_see: int | None = None) -> tuple[bytes, bytes] | None:
+        """A Redis that does not answer is a miss: the cache only ever speeds reads up."""
+        try:
+            value = await self.redis.get(f"pgshop:{key}")
+        except self.errors:
+            return None
+        return None if value is None else _unpack(value, must_see)
 
-    async def put(self, key: Hashable, body: bytes, token: tuple[int, int]) -> None:
+    async def put(self, key: Hashable, body: bytes, horizon: int, token: tuple[int, int]) -> None:
         if self.fresh(key, token):
-            await self.redis.set(f"pgshop:{key}", _pack(body), ex=3600)
+            try:
+                await self.redis.set(f"pgshop:{key}", _pack(body, horizon), ex=3600)
+            except self.errors:
+                pass
 
     async def drop(self, keys: list | None) -> None:
         if keys is None:

@@ -24,7 +24,7 @@ from psycopg import AsyncConnection
 from psycopg.adapt import Loader
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from api.cache import HITS, MISSES, Cache
+from api.cache import HITS, MISSES, Announcement, Cache
 
 log = logging.getLogger("pgshop")
 RETRY_AFTER = 2  # seconds a client is told to wait while the database is unavailable
@@ -103,8 +103,12 @@ def _statement(call: str, kind: str = "call") -> str:
     # Autocommit: the statement is its own transaction, so the claims cannot leak to the next request.
     # "write" also returns the transaction's id (the read-your-writes token); "seen" runs the call on the
     # standby only once it has replayed the client's last write, and says whether it had.
+    # "fill" (a read for the catalog cache) returns the oldest transaction still running when it read: every
+    # transaction before it is in what it read.
     if kind == "write":
         return f"{_CLAIMS} select {call}, pg_catalog.pg_current_xact_id()::text::bigint from c"
+    if kind == "fill":
+        return f"{_CLAIMS} select {call}, pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())::text::bigint from c"
     if kind == "seen":
         return (f"{_CLAIMS}, r as materialized (select api.xact_replayed(%s::text::xid8) as seen) "
                 f"select case when r.seen then {call} end, r.seen from c, r")
@@ -112,7 +116,17 @@ def _statement(call: str, kind: str = "call") -> str:
 
 
 _PROBLEM = b'{"problem": '
+
+_announcement = msgspec.json.Decoder(Announcement)
 _problem_doc = msgspec.json.Decoder(dict[str, dict])
+
+
+def _answer(body: bytes | None) -> bytes | None:
+    """The JSON a function built, or the Problem it returned ({"problem": ...}) raised."""
+    if type(body) is bytes and body.startswith(_PROBLEM):
+        problem = _problem_doc.decode(body)["problem"]
+        raise Problem(problem.pop("status"), problem.pop("code"), problem.pop("detail"), **problem)
+    return body
 
 Claims = dict  # {"sub": "<user id>", "role": "customer" | "admin"}: what the database sees
 
@@ -154,12 +168,17 @@ class Database:
 
     async def _watch(self) -> None:
         """Hold one connection to the primary that listens to what the catalog announces (the cache drops what
-        changed): it ends the moment PostgreSQL goes away. Then the cache is emptied and bypassed, and the
-        connection retried every 0.2 s; once back, the pool's dead connections go before requests come through,
-        and the cache starts again from empty once it listens."""
+        changed): it ends the moment PostgreSQL goes away (TCP keepalives notice a connection dropped in
+        between). Then the cache is emptied and bypassed, and the connection retried every 0.2 s; once back,
+        the pool's dead connections go before requests come through, and the cache starts again from empty once
+        it listens. An announcement it cannot read, or the cache failing (Redis away), ends the connection too:
+        the cache is bypassed until it listens again, never left up without hearing of changes."""
         while True:
+            database_lost = False
             try:
-                async with await AsyncConnection.connect(self.watch_url, autocommit=True, connect_timeout=2) as conn:
+                async with await AsyncConnection.connect(self.watch_url, autocommit=True, connect_timeout=2,
+                                                         keepalives=1, keepalives_idle=10, keepalives_interval=5,
+                                                         keepalives_count=3) as conn:
                     if not self.up.is_set():
                         await self.pool.check()
                         self.up.set()
@@ -169,12 +188,14 @@ class Database:
                         await self.cache.online()
                     async for notice in conn.notifies():
                         if self.cache:
-                            await self.cache.changed(msgspec.json.decode(notice.payload))
+                            await self.cache.changed(_announcement.decode(notice.payload))
             except psycopg.OperationalError:
-                pass
+                database_lost = True
+            except Exception:  # noqa: BLE001 - whatever it is, the cache must not stay up without listening
+                log.exception("the catalog cache stopped listening; it is bypassed until it listens again")
             if self.cache:
                 await self.cache.offline()
-            if self.up.is_set():
+            if database_lost and self.up.is_set():
                 log.warning("database unavailable")
                 self.up.clear()
             await asyncio.sleep(0.2)
@@ -188,22 +209,31 @@ class Database:
         name = call.split("(", 1)[0]
         try:
             state.source = "primary"
-            if self.replica is None or not name.startswith("api.") or primary:
+            if name.startswith("api.") and name not in self.reads:  # a write: its id, for read-your-writes
+                body, state.wrote = await self._primary(_statement(call, "write"), params, row=True)
+            elif self.replica is None or not name.startswith("api.") or primary:
                 body = await self._primary(_statement(call), params)
-            elif name in self.reads:
+            else:
                 state.source = "standby"
                 body = await self.replica.read(call, params, state.must_see) if self.replica.usable else _MISS
                 if body is _MISS:
                     state.source = "primary"
                     body = await self._primary(_statement(call), params)
-            else:
-                body, state.wrote = await self._primary(_statement(call, "write"), params, row=True)
         finally:
             state.db_seconds += perf_counter() - start
-        if type(body) is bytes and body.startswith(_PROBLEM):
-            problem = _problem_doc.decode(body)["problem"]
-            raise Problem(problem.pop("status"), problem.pop("code"), problem.pop("detail"), **problem)
-        return body
+        return _answer(body)
+
+    async def fill(self, call: str, *args: object) -> tuple[bytes, int]:
+        """A read for the catalog cache: as an anonymous reader, on the primary (a standby behind a change just
+        announced could refill the old version), with the oldest transaction still running when it read."""
+        state = REQUEST.get()
+        start = perf_counter()
+        try:
+            state.source = "primary"
+            body, horizon = await self._primary(_statement(call, "fill"), ("", *args), row=True)
+        finally:
+            state.db_seconds += perf_counter() - start
+        return _answer(body), horizon
 
     async def _primary(self, statement: str, params: tuple, row: bool = False):  # noqa: ANN202
         if not self.up.is_set():
@@ -305,17 +335,19 @@ class Caller:
 
     async def cached(self, key: Hashable, call: str, *args: object) -> bytes | None:
         """call(), answered from the catalog cache for anyone but an admin (whose view shows inactive products).
-        A miss reads the primary: a standby behind the change just announced could refill the old version."""
+        An entry read before the caller's last write finished is not used for them (read-your-writes: see
+        Cache.get). A miss is filled with the anonymous reader's view (the one every entry holds)."""
         cache = self.db.cache
         if cache is None or not cache.up or (self.claims and self.claims["role"] == "admin"):
             return await self.call(call, *args)
-        hit = await cache.get(key)
+        state = REQUEST.get()
+        hit = await cache.get(key, state.must_see)
         if hit is not None:
             HITS.inc()
-            REQUEST.get().source = "cache"
+            state.source = "cache"
             return hit[1]
         MISSES.inc()
         token = cache.begin(key)
-        body = await self.db.call(self.claims, call, *args, primary=True)
-        await cache.put(key, body, token)
+        body, horizon = await self.db.fill(call, *args)
+        await cache.put(key, body, horizon, token)
         return body

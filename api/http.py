@@ -28,12 +28,10 @@ USER = {"caller": Provide(auth.user, sync_to_thread=False)}
 ADMIN = {"caller": Provide(auth.admin, sync_to_thread=False)}
 
 
-# Responses carry tokens and personal data: never stored by a cache unless said otherwise (catalog()).
-NO_STORE = {"Cache-Control": "no-store"}
-
-
 def ok(body: bytes, status: int = 200) -> Response:
-    return Response(body, status_code=status, media_type="application/json", headers=NO_STORE)
+    """The JSON the database built (Cache-Control: no-store, as every response that does not say otherwise:
+    api/metrics.py)."""
+    return Response(body, status_code=status, media_type="application/json")
 
 
 IF_NONE_MATCH = Parameter(header="If-None-Match", required=False,
@@ -49,12 +47,16 @@ def _current(if_none_match: str | None, tag: str) -> bool:
         t.strip().removeprefix("W/") for t in if_none_match.split(",")))
 
 
+def catalog_headers(tag: str, role: str | None) -> dict[str, str]:
+    """A catalog read's ETag and caching: anonymous readers may share it through a CDN; a signed-in reader's
+    copy is private, an admin's (inactive products shown) never stored."""
+    return {"etag": tag, "cache-control": {None: PUBLIC_CATALOG, "admin": "no-store"}.get(role, "private, no-cache")}
+
+
 def catalog(body: bytes, caller: Caller, if_none_match: str | None) -> Response:
-    """A catalog read with its ETag; 304 when the client has it. Anonymous readers may share it through a CDN;
-    a signed-in reader's copy is private, an admin's (inactive products shown) never stored."""
+    """A catalog read with its ETag; 304 when the client has it."""
     tag = cache.etag(cache.digest(body))
-    role = caller.claims["role"] if caller.claims else None
-    headers = {"ETag": tag, "Cache-Control": {None: PUBLIC_CATALOG, "admin": "no-store"}.get(role, "private, no-cache")}
+    headers = catalog_headers(tag, caller.claims["role"] if caller.claims else None)
     if _current(if_none_match, tag):
         return Response(b"", status_code=304, headers=headers)
     return Response(body, media_type="application/json", headers=headers)
@@ -67,8 +69,9 @@ _CACHED_PATH = re.compile(r"/api/(?:products/([0-9]{1,18})|categories)")
 class Front:
     """ASGI layer in front of the framework: answers an anonymous GET of a catalog read that is in the cache
     exactly as the handler would (200 with its ETag, or 304 when If-None-Match names it), without routing,
-    parameters or dependencies, which cost more than the read itself. A miss, a signed-in reader, a query
-    string and anything else go on to the handlers (api/catalog.py), which fill the cache."""
+    parameters or dependencies, which cost more than the read itself. A miss (an entry older than the client's
+    last write included), a signed-in reader, a query string and anything else go on to the handlers
+    (api/catalog.py), which fill the cache."""
 
     def __init__(self, app: ASGIApp, store: cache.Cache | None) -> None:
         self.app, self.cache = app, store
@@ -84,15 +87,15 @@ class Front:
                 if name == b"if-none-match":
                     if_none_match = value.decode("latin-1")
             else:
-                hit = await store.get(int(path[1]) if path[1] else "categories")
+                hit = await store.get(int(path[1]) if path[1] else "categories", REQUEST.get().must_see)
                 if hit is not None:
                     cache.HITS.inc()
                     REQUEST.get().source = "cache"
                     scope["path_template"] = "/api/products/{product_id}" if path[1] else "/api/categories"
                     tag = cache.etag(hit[0])
                     body = b"" if _current(if_none_match, tag) else hit[1]
-                    headers = [(b"x-content-type-options", b"nosniff"), (b"etag", tag.encode()),
-                               (b"cache-control", PUBLIC_CATALOG.encode())]
+                    headers = [(b"x-content-type-options", b"nosniff"),
+                               *((k.encode(), v.encode()) for k, v in catalog_headers(tag, None).items())]
                     if body:
                         headers += [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
                     await send({"type": "http.response.start", "status": 200 if body else 304, "headers": headers})

@@ -36,14 +36,13 @@ class RetryLater(Exception):
 
 class Backoff(procrastinate.BaseRetryStrategy):
     """A failed delivery: the database decided the delay (doubling with jitter, for 24 hours). Anything else
-    (the database away a moment): again in 10 s, up to 30 times, so that no pending delivery loses its job."""
+    (the database away): again, from 10 s up to every 5 minutes, for as long as it takes, so that a pending
+    delivery never loses its job (one whose delivery is gone ends at once)."""
 
     def get_retry_decision(self, *, exception: BaseException, job: procrastinate.jobs.Job):  # noqa: ANN201
         if isinstance(exception, RetryLater):
             return procrastinate.RetryDecision(retry_in={"seconds": exception.delay})
-        if job.attempts < 30:
-            return procrastinate.RetryDecision(retry_in={"seconds": 10})
-        return None
+        return procrastinate.RetryDecision(retry_in={"seconds": min(10 * 2 ** min(job.attempts, 5), 300)})
 
 
 CONCURRENCY = int(os.environ.get("WORKER_CONCURRENCY", "16"))  # deliveries at once
@@ -54,7 +53,12 @@ CONCURRENCY = int(os.environ.get("WORKER_CONCURRENCY", "16"))  # deliveries at o
 app = procrastinate.App(connector=procrastinate.PsycopgConnector(
     conninfo=os.environ.get("DATABASE_URL", ""), kwargs={"options": "-c search_path=queue,pg_catalog"},
     min_size=2, max_size=CONCURRENCY + 2))
-_client: httpx.AsyncClient | None = None
+# One client per host, reused between deliveries: connections are kept by the address they went to, and
+# TLS must check the name of the host each was opened for.
+_clients: dict[tuple[str, str, int | None], httpx.AsyncClient] = {}
+# Addresses Python's is_global lets through that lead elsewhere: NAT64 and 6to4 embed IPv4 addresses.
+_DENIED = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"),
+           ipaddress.ip_network("2002::/16"))
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -63,46 +67,53 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={mac}"
 
 
-async def _addresses(host: str, port: int) -> list[str]:
-    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(info[4][0] for info in infos))
+def _public(address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    return ip.is_global and not any(ip in net for net in _DENIED)
+
+
+def _text(data: str) -> str:
+    """What is kept of an answer or an error: at most EXCERPT characters, without NUL (PostgreSQL text has none)."""
+    return data.replace("\x00", "")[:EXCERPT]
 
 
 async def send(todo: dict) -> tuple[int | None, str | None, str | None, bool]:
-    """POST one event: (HTTP status, answer excerpt, error, worth retrying)."""
-    global _client
+    """POST one event: (HTTP status, answer excerpt, error, worth retrying). SEND_TIMEOUT bounds all of it, the
+    name's lookup included."""
     url = httpx.URL(todo["url"])
     try:
-        addresses = await _addresses(url.host, url.port or (443 if url.scheme == "https" else 80))
-    except OSError as exc:
-        return None, None, f"cannot resolve {url.host}: {exc}", True
-    if not todo["allow_private"]:
-        private = [a for a in addresses if not ipaddress.ip_address(a).is_global]
-        if url.scheme != "https" or private:
-            return None, None, f"not allowed: {url.scheme}://{url.host} ({', '.join(private) or 'not https'})", False
-    body = todo["body"].encode()
-    headers = {"Content-Type": "application/json", "User-Agent": "pgshop-webhooks/1",
-               "Pgshop-Event-Id": todo["event_id"], "Pgshop-Event-Type": todo["type"],
-               "Pgshop-Delivery-Attempt": str(todo["attempt"]),
-               "Pgshop-Signature": sign(todo["secret"], int(time.time()), body),
-               "Host": url.netloc.decode("ascii")}
-    # To the address just checked (no second lookup that could answer otherwise); TLS still checks the name.
-    target = url.copy_with(host=addresses[0])
-    _client = _client or httpx.AsyncClient(follow_redirects=False, timeout=SEND_TIMEOUT)
-    try:
-        async with asyncio.timeout(SEND_TIMEOUT), _client.stream(
-                "POST", target, content=body, headers=headers,
-                extensions={"sni_hostname": url.host} if url.scheme == "https" else {}) as response:
-            answer = b""
-            async for chunk in response.aiter_bytes():
-                answer += chunk
-                if len(answer) >= 4 * EXCERPT:
-                    break
-            return response.status_code, answer.decode("utf-8", "replace")[:EXCERPT], None, True
+        async with asyncio.timeout(SEND_TIMEOUT):
+            infos = await asyncio.get_running_loop().getaddrinfo(
+                url.host, url.port or (443 if url.scheme == "https" else 80), type=socket.SOCK_STREAM)
+            addresses = list(dict.fromkeys(info[4][0] for info in infos))
+            if not todo["allow_private"]:
+                refused = [a for a in addresses if not _public(a)]
+                if url.scheme != "https" or refused:
+                    return None, None, _text(f"not allowed: {url.scheme}://{url.host} "
+                                             f"({', '.join(refused) or 'not https'})"), False
+            body = todo["body"].encode()
+            headers = {"Content-Type": "application/json", "User-Agent": "pgshop-webhooks/1",
+                       "Pgshop-Event-Id": todo["event_id"], "Pgshop-Event-Type": todo["type"],
+                       "Pgshop-Delivery-Attempt": str(todo["attempt"]),
+                       "Pgshop-Signature": sign(todo["secret"], int(time.time()), body),
+                       "Host": url.netloc.decode("ascii")}
+            key = (url.scheme, url.host, url.port)
+            if key not in _clients:
+                _clients[key] = httpx.AsyncClient(follow_redirects=False, timeout=SEND_TIMEOUT)
+            client = _clients[key]
+            # To the address just checked (no second lookup that could answer otherwise); TLS checks the name.
+            async with client.stream("POST", url.copy_with(host=addresses[0]), content=body, headers=headers,
+                                     extensions={"sni_hostname": url.host} if url.scheme == "https" else {}) as answer:
+                text = b""
+                async for chunk in answer.aiter_bytes():
+                    text += chunk
+                    if len(text) >= 4 * EXCERPT:
+                        break
+                return answer.status_code, _text(text.decode("utf-8", "replace")), None, True
     except TimeoutError:
         return None, None, f"no answer within {SEND_TIMEOUT} s", True
-    except httpx.HTTPError as exc:
-        return None, None, f"{type(exc).__name__}: {exc}"[:EXCERPT], True
+    except Exception as exc:  # noqa: BLE001 - any failure to deliver is the delivery's, recorded and retried
+        return None, None, _text(f"{type(exc).__name__}: {exc}"), True
 
 
 @app.task(name="deliver", queue="webhooks", retry=Backoff(), pass_context=True)

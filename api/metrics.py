@@ -80,7 +80,12 @@ class Observe:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 source = f';desc="{state.source}"' if state.source else ""
-                headers = [*message.get("headers", ()), (b"server-timing", (
+                headers = list(message.get("headers", ()))
+                # Responses carry tokens and personal data: none is stored by a cache unless it says otherwise
+                # (the catalog reads, api/http.py).
+                if not any(name.lower() == b"cache-control" for name, _ in headers):
+                    headers.append((b"cache-control", b"no-store"))
+                headers += [(b"server-timing", (
                     f"db;dur={state.db_seconds * 1000:.2f}{source}, "
                     f"app;dur={(perf_counter() - start) * 1000:.2f}").encode())]
                 if state.wrote is not None and status < 400:

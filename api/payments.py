@@ -4,6 +4,7 @@ authentication of that route, so it happens here, before the database hears of t
 
 import hashlib
 import hmac
+import re
 import time
 
 import msgspec
@@ -16,6 +17,7 @@ from api.schemas import (DeliveryList, DeliveryOut, OrderOut, PaymentIn, RefundI
 
 STRIPE_TOLERANCE = 300  # seconds between the signature's timestamp and now, as Stripe's libraries allow
 STRIPE_CLAIMS = {"role": "provider", "provider": "stripe"}
+_HEX64 = re.compile(r"[0-9a-f]{64}")  # a v1 signature; anything else never matches (nor reaches compare_digest)
 
 
 def stripe_verify(header: str | None, body: bytes, secrets: tuple[str, ...], now: float) -> None:
@@ -25,7 +27,7 @@ def stripe_verify(header: str | None, body: bytes, secrets: tuple[str, ...], now
         raise Problem(503, "webhook_not_configured", "STRIPE_WEBHOOK_SECRET is not set on this server")
     pairs = [part.strip().partition("=") for part in (header or "").split(",")]
     timestamps = [value for key, _, value in pairs if key == "t"]
-    signatures = [value for key, _, value in pairs if key == "v1"]
+    signatures = [value for key, _, value in pairs if key == "v1" and _HEX64.fullmatch(value)]
     if len(timestamps) != 1 or not timestamps[0].isdigit() or len(timestamps[0]) > 12 or not signatures:
         raise Problem(400, "invalid_signature", "Stripe-Signature needs t=<timestamp> and v1=<signature>")
     signed = timestamps[0].encode() + b"." + body

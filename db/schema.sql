@@ -654,6 +654,7 @@ declare
   v_amount numeric := lib.amount(p_amount);
   v_order shop.orders;
   v_payment shop.payments;
+  v_refundable numeric;
 begin
   if not shop.has_text(p_reason) or length(p_reason) > 500 then
     raise exception using errcode = 'PT422', message = 'invalid_reason',
@@ -663,20 +664,18 @@ begin
   if v_order.id is null then
     perform lib.not_found('order', p_order_id);
   end if;
-  -- The payment with the most left to refund takes it (refunds asked or confirmed count once).
-  select * into v_payment from shop.payments p
+  -- The payment with the most left to refund (captured, less refunds asked or confirmed) takes it.
+  select p.* into v_payment
+  from shop.payments p
   where p.order_id = p_order_id
-    and p.captured_amount - greatest(p.refund_requested_amount, p.refunded_amount) >= v_amount
   order by p.captured_amount - greatest(p.refund_requested_amount, p.refunded_amount) desc, p.id
   limit 1
   for update;
-  if v_payment.id is null then
+  v_refundable := v_payment.captured_amount - greatest(v_payment.refund_requested_amount, v_payment.refunded_amount);
+  if coalesce(v_refundable, 0) < v_amount then
     raise exception using errcode = 'PT409', message = 'refund_exceeds_captured',
       detail = format('order %s: at most %s %s can be refunded in one request (captured and not yet refunded)',
-                      p_order_id, coalesce((select max(p.captured_amount - greatest(p.refund_requested_amount,
-                                                                                    p.refunded_amount))
-                                            from shop.payments p where p.order_id = p_order_id), 0),
-                      v_order.currency);
+                      p_order_id, coalesce(v_refundable, 0), v_order.currency);
   end if;
   insert into shop.payment_events (provider, provider_event_id, type, order_id, payment_id, provider_reference,
                                    amount, currency, raw, recorded_by, recorded_by_user)
@@ -1459,14 +1458,21 @@ declare
 begin
   perform lib.require_admin();
   perform lib.webhook_get(p_id);
-  update shop.webhook_deliveries d
-  set status = 'pending', delivered_at = null, next_attempt_at = now(), retry_from = now(), error = null
-  where d.id = p_delivery_id
-    and d.endpoint_id = p_id
-  returning * into v_delivery;
+  select * into v_delivery from shop.webhook_deliveries d where d.id = p_delivery_id and d.endpoint_id = p_id
+  for update;
   if v_delivery.id is null then
     perform lib.not_found('delivery', p_delivery_id);
   end if;
+  -- A pending one has its job already (a second would send it twice).
+  if v_delivery.status = 'pending' then
+    raise exception using errcode = 'PT409', message = 'delivery_pending',
+      detail = format('delivery %s is still being tried (next attempt %s)', p_delivery_id,
+                      coalesce(v_delivery.next_attempt_at::text, 'now'));
+  end if;
+  update shop.webhook_deliveries d
+  set status = 'pending', delivered_at = null, next_attempt_at = now(), retry_from = now(), error = null
+  where d.id = p_delivery_id
+  returning * into v_delivery;
   perform shop.enqueue_deliveries(array[v_delivery.id]);
   return lib.delivery_json(v_delivery);
 end
@@ -1477,7 +1483,7 @@ $$;
 -- Name: FUNCTION webhook_redeliver(p_id bigint, p_delivery_id bigint); Type: COMMENT; Schema: api; Owner: -
 --
 
-COMMENT ON FUNCTION api.webhook_redeliver(p_id bigint, p_delivery_id bigint) IS 'POST /api/admin/webhooks/{id}/deliveries/{delivery_id}/redeliver (admin): sends the event again (another 24 hours of retries if it fails), whatever became of it. PT404.';
+COMMENT ON FUNCTION api.webhook_redeliver(p_id bigint, p_delivery_id bigint) IS 'POST /api/admin/webhooks/{id}/deliveries/{delivery_id}/redeliver (admin): sends a delivered or failed event again (another 24 hours of retries if it fails). PT404; PT409 delivery_pending while it is still being tried.';
 
 
 --
@@ -2422,11 +2428,13 @@ COMMENT ON FUNCTION lib.make_admin(p_email text, p_password text) IS 'make admin
 CREATE FUNCTION lib.minor_units(p_value jsonb, p_currency text) RETURNS numeric
     LANGUAGE sql STABLE
     AS $_$
-  select (p_value::text::numeric / 10 ^ c.minor_units)::numeric(12, 2)
+  select a.amount::numeric(12, 2)
   from shop.currencies c
+  cross join lateral (select p_value::text::numeric / 10::numeric ^ c.minor_units as amount) a
   where c.code = p_currency
     and jsonb_typeof(p_value) = 'number'
     and p_value::text ~ '^[0-9]{1,12}$'
+    and a.amount < 10000000000
 $_$;
 
 
@@ -2434,7 +2442,7 @@ $_$;
 -- Name: FUNCTION minor_units(p_value jsonb, p_currency text); Type: COMMENT; Schema: lib; Owner: -
 --
 
-COMMENT ON FUNCTION lib.minor_units(p_value jsonb, p_currency text) IS 'A provider''s amount in minor units (1999) as an amount of p_currency (19.99 USD, 1999 JPY); null when p_value is not a whole number of at most 12 digits or the currency is unknown.';
+COMMENT ON FUNCTION lib.minor_units(p_value jsonb, p_currency text) IS 'A provider''s amount in minor units (1999) as an amount of p_currency (19.99 USD, 1999 JPY); null when p_value is not a whole number, the currency is unknown, or the amount does not fit numeric(12,2).';
 
 
 --
@@ -2584,11 +2592,12 @@ CREATE FUNCTION lib.orders_expire(p_limit integer DEFAULT 200) RETURNS integer
 declare
   v_window interval := lib.setting('order_payment_window')::interval;
   v_due bigint[];
+  v_count integer;
 begin
   if v_window <= interval '0' then
     return 0;
   end if;
-  -- Oldest first, in batches; an order someone else holds (a payment arriving) is left for the next run.
+  -- Oldest first, in batches; an order someone else holds (a payment being recorded) is left for the next run.
   select array(
     select o.id
     from shop.orders o
@@ -2605,12 +2614,16 @@ begin
   where p.id in (select oi.product_id from shop.order_items oi where oi.order_id = any (v_due))
   order by p.id
   for no key update;
+  -- Checked again now that they are locked: a payment may have committed since the list was read.
   perform shop.set_status_context('expiry', 'unpaid');
   update shop.orders o
   set status = 'cancelled'
-  where o.id = any (v_due);
+  where o.id = any (v_due)
+    and o.status = 'pending'
+    and not exists (select from shop.payments p where p.order_id = o.id and p.captured_amount > 0);
+  get diagnostics v_count = row_count;
   perform shop.set_status_context(null, null);
-  return cardinality(v_due);
+  return v_count;
 end
 $$;
 
@@ -3264,6 +3277,7 @@ declare
   v_payment shop.payments;
   v_order shop.orders;
   v_amount numeric;
+  v_asked numeric;
   v_balance numeric;
   v_reason text;
 begin
@@ -3283,16 +3297,22 @@ begin
 
   -- The payment is the PaymentIntent (a charge names its own); the order is the payment's, else the one
   -- named in the metadata.
+  -- The events of one payment one after another (a refund arriving with its capture waits for it), and
+  -- rows locked as the other paths lock them: the order, then its payment.
   v_reference := left(coalesce(case when v_type = 'charge.refunded' then v_object ->> 'payment_intent' end,
                                v_object ->> 'id'), 255);
+  perform pg_advisory_xact_lock(hashtextextended('stripe payment ' || v_reference, 0));
   v_currency := upper(v_object ->> 'currency');
   v_named := v_object #>> '{metadata,order_id}';
+  select * into v_order from shop.orders o
+  where o.id = coalesce((select p.order_id from shop.payments p
+                         where p.provider = 'stripe' and p.provider_reference = v_reference),
+                        case when v_named ~ '^[0-9]{1,18}$' then v_named::bigint end)
+  for update;
   select * into v_payment from shop.payments p
   where p.provider = 'stripe' and p.provider_reference = v_reference
   for update;
-  select * into v_order from shop.orders o
-  where o.id = coalesce(v_payment.order_id, case when v_named ~ '^[0-9]{1,18}$' then v_named::bigint end)
-  for update;
+  v_asked := lib.minor_units(v_object -> 'amount', v_currency);
   v_amount := lib.minor_units(v_object -> case v_type
                                 when 'payment_intent.succeeded' then 'amount_received'
                                 when 'payment_intent.amount_capturable_updated' then 'amount_capturable'
@@ -3315,7 +3335,7 @@ begin
     insert into shop.payment_events (provider, provider_event_id, type, order_id, provider_reference, amount,
                                      currency, unmatched_reason, raw, recorded_by)
     values ('stripe', v_id, v_type, v_order.id, v_reference,
-            coalesce(v_amount, lib.minor_units(v_object -> 'amount', v_currency)), v_currency, v_reason, p_event,
+            coalesce(v_amount, v_asked), v_currency, v_reason, p_event,
             'provider');
     return json_build_object('event_id', v_id, 'result', 'unmatched', 'reason', v_reason, 'order_id', v_order.id);
   end if;
@@ -3325,8 +3345,7 @@ begin
   -- applied right after the capture (the order is paid first, then refunded, as it happened).
   insert into shop.payments as p (order_id, provider, provider_reference, currency, amount, authorized_amount,
                                   captured_amount, failed_at)
-  values (v_order.id, 'stripe', v_reference, v_order.currency,
-          coalesce(lib.minor_units(v_object -> 'amount', v_currency), 0),
+  values (v_order.id, 'stripe', v_reference, v_order.currency, coalesce(v_asked, 0),
           case when v_type = 'payment_intent.amount_capturable_updated' then v_amount else 0 end,
           case when v_type = 'payment_intent.succeeded' then v_amount else 0 end,
           case when v_type = 'payment_intent.payment_failed' then now() end)
@@ -4230,10 +4249,7 @@ $$;
 CREATE FUNCTION shop.announce(p_channel text, p_payload text) RETURNS void
     LANGUAGE sql
     AS $$
-  select pg_notify(p_channel, p_payload),
-         set_config('pgshop.announced',
-                    coalesce(nullif(current_setting('pgshop.announced', true), '') || E'\n', '')
-                    || p_channel || ' ' || p_payload, true)
+  select pg_notify(p_channel, p_payload), set_config('pgshop.announced', p_channel || ' ' || p_payload, true)
 $$;
 
 
@@ -4241,7 +4257,7 @@ $$;
 -- Name: FUNCTION announce(p_channel text, p_payload text); Type: COMMENT; Schema: shop; Owner: -
 --
 
-COMMENT ON FUNCTION shop.announce(p_channel text, p_payload text) IS 'pg_notify(p_channel, p_payload), also appended to the transaction-local setting pgshop.announced.';
+COMMENT ON FUNCTION shop.announce(p_channel text, p_payload text) IS 'pg_notify(p_channel, p_payload), the message also kept in the transaction-local setting pgshop.announced.';
 
 
 --
@@ -4648,22 +4664,19 @@ CREATE FUNCTION shop.tg__announce_catalog_change() RETURNS trigger
     AS $$
 declare
   v_ids jsonb;
-  v_count integer;
 begin
   if tg_table_name = 'categories' then
     perform shop.announce('pgshop_catalog', '{"categories": true}');
     return null;
   end if;
-  if tg_op = 'INSERT' then
-    select jsonb_agg(n.id order by n.id), count(*) into v_ids, v_count from new_rows n;
-  elsif tg_op = 'DELETE' then
-    select jsonb_agg(o.id order by o.id), count(*) into v_ids, v_count from old_rows o;
+  if tg_op = 'DELETE' then
+    select jsonb_agg(o.id order by o.id) into v_ids from old_rows o;
   else
-    select jsonb_agg(n.id order by n.id), count(*) into v_ids, v_count from new_rows n;
+    select jsonb_agg(n.id order by n.id) into v_ids from new_rows n;
   end if;
-  if v_count > 0 then
-    -- A notification carries at most 8000 bytes: a big statement says "all" instead of every id.
-    perform shop.announce('pgshop_catalog', case when v_count <= 500
+  if v_ids is not null then
+    -- A notification carries less than 8000 bytes: a big statement says "all" instead of every id.
+    perform shop.announce('pgshop_catalog', case when length(v_ids::text) < 7900
       then jsonb_build_object('products', v_ids)::text else '{"products": "all"}' end);
   end if;
   return null;
@@ -6154,7 +6167,7 @@ COMMENT ON COLUMN shop.payment_events.unmatched_reason IS 'Why the event changed
 CREATE VIEW monitoring.webhooks AS
  SELECT count(*) FILTER (WHERE (d.status = 'pending'::text)) AS pending,
     count(*) FILTER (WHERE (d.status = 'failed'::text)) AS failed,
-    COALESCE(EXTRACT(epoch FROM (now() - min(d.created_at) FILTER (WHERE (d.status = 'pending'::text)))), (0)::numeric) AS oldest_pending_seconds,
+    COALESCE(EXTRACT(epoch FROM (now() - min(d.retry_from) FILTER (WHERE (d.status = 'pending'::text)))), (0)::numeric) AS oldest_pending_seconds,
     ( SELECT count(*) AS count
            FROM shop.payment_events e
           WHERE (e.unmatched_reason IS NOT NULL)) AS unmatched_payments
@@ -6187,7 +6200,7 @@ COMMENT ON COLUMN monitoring.webhooks.failed IS 'Deliveries given up on; an admi
 -- Name: COLUMN webhooks.oldest_pending_seconds; Type: COMMENT; Schema: monitoring; Owner: -
 --
 
-COMMENT ON COLUMN monitoring.webhooks.oldest_pending_seconds IS 'Age of the oldest pending delivery: grows without bound when no worker runs.';
+COMMENT ON COLUMN monitoring.webhooks.oldest_pending_seconds IS 'How long the oldest pending delivery has been tried (since its creation or redelivery): grows without bound when no worker runs.';
 
 
 --
@@ -8066,7 +8079,7 @@ CREATE INDEX webhook_deliveries_endpoint_idx ON shop.webhook_deliveries USING bt
 -- Name: webhook_deliveries_open_idx; Type: INDEX; Schema: shop; Owner: -
 --
 
-CREATE INDEX webhook_deliveries_open_idx ON shop.webhook_deliveries USING btree (created_at) WHERE (status <> 'delivered'::text);
+CREATE INDEX webhook_deliveries_open_idx ON shop.webhook_deliveries USING btree (retry_from) WHERE (status <> 'delivered'::text);
 
 
 --

@@ -285,9 +285,12 @@ run() {
   log "the webhook delivery worker (api/worker.py) runs alongside; it stops with the API"
   DATABASE_URL=$url "$VENV/bin/python" -m api.worker &
   local worker=$!
-  trap "kill $worker 2>/dev/null; wait $worker 2>/dev/null" EXIT
   DATABASE_URL=$url JWT_SECRET=$(secret) "$VENV/bin/uvicorn" api.app:create_app --factory \
-    --host "$host" --port "$port" --workers "${WORKERS:-$(nproc)}" --no-access-log --no-server-header --no-proxy-headers
+    --host "$host" --port "$port" --workers "${WORKERS:-$(nproc)}" --no-access-log --no-server-header --no-proxy-headers &
+  local api=$!
+  # A TERM or INT sent to this script (a supervisor, Ctrl-C) stops both; either one ending stops the other.
+  trap "kill $api $worker 2>/dev/null" TERM INT EXIT
+  wait -n "$api" "$worker" || true
 }
 
 # scale_out URL: REPLICA=1 starts a hot standby of URL's server (the private cluster, or DATABASE_URL's when

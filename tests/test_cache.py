@@ -3,6 +3,7 @@ cached copies; ETag and 304; and what happens when the notification channel is l
 
 import time
 
+import httpx
 import psycopg
 import pytest
 
@@ -14,10 +15,17 @@ from test_orders import ADDRESS, fill_cart
 BOUND = 0.1  # seconds: a committed change is visible in every worker's next response within this
 
 
+_readers: dict[str, httpx.Client] = {}
+
+
 def get(client, path: str, **headers: str):
-    """A read on a new connection: the kernel hands each to either worker (a kept-alive connection stays on
-    one), so a few reads in a row reach both."""
-    return client.get(path, headers={"Connection": "close", **headers})
+    """An anonymous reader's read, on a new connection: the kernel hands each to either worker (a kept-alive
+    connection stays on one), so a few reads in a row reach both. From a client of its own, without the test
+    client's cookies: a client that has just written reads its own write past older entries (read-your-writes)."""
+    base = str(client.base_url)
+    if base not in _readers:
+        _readers[base] = httpx.Client(base_url=base, timeout=30)
+    return _readers[base].get(path, headers={"Connection": "close", **headers})
 
 
 def source(response) -> str:
@@ -35,8 +43,10 @@ def settles(client, path: str, fresh, reads: int = 20) -> float:
 
 
 def cached(client, path: str) -> None:
-    """Read until both workers answer from their cache (12 new connections in a row)."""
-    for _ in range(40):
+    """Read until both workers answer from their cache (12 new connections in a row), for up to 3 s (a watcher
+    that reconnects does so within a second)."""
+    started = time.monotonic()
+    while time.monotonic() - started < 3:
         if all(source(get(client, path)) == "cache" for _ in range(12)):
             return
     pytest.fail(f"{path} is never answered from the cache")
@@ -86,8 +96,8 @@ def test_a_new_category_is_in_the_next_list(client, admin):
 
 def test_an_admin_never_reads_or_fills_the_shared_copies(client, admin):
     hidden = make_product(client, admin, is_active=False)
-    for _ in range(5):
-        assert get(client, f"/api/products/{hidden['id']}", **admin["headers"]).status_code == 200
+    for _ in range(5):  # the admin's own client: it carries the read-your-writes token of the creation
+        assert client.get(f"/api/products/{hidden['id']}", headers={"Connection": "close", **admin["headers"]}).status_code == 200
         assert_problem(get(client, f"/api/products/{hidden['id']}"), 404)
     shown = make_product(client, admin)
     path = f"/api/products/{shown['id']}"
@@ -134,3 +144,27 @@ def test_a_lost_listener_empties_and_bypasses_the_cache_until_it_is_back(client,
     assert all(get(client, path).json()["price"] == "11.00" for _ in range(20))
     cached(client, path)  # once the watchers are back (within a second), the cache is used again
     assert get(client, path).json()["price"] == "11.00"
+
+
+def test_a_client_that_has_just_written_is_never_answered_from_an_entry_older_than_its_write(client, admin, customer):
+    product = make_product(client, admin)
+    path = f"/api/products/{product['id']}"
+    cached(client, path)  # every worker's entry is read before the write below
+    added = client.post("/api/cart/items", json={"product_id": product["id"], "quantity": 1}, headers=customer["headers"])
+    token = {"X-Read-After": added.headers["x-read-after"]}  # every write's answer carries it (also as a cookie)
+    first = get(client, path, **token)
+    assert source(first) != "cache"  # the entry predates the client's write: the database answers, and refills
+    later = [source(get(client, path, **token)) for _ in range(12)]
+    assert "cache" in later  # an entry read after the write serves this client again
+    assert source(get(client, path)) == "cache"  # and nobody else was ever held back
+
+
+def test_an_announcement_the_cache_cannot_read_does_not_leave_it_stale(client, admin, db):
+    product = make_product(client, admin, price="10.00")
+    path = f"/api/products/{product['id']}"
+    cached(client, path)
+    db.execute("select pg_notify('pgshop_catalog', 'not json'), pg_notify('pgshop_catalog', '[1, 2]')")
+    db.execute("update shop.products set price = 12.00 where id = %s", (product["id"],))
+    time.sleep(BOUND)
+    assert all(get(client, path).json()["price"] == "12.00" for _ in range(20))
+    cached(client, path)  # and it listens again, so the cache is back in use

@@ -91,7 +91,8 @@ def test_the_same_event_twice_changes_nothing_the_second_time(client, admin, ord
     assert events(db, order) == ["order.created", "payment.captured", "order.paid"]
 
 
-@pytest.mark.parametrize("forge", ["other secret", "tampered body", "no header", "not hex", "two timestamps"])
+@pytest.mark.parametrize("forge", ["other secret", "tampered body", "no header", "not hex", "two timestamps",
+                                   "not ascii"])
 def test_a_bad_signature_is_400_and_records_nothing(client, order, db, forge):
     event = intent(order)
     body = json.dumps(event).encode()
@@ -99,7 +100,8 @@ def test_a_bad_signature_is_400_and_records_nothing(client, order, db, forge):
                "tampered body": signed(body.replace(b'"usd"', b'"eur"')),
                "no header": {"Content-Type": "application/json"},
                "not hex": {"Stripe-Signature": f"t={int(time.time())},v1=zz", "Content-Type": "application/json"},
-               "two timestamps": {"Stripe-Signature": f"t=1,{signed(body)['Stripe-Signature']}"}}[forge]
+               "two timestamps": {"Stripe-Signature": f"t=1,{signed(body)['Stripe-Signature']}"},
+               "not ascii": {"Stripe-Signature": f"t={int(time.time())},v1=\u00e9{'0' * 63}".encode("latin-1")}}[forge]
     assert_problem(client.post(WEBHOOK, content=body, headers=headers), 400, "invalid_signature")
     assert db.execute("select count(*) from shop.payment_events where provider_event_id = %s",
                       (event["id"],)).fetchone()[0] == 0

@@ -297,11 +297,12 @@ as $$
 declare
   v_window interval := lib.setting('order_payment_window')::interval;
   v_due bigint[];
+  v_count integer;
 begin
   if v_window <= interval '0' then
     return 0;
   end if;
-  -- Oldest first, in batches; an order someone else holds (a payment arriving) is left for the next run.
+  -- Oldest first, in batches; an order someone else holds (a payment being recorded) is left for the next run.
   select array(
     select o.id
     from shop.orders o
@@ -318,12 +319,16 @@ begin
   where p.id in (select oi.product_id from shop.order_items oi where oi.order_id = any (v_due))
   order by p.id
   for no key update;
+  -- Checked again now that they are locked: a payment may have committed since the list was read.
   perform shop.set_status_context('expiry', 'unpaid');
   update shop.orders o
   set status = 'cancelled'
-  where o.id = any (v_due);
+  where o.id = any (v_due)
+    and o.status = 'pending'
+    and not exists (select from shop.payments p where p.order_id = o.id and p.captured_amount > 0);
+  get diagnostics v_count = row_count;
   perform shop.set_status_context(null, null);
-  return cardinality(v_due);
+  return v_count;
 end
 $$;
 comment on function lib.orders_expire(integer) is

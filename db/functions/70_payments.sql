@@ -47,15 +47,17 @@ create or replace function lib.minor_units(p_value jsonb, p_currency text) retur
 language sql
 stable
 as $$
-  select (p_value::text::numeric / 10 ^ c.minor_units)::numeric(12, 2)
+  select a.amount::numeric(12, 2)
   from shop.currencies c
+  cross join lateral (select p_value::text::numeric / 10::numeric ^ c.minor_units as amount) a
   where c.code = p_currency
     and jsonb_typeof(p_value) = 'number'
     and p_value::text ~ '^[0-9]{1,12}$'
+    and a.amount < 10000000000
 $$;
 comment on function lib.minor_units(jsonb, text) is
   'A provider''s amount in minor units (1999) as an amount of p_currency (19.99 USD, 1999 JPY); null when p_value '
-  'is not a whole number of at most 12 digits or the currency is unknown.';
+  'is not a whole number, the currency is unknown, or the amount does not fit numeric(12,2).';
 
 create or replace function lib.stripe_event_apply(p_event jsonb) returns json
 language plpgsql
@@ -71,6 +73,7 @@ declare
   v_payment shop.payments;
   v_order shop.orders;
   v_amount numeric;
+  v_asked numeric;
   v_balance numeric;
   v_reason text;
 begin
@@ -90,16 +93,22 @@ begin
 
   -- The payment is the PaymentIntent (a charge names its own); the order is the payment's, else the one
   -- named in the metadata.
+  -- The events of one payment one after another (a refund arriving with its capture waits for it), and
+  -- rows locked as the other paths lock them: the order, then its payment.
   v_reference := left(coalesce(case when v_type = 'charge.refunded' then v_object ->> 'payment_intent' end,
                                v_object ->> 'id'), 255);
+  perform pg_advisory_xact_lock(hashtextextended('stripe payment ' || v_reference, 0));
   v_currency := upper(v_object ->> 'currency');
   v_named := v_object #>> '{metadata,order_id}';
+  select * into v_order from shop.orders o
+  where o.id = coalesce((select p.order_id from shop.payments p
+                         where p.provider = 'stripe' and p.provider_reference = v_reference),
+                        case when v_named ~ '^[0-9]{1,18}$' then v_named::bigint end)
+  for update;
   select * into v_payment from shop.payments p
   where p.provider = 'stripe' and p.provider_reference = v_reference
   for update;
-  select * into v_order from shop.orders o
-  where o.id = coalesce(v_payment.order_id, case when v_named ~ '^[0-9]{1,18}$' then v_named::bigint end)
-  for update;
+  v_asked := lib.minor_units(v_object -> 'amount', v_currency);
   v_amount := lib.minor_units(v_object -> case v_type
                                 when 'payment_intent.succeeded' then 'amount_received'
                                 when 'payment_intent.amount_capturable_updated' then 'amount_capturable'
@@ -122,7 +131,7 @@ begin
     insert into shop.payment_events (provider, provider_event_id, type, order_id, provider_reference, amount,
                                      currency, unmatched_reason, raw, recorded_by)
     values ('stripe', v_id, v_type, v_order.id, v_reference,
-            coalesce(v_amount, lib.minor_units(v_object -> 'amount', v_currency)), v_currency, v_reason, p_event,
+            coalesce(v_amount, v_asked), v_currency, v_reason, p_event,
             'provider');
     return json_build_object('event_id', v_id, 'result', 'unmatched', 'reason', v_reason, 'order_id', v_order.id);
   end if;
@@ -132,8 +141,7 @@ begin
   -- applied right after the capture (the order is paid first, then refunded, as it happened).
   insert into shop.payments as p (order_id, provider, provider_reference, currency, amount, authorized_amount,
                                   captured_amount, failed_at)
-  values (v_order.id, 'stripe', v_reference, v_order.currency,
-          coalesce(lib.minor_units(v_object -> 'amount', v_currency), 0),
+  values (v_order.id, 'stripe', v_reference, v_order.currency, coalesce(v_asked, 0),
           case when v_type = 'payment_intent.amount_capturable_updated' then v_amount else 0 end,
           case when v_type = 'payment_intent.succeeded' then v_amount else 0 end,
           case when v_type = 'payment_intent.payment_failed' then now() end)
@@ -258,6 +266,7 @@ declare
   v_amount numeric := lib.amount(p_amount);
   v_order shop.orders;
   v_payment shop.payments;
+  v_refundable numeric;
 begin
   if not shop.has_text(p_reason) or length(p_reason) > 500 then
     raise exception using errcode = 'PT422', message = 'invalid_reason',
@@ -267,20 +276,18 @@ begin
   if v_order.id is null then
     perform lib.not_found('order', p_order_id);
   end if;
-  -- The payment with the most left to refund takes it (refunds asked or confirmed count once).
-  select * into v_payment from shop.payments p
+  -- The payment with the most left to refund (captured, less refunds asked or confirmed) takes it.
+  select p.* into v_payment
+  from shop.payments p
   where p.order_id = p_order_id
-    and p.captured_amount - greatest(p.refund_requested_amount, p.refunded_amount) >= v_amount
   order by p.captured_amount - greatest(p.refund_requested_amount, p.refunded_amount) desc, p.id
   limit 1
   for update;
-  if v_payment.id is null then
+  v_refundable := v_payment.captured_amount - greatest(v_payment.refund_requested_amount, v_payment.refunded_amount);
+  if coalesce(v_refundable, 0) < v_amount then
     raise exception using errcode = 'PT409', message = 'refund_exceeds_captured',
       detail = format('order %s: at most %s %s can be refunded in one request (captured and not yet refunded)',
-                      p_order_id, coalesce((select max(p.captured_amount - greatest(p.refund_requested_amount,
-                                                                                    p.refunded_amount))
-                                            from shop.payments p where p.order_id = p_order_id), 0),
-                      v_order.currency);
+                      p_order_id, coalesce(v_refundable, 0), v_order.currency);
   end if;
   insert into shop.payment_events (provider, provider_event_id, type, order_id, payment_id, provider_reference,
                                    amount, currency, raw, recorded_by, recorded_by_user)

@@ -4,7 +4,8 @@
 
 -- An endpoint URL a webhook may go to: https on a host name or a public address; with the setting
 -- webhook_allow_private = 1 also http and loopback, private and link-local addresses (development, tests).
--- The worker checks the addresses a name resolves to, at each delivery.
+-- Early feedback for the admin only: the worker checks every address a name resolves to, at each delivery,
+-- against Python's list of global addresses (api/jobs.py), which is what keeps requests off private networks.
 create or replace function lib.webhook_url_problem(p_url text) returns text
 language plpgsql
 stable
@@ -193,21 +194,28 @@ declare
 begin
   perform lib.require_admin();
   perform lib.webhook_get(p_id);
-  update shop.webhook_deliveries d
-  set status = 'pending', delivered_at = null, next_attempt_at = now(), retry_from = now(), error = null
-  where d.id = p_delivery_id
-    and d.endpoint_id = p_id
-  returning * into v_delivery;
+  select * into v_delivery from shop.webhook_deliveries d where d.id = p_delivery_id and d.endpoint_id = p_id
+  for update;
   if v_delivery.id is null then
     perform lib.not_found('delivery', p_delivery_id);
   end if;
+  -- A pending one has its job already (a second would send it twice).
+  if v_delivery.status = 'pending' then
+    raise exception using errcode = 'PT409', message = 'delivery_pending',
+      detail = format('delivery %s is still being tried (next attempt %s)', p_delivery_id,
+                      coalesce(v_delivery.next_attempt_at::text, 'now'));
+  end if;
+  update shop.webhook_deliveries d
+  set status = 'pending', delivered_at = null, next_attempt_at = now(), retry_from = now(), error = null
+  where d.id = p_delivery_id
+  returning * into v_delivery;
   perform shop.enqueue_deliveries(array[v_delivery.id]);
   return lib.delivery_json(v_delivery);
 end
 $$;
 comment on function api.webhook_redeliver(bigint, bigint) is
-  'POST /api/admin/webhooks/{id}/deliveries/{delivery_id}/redeliver (admin): sends the event again (another '
-  '24 hours of retries if it fails), whatever became of it. PT404.';
+  'POST /api/admin/webhooks/{id}/deliveries/{delivery_id}/redeliver (admin): sends a delivered or failed event '
+  'again (another 24 hours of retries if it fails). PT404; PT409 delivery_pending while it is still being tried.';
 
 -- The worker's side.
 create or replace function lib.webhook_delivery_start(p_delivery_id bigint) returns json

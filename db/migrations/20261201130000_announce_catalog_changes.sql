@@ -4,41 +4,35 @@
 -- from a checkout included) or deleted, or that the categories changed. Notifications go out at commit, to
 -- every listener, and only then; a rolled-back change announces nothing.
 
--- pg_notify, and the same message kept in a transaction-local setting (pgshop.announced, one per line) so that
--- a test or a DBA can see what the transaction will announce at commit.
+-- pg_notify, and the same message kept in a transaction-local setting (pgshop.announced, the latest one) so
+-- that a test or a DBA can see what a statement announced (notifications reach listeners only at commit).
 create function shop.announce(p_channel text, p_payload text) returns void
 language sql
 volatile
 as $$
-  select pg_notify(p_channel, p_payload),
-         set_config('pgshop.announced',
-                    coalesce(nullif(current_setting('pgshop.announced', true), '') || E'\n', '')
-                    || p_channel || ' ' || p_payload, true)
+  select pg_notify(p_channel, p_payload), set_config('pgshop.announced', p_channel || ' ' || p_payload, true)
 $$;
 comment on function shop.announce(text, text) is
-  'pg_notify(p_channel, p_payload), also appended to the transaction-local setting pgshop.announced.';
+  'pg_notify(p_channel, p_payload), the message also kept in the transaction-local setting pgshop.announced.';
 
 create function shop.tg__announce_catalog_change() returns trigger
 language plpgsql
 as $$
 declare
   v_ids jsonb;
-  v_count integer;
 begin
   if tg_table_name = 'categories' then
     perform shop.announce('pgshop_catalog', '{"categories": true}');
     return null;
   end if;
-  if tg_op = 'INSERT' then
-    select jsonb_agg(n.id order by n.id), count(*) into v_ids, v_count from new_rows n;
-  elsif tg_op = 'DELETE' then
-    select jsonb_agg(o.id order by o.id), count(*) into v_ids, v_count from old_rows o;
+  if tg_op = 'DELETE' then
+    select jsonb_agg(o.id order by o.id) into v_ids from old_rows o;
   else
-    select jsonb_agg(n.id order by n.id), count(*) into v_ids, v_count from new_rows n;
+    select jsonb_agg(n.id order by n.id) into v_ids from new_rows n;
   end if;
-  if v_count > 0 then
-    -- A notification carries at most 8000 bytes: a big statement says "all" instead of every id.
-    perform shop.announce('pgshop_catalog', case when v_count <= 500
+  if v_ids is not null then
+    -- A notification carries less than 8000 bytes: a big statement says "all" instead of every id.
+    perform shop.announce('pgshop_catalog', case when length(v_ids::text) < 7900
       then jsonb_build_object('products', v_ids)::text else '{"products": "all"}' end);
   end if;
   return null;

@@ -474,14 +474,14 @@ comment on table shop.webhook_deliveries is
   'an answer are kept.';
 comment on column shop.webhook_deliveries.retry_from is 'When the 24 hours of retries started (creation or redelivery).';
 
-create index webhook_deliveries_open_idx on shop.webhook_deliveries (created_at) where status <> 'delivered';
+create index webhook_deliveries_open_idx on shop.webhook_deliveries (retry_from) where status <> 'delivered';
 
 -- For operators (pgshop_monitor, make monitor): deliveries not yet made or given up, and payments an admin must see.
 create view monitoring.webhooks as
 select
   count(*) filter (where d.status = 'pending') as pending,
   count(*) filter (where d.status = 'failed') as failed,
-  coalesce(extract(epoch from now() - min(d.created_at) filter (where d.status = 'pending')), 0)
+  coalesce(extract(epoch from now() - min(d.retry_from) filter (where d.status = 'pending')), 0)
     as oldest_pending_seconds,
   (select count(*) from shop.payment_events e where e.unmatched_reason is not null) as unmatched_payments
 from shop.webhook_deliveries d
@@ -492,7 +492,8 @@ comment on view monitoring.webhooks is
 comment on column monitoring.webhooks.pending is 'Deliveries still to be made (first try or a retry).';
 comment on column monitoring.webhooks.failed is 'Deliveries given up on; an admin can redeliver them.';
 comment on column monitoring.webhooks.oldest_pending_seconds is
-  'Age of the oldest pending delivery: grows without bound when no worker runs.';
+  'How long the oldest pending delivery has been tried (since its creation or redelivery): grows without bound '
+  'when no worker runs.';
 comment on column monitoring.webhooks.unmatched_payments is
   'Provider events that matched no payable order (GET /api/admin/payments/unmatched).';
 

@@ -2,7 +2,7 @@
 -- endpoints (one delivery and one queue job per subscribed endpoint), the webhook API, the worker's side
 -- (lib.webhook_delivery_start / lib.webhook_delivery_finish) and lib.orders_expire.
 begin;
-select plan(144);
+select plan(145);
 \ir ../helpers.psql
 
 create function pg_temp.addr() returns jsonb
@@ -425,6 +425,8 @@ select throws_ok(format('select api.webhook_redeliver(%s, %s)', pg_temp.id('e1')
   'webhook_redeliver: an unknown delivery -> PT404 not_found');
 select throws_ok(format('select api.webhook_redeliver(%s, %s)', pg_temp.id('e2') + 1000, pg_temp.id('d_paid')), 'PT404', 'not_found',
   'webhook_redeliver: an unknown endpoint -> PT404 not_found');
+select throws_ok(format('select api.webhook_redeliver(%s, %s)', pg_temp.id('e1'), pg_temp.id('d_paid')), 'PT409',
+  'delivery_pending', 'webhook_redeliver of a delivery still being tried -> PT409 delivery_pending (no second job)');
 
 -- Delete.
 select lives_ok(format('select api.webhook_delete(%s)', pg_temp.id('e1')), 'webhook_delete of e1');

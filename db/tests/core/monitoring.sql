@@ -53,7 +53,7 @@ select results_eq(
 -- webhooks: pending (and the oldest's age), failed, unmatched payments.
 insert into shop.webhook_endpoints (url, events, secret) values ('https://hooks.example.com/m', '{order.paid}', repeat('s', 32));
 insert into shop.outbox (type, resource, data) values ('order.paid', 'order/0', '{}'), ('order.paid', 'order/0', '{}');
-update shop.webhook_deliveries set created_at = now() - interval '10 minutes'
+update shop.webhook_deliveries set retry_from = now() - interval '10 minutes'
 where id = (select min(d.id) from shop.webhook_deliveries d);
 update shop.webhook_deliveries set status = 'failed' where id = (select max(d.id) from shop.webhook_deliveries d);
 set local role pgshop_monitor;
