@@ -47,8 +47,8 @@ async def receive(port: int, out: Path) -> None:
                 arrivals.append(f"{headers.get('Pgshop-Event-Id')} {time.time():.6f}")
                 writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
                 await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            writer.close()
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):  # cancelled: an idle
+            writer.close()  # kept-alive connection when the receiver stops
 
     server = await asyncio.start_server(serve, "127.0.0.1", port)
     stop = asyncio.Event()
