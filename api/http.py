@@ -49,8 +49,10 @@ def _current(if_none_match: str | None, tag: str) -> bool:
 
 def catalog_headers(tag: str, role: str | None) -> dict[str, str]:
     """A catalog read's ETag and caching: anonymous readers may share it through a CDN; a signed-in reader's
-    copy is private, an admin's (inactive products shown) never stored."""
-    return {"etag": tag, "cache-control": {None: PUBLIC_CATALOG, "admin": "no-store"}.get(role, "private, no-cache")}
+    copy is private, an admin's (inactive products shown) never stored. Vary: a shared cache keeps the anonymous
+    copy apart from requests that carry a token."""
+    return {"etag": tag, "vary": "Authorization",
+            "cache-control": {None: PUBLIC_CATALOG, "admin": "no-store"}.get(role, "private, no-cache")}
 
 
 def catalog(body: bytes, caller: Caller, if_none_match: str | None) -> Response:

@@ -109,7 +109,7 @@ class WebhookController(Controller):
                                     cursor))
 
     @post("/{webhook_id:int}/deliveries/{delivery_id:int}/redeliver", status_code=202,
-          responses=errors(401, 403, 404, 422))
+          responses=errors(401, 403, 404, 409, 422))
     async def redeliver(self, webhook_id: int, delivery_id: int, caller: Caller) -> Response[DeliveryOut]:
         """Sends the event again, with another 24 hours of retries."""
         return ok(await caller.call("api.webhook_redeliver(%s::bigint, %s::bigint)", webhook_id, delivery_id), 202)
