@@ -101,17 +101,13 @@ _CLAIMS = "with c as materialized (select set_config('request.jwt.claims', %s, t
 def _statement(call: str, kind: str = "call") -> str:
     # The materialized CTE runs set_config first; the function is then called once, for its one row.
     # Autocommit: the statement is its own transaction, so the claims cannot leak to the next request.
-    # "write" also returns the transaction's id (the read-your-writes token); "seen" runs the call on the
-    # standby only once it has replayed the client's last write, and says whether it had.
+    # "write" also returns the transaction's id (the read-your-writes token).
     # "fill" (a read for the catalog cache) returns the oldest transaction still running when it read: every
     # transaction before it is in what it read.
     if kind == "write":
         return f"{_CLAIMS} select {call}, pg_catalog.pg_current_xact_id()::text::bigint from c"
     if kind == "fill":
         return f"{_CLAIMS} select {call}, pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())::text::bigint from c"
-    if kind == "seen":
-        return (f"{_CLAIMS}, r as materialized (select api.xact_replayed(%s::text::xid8) as seen) "
-                f"select case when r.seen then {call} end, r.seen from c, r")
     return f"{_CLAIMS} select {call} from c"
 
 
@@ -260,6 +256,7 @@ async def run(pool: AsyncConnectionPool, statement: str, params: tuple, row: boo
 
 
 _MISS = object()  # the standby could not answer this read: ask the primary
+_REPLAYED_XACT = "select api.xact_replayed(%s::text::xid8)"
 _PRIMARY_LSN = "select (pg_catalog.pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint"
 _REPLAYED_LSN = ("select case when pg_catalog.pg_is_in_recovery() "
                  "then (pg_catalog.pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint end")
@@ -305,15 +302,15 @@ class Replica:
         try:
             if must_see is None:
                 return await run(self.pool, _statement(call), params)
+            # Asked before the read, in a statement of its own: the read's snapshot, taken after the answer,
+            # then includes the write (asked in the read's own statement, a commit replayed between its
+            # snapshot and the question would be reported seen yet missing from what it read).
             deadline = monotonic() + self.read_wait
-            while True:
-                body, seen = await run(self.pool, _statement(call, "seen"), (params[0], must_see, *params[1:]),
-                                       row=True)
-                if seen:
-                    return body
+            while not await run(self.pool, _REPLAYED_XACT, (must_see,)):
                 if monotonic() >= deadline:
                     return _MISS
                 await asyncio.sleep(0.01)
+            return await run(self.pool, _statement(call), params)
         except psycopg.errors.SerializationFailure:
             return _MISS  # cancelled by a conflict with what the standby replays: the primary answers
         except (psycopg.OperationalError, PoolTimeout):

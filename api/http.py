@@ -106,15 +106,20 @@ class Front:
         await self.app(scope, receive, send)
 
 
+def require_json(request: Request) -> None:
+    """415 unless the body is declared JSON: application/json or application/*+json, with any parameters."""
+    media_type = request.content_type[0]
+    if media_type != "application/json" and not (media_type.startswith("application/")
+                                                 and media_type.endswith("+json")):
+        raise HTTPException(status_code=415, detail="send the body as application/json")
+
+
 class JsonRequest(Request):
     """Request bodies are JSON: any other media type is 415, and JSON nested beyond what the parser can
     follow (about 1,000 levels) is a 422 instead of a crash."""
 
     async def json(self) -> Any:
-        media_type = self.content_type[0]
-        if media_type != "application/json" and not (media_type.startswith("application/")
-                                                     and media_type.endswith("+json")):
-            raise HTTPException(status_code=415, detail="send the body as application/json")
+        require_json(self)
         try:
             return await super().json()
         except RecursionError:

@@ -25,6 +25,10 @@ POOL = Gauge("pgshop_db_pool_connections", "Database connections of the API's po
              ["state"], multiprocess_mode="livesum")
 POOL_WAITING = Gauge("pgshop_db_pool_waiting", "Requests waiting for a database connection",
                      multiprocess_mode="livesum")
+POOL_ERRORS = Counter("pgshop_db_pool_errors_total", "Pool errors, by kind: request (no connection within "
+                      "DB_POOL_TIMEOUT), connect (a connection attempt failed), lost (a connection found broken)",
+                      ["kind"])
+_POOL_ERROR_STATS = {"requests_errors": "request", "connections_errors": "connect", "connections_lost": "lost"}
 FAILURES = Counter("pgshop_failed_requests_total", "Requests the server failed (5xx), by code: database_unavailable, "
                    "timeout, try_again, internal_error", ["code"])
 RATE_LIMITED = Counter("pgshop_rate_limit_refusals_total", "Requests refused with 429 too_many_attempts, by route",
@@ -104,12 +108,19 @@ class Observe:
 
 
 async def watch_pool(pool) -> None:  # noqa: ANN001 (psycopg_pool.AsyncConnectionPool)
-    """Every second, this worker's pool figures into the gauges."""
+    """Every second, this worker's pool figures into the gauges, and its new errors into the counter."""
+    counted = dict.fromkeys(_POOL_ERROR_STATS, 0)
+    for kind in _POOL_ERROR_STATS.values():
+        POOL_ERRORS.labels(kind)  # shown from the start, at 0
     while True:
-        stats = pool.get_stats()
+        stats = pool.get_stats()  # psycopg_pool's counters are cumulative and absent until the first one
         POOL.labels("open").set(stats["pool_size"])
         POOL.labels("in_use").set(stats["pool_size"] - stats["pool_available"])
         POOL_WAITING.set(stats["requests_waiting"])
+        for key, kind in _POOL_ERROR_STATS.items():
+            if stats.get(key, 0) > counted[key]:
+                POOL_ERRORS.labels(kind).inc(stats[key] - counted[key])
+                counted[key] = stats[key]
         await asyncio.sleep(1)
 
 

@@ -11,7 +11,7 @@ import msgspec
 from litestar import Controller, Request, Response, delete, get, post
 
 from api.db import Caller, Problem
-from api.http import ADMIN, BEARER, LIMIT, errors, ok
+from api.http import ADMIN, BEARER, LIMIT, errors, ok, require_json
 from api.schemas import (DeliveryList, DeliveryOut, OrderOut, PaymentIn, RefundIn, StripeEventResult,
                          UnmatchedPaymentList, WebhookCreated, WebhookIn, WebhookList)
 
@@ -42,11 +42,12 @@ class PaymentWebhookController(Controller):
     path = "/api/payments/webhooks"
     tags = ["payments"]
 
-    @post("/stripe", status_code=200, responses=errors(400, 422))
+    @post("/stripe", status_code=200, responses=errors(400, 415, 422))
     async def stripe(self, request: Request) -> Response[StripeEventResult]:
         """A Stripe event (payment_intent.succeeded, payment_intent.payment_failed, charge.refunded; others are
         ignored), signed with STRIPE_WEBHOOK_SECRET. Recorded once: the same event again answers 200 and changes
         nothing; one that matches no payable order is kept for an admin (200 too, so Stripe stops sending)."""
+        require_json(request)
         body = await request.body()
         stripe_verify(request.headers.get("stripe-signature"), body,
                       request.app.state.settings.stripe_webhook_secrets, time.time())

@@ -279,6 +279,9 @@ run() {
   scale_out "$url"
   local host=${HOST:-127.0.0.1} port=${PORT:-8000}
   log "DATABASE_URL=$url"
+  if [ -n "${DATABASE_URL:-}" ]; then
+    log "monitoring: preload pg_stat_statements and auto_explain on that server to fill the monitoring views (README, Environment)"
+  fi
   log "serving on http://$host:$port (API docs: http://$host:$port/schema, metrics: http://$host:$port/metrics)"
   # Metrics of every worker, summed (prometheus-client multiprocess mode): a fresh directory per start.
   export PROMETHEUS_MULTIPROC_DIR; PROMETHEUS_MULTIPROC_DIR=$(mktemp -d /tmp/pgshop-metrics.XXXXXX)

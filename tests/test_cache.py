@@ -43,8 +43,8 @@ def settles(client, path: str, fresh, reads: int = 20) -> float:
 
 
 def cached(client, path: str) -> None:
-    """Read until both workers answer from their cache (12 new connections in a row), for up to 3 s (a watcher
-    that reconnects does so within a second)."""
+    """Read until 12 new connections in a row are answered from the cache (most likely by both workers: the
+    kernel hands each connection to either), for up to 3 s (a watcher that reconnects does so within a second)."""
     started = time.monotonic()
     while time.monotonic() - started < 3:
         if all(source(get(client, path)) == "cache" for _ in range(12)):
@@ -120,10 +120,14 @@ def test_etag_and_if_none_match_answer_304_without_a_database_call(client, admin
         assert first.headers[header] == filled.headers[header], header
     assert first.headers["cache-control"] == "public, no-cache" and first.headers["etag"].startswith('"')
     assert first.headers["vary"] == "Authorization"  # a CDN keeps the anonymous copy from requests with a token
-    for _ in range(6):
+    # A worker that has not read it yet answers from the database once (new connections may all have reached
+    # the other one so far); 304 either way, and from the cache, without a database call, once it has it.
+    row, started = 0, time.monotonic()
+    while row < 12:
         again = get(client, path, **{"If-None-Match": first.headers["etag"]})
         assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == first.headers["etag"]
-        assert source(again) == "cache" and float(server_timing(again)["db"]["dur"]) == 0
+        row = row + 1 if source(again) == "cache" and float(server_timing(again)["db"]["dur"]) == 0 else 0
+        assert time.monotonic() - started < 3, "a matching If-None-Match is never answered from the cache"
     assert client.get(path, headers={"If-None-Match": '"something-else"'}).status_code == 200
     assert client.get(path, headers=customer["headers"]).headers["cache-control"] == "private, no-cache"
     client.put(path, json={"price": "99.00"}, headers=admin["headers"])

@@ -95,3 +95,6 @@ def test_restart_under_load_loses_no_order_and_heals(client, base_url, admin, da
             "p.stock_quantity, r.difference from shop.products p join shop.stock_reconciliation r "
             "on r.product_id = p.id where p.id = %s", (product["id"],)).fetchone()
         assert (stock + sold, difference) == (100_000, 0)
+    time.sleep(1.1)  # the pool's figures reach the metrics every second
+    errors = [line for line in client.get("/metrics").text.splitlines() if line.startswith("pgshop_db_pool_errors_total{")]
+    assert sum(float(line.rsplit(" ", 1)[1]) for line in errors) > 0, errors  # the outage is in the pool's errors

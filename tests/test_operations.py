@@ -207,6 +207,7 @@ def test_metrics_count_requests_by_route_and_are_not_public(client, base_url, da
     after = client.get("/metrics").text
     assert count(after, "/api/categories") >= count(first.text, "/api/categories") + 10
     assert "pgshop_http_request_duration_seconds_bucket" in after and "pgshop_db_pool_connections" in after
+    assert 'pgshop_db_pool_errors_total{kind="lost"}' in after
     # A client that is not on loopback (the tests are the trusted proxy of 203.0.113.9) gets nothing.
     assert client.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 403
     with serve(database_url, workers=1, METRICS_TOKEN="s3cret-metrics") as guarded:

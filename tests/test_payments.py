@@ -102,12 +102,24 @@ def test_a_bad_signature_is_400_and_records_nothing(client, order, db, forge):
                "not hex": {"Stripe-Signature": f"t={int(time.time())},v1=zz", "Content-Type": "application/json"},
                "two timestamps": {"Stripe-Signature": f"t=1,{signed(body)['Stripe-Signature']}"},
                "not ascii": {"Stripe-Signature": f"t={int(time.time())},v1=\u00e9{'0' * 63}".encode("latin-1")}}[forge]
+    headers = {"Content-Type": "application/json", **headers}
     assert_problem(client.post(WEBHOOK, content=body, headers=headers), 400, "invalid_signature")
     assert db.execute("select count(*) from shop.payment_events where provider_event_id = %s",
                       (event["id"],)).fetchone()[0] == 0
 
 
-@pytest.mark.parametrize("age", [301, -301])
+def test_a_body_not_declared_json_is_415_and_records_nothing(client, order, db):
+    event = intent(order)
+    body = json.dumps(event).encode()
+    for media_type in ("text/plain", "application/x-www-form-urlencoded", ""):
+        assert_problem(client.post(WEBHOOK, content=body, headers={**signed(body), "Content-Type": media_type}), 415)
+    assert db.execute("select count(*) from shop.payment_events where provider_event_id = %s",
+                      (event["id"],)).fetchone()[0] == 0
+    as_stripe_sends_it = {**signed(body), "Content-Type": "application/json; charset=utf-8"}
+    assert client.post(WEBHOOK, content=body, headers=as_stripe_sends_it).json()["result"] == "recorded"
+
+
+@pytest.mark.parametrize("age", [310, -310])  # 5 minutes and some: the clock moves while it is sent
 def test_a_stale_signature_is_400_and_records_nothing(client, order, db, age):
     event = intent(order)
     assert_problem(send(client, event, at=int(time.time()) - age), 400, "stale_signature")
