@@ -4363,43 +4363,47 @@ COMMENT ON FUNCTION shop.enqueue_deliveries(p_deliveries bigint[]) IS 'Defers on
 --
 
 CREATE FUNCTION shop.order_document(p_order shop.orders) RETURNS json
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     AS $$
-  select json_build_object(
-    'id', p_order.id,
-    'status', p_order.status,
-    'currency', p_order.currency,
-    'total_amount', p_order.total_amount::text,
-    'balance_due', (case when p_order.status = 'pending'
-                         then greatest(p_order.total_amount - shop.order_net_paid(p_order.id), 0)
-                         else 0 end)::numeric(12, 2)::text,
-    'shipping_address', p_order.shipping_address,
-    'created_at', p_order.created_at,
-    'updated_at', p_order.updated_at,
-    'items', (
-      select coalesce(json_agg(json_build_object(
-        'product_id', oi.product_id,
-        'name', oi.name,
-        'sku', oi.sku,
-        'quantity', oi.quantity,
-        'unit_price', oi.unit_price::text,
-        'total_price', oi.total_price::text
-      ) order by oi.id), '[]')
-      from shop.order_items oi
-      where oi.order_id = p_order.id
-    ),
-    'payments', (
-      select coalesce(json_agg(shop.payment_document(p) order by p.id), '[]')
-      from shop.payments p
-      where p.order_id = p_order.id
-    ),
-    'history', (
-      select coalesce(json_agg(json_build_object('status', h.status, 'at', h.changed_at, 'actor', h.actor,
-                                                 'reason', h.reason) order by h.id), '[]')
-      from shop.order_status_history h
-      where h.order_id = p_order.id
+begin
+  return (
+    select json_build_object(
+      'id', p_order.id,
+      'status', p_order.status,
+      'currency', p_order.currency,
+      'total_amount', p_order.total_amount::text,
+      'balance_due', (case when p_order.status = 'pending'
+                           then greatest(p_order.total_amount - shop.order_net_paid(p_order.id), 0)
+                           else 0 end)::numeric(12, 2)::text,
+      'shipping_address', p_order.shipping_address,
+      'created_at', p_order.created_at,
+      'updated_at', p_order.updated_at,
+      'items', (
+        select coalesce(json_agg(json_build_object(
+          'product_id', oi.product_id,
+          'name', oi.name,
+          'sku', oi.sku,
+          'quantity', oi.quantity,
+          'unit_price', oi.unit_price::text,
+          'total_price', oi.total_price::text
+        ) order by oi.id), '[]')
+        from shop.order_items oi
+        where oi.order_id = p_order.id
+      ),
+      'payments', (
+        select coalesce(json_agg(shop.payment_document(p) order by p.id), '[]')
+        from shop.payments p
+        where p.order_id = p_order.id
+      ),
+      'history', (
+        select coalesce(json_agg(json_build_object('status', h.status, 'at', h.changed_at, 'actor', h.actor,
+                                                   'reason', h.reason) order by h.id), '[]')
+        from shop.order_status_history h
+        where h.order_id = p_order.id
+      )
     )
-  )
+  );
+end
 $$;
 
 
@@ -8777,4 +8781,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261201130000'),
     ('20261201140000'),
     ('20261201140001'),
-    ('20261201140002');
+    ('20261201140002'),
+    ('20261201150000');
