@@ -138,6 +138,7 @@ def test_etag_and_if_none_match_answer_304_without_a_database_call(client, admin
 
 
 @pytest.mark.disruptive  # it cuts the listening connections of the suite's app
+@pytest.mark.every_mode
 def test_a_lost_listener_empties_and_bypasses_the_cache_until_it_is_back(client, admin, db, database_url):
     product = make_product(client, admin, price="10.00")
     path = f"/api/products/{product['id']}"

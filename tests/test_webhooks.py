@@ -216,8 +216,9 @@ def test_a_failing_receiver_gets_the_event_once_more_after_each_failure(client, 
     assert len({t["event_id"] for t in tries}) == 1 and len({t["body"] for t in tries}) == 1
     assert [t["headers"]["Pgshop-Delivery-Attempt"] for t in tries] == ["1", "2", "3", "4"]
     gaps = [b["at"] - a["at"] for a, b in zip(tries, tries[1:])]
-    # WEBHOOK_RETRY_BASE_SECONDS=1: about 1, 2 and 4 s, each drawn from 75% to 125% of that.
-    assert all(gap >= 0.75 * 2 ** n - 0.05 for n, gap in enumerate(gaps)), gaps
+    # WEBHOOK_RETRY_BASE_SECONDS=1: about 1, 2 and 4 s, each drawn from 75% to 125% of that (less a little: the
+    # receiver, a thread of this process, notes an arrival once it has read the request).
+    assert all(gap >= 0.75 * 2 ** n - 0.25 for n, gap in enumerate(gaps)), gaps
     assert all(gap <= 1.25 * 2 ** n + 1.5 for n, gap in enumerate(gaps)), gaps
 
 
