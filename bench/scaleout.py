@@ -75,7 +75,6 @@ class ScaleOut(Bench):
         with psycopg.connect(self.su, autocommit=True) as conn:
             conn.execute("vacuum analyze")
             first, last = conn.execute("select min(id), max(id) from shop.products where sku like 'GEN-%'").fetchone()
-            first_user = conn.execute("select min(id) from shop.users where email like 'gen-%'").fetchone()[0]
         script = str(ROOT / "scripts/pgshop.sh")
         source = f"host={self.tmp}/run port={PORT} user=postgres dbname=pgshop"
         standby = sh(script, "standby", str(self.tmp / "replica"), str(STANDBY_PORT), source).strip()
