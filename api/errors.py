@@ -74,6 +74,9 @@ def database_error(request: Request, exc: psycopg.Error) -> Response:
         return counted(request, problem(status, code, diag.message_primary or "", **extra), code)
     if state.startswith("22"):  # data exceptions: bad number, out of range, bad date...
         return problem(422, "invalid_input", diag.message_primary or "")
+    if state.startswith("54"):  # program limits (stack depth, too many columns...): the input's fault, no outage
+        return problem(422, "too_complex", "the request is too complex for the database: "
+                       f"{diag.message_primary or 'a program limit was exceeded'}")
     if isinstance(exc, psycopg.DataError) and not state and "NUL" in str(exc):
         # Refused by the driver before sending: PostgreSQL text cannot hold NUL (0x00) characters.
         return problem(422, "invalid_text", "text may not contain NUL (\\u0000) characters")

@@ -79,9 +79,10 @@ def _text(data: str) -> str:
 
 async def send(todo: dict) -> tuple[int | None, str | None, str | None, bool]:
     """POST one event: (HTTP status, answer excerpt, error, worth retrying). SEND_TIMEOUT bounds all of it, the
-    name's lookup included."""
-    url = httpx.URL(todo["url"])
+    name's lookup included. Any failure, preparing the request included (a URL httpx cannot read, say), is the
+    delivery's: recorded, counted as an attempt and retried like any other until the retry window ends."""
     try:
+        url = httpx.URL(todo["url"])
         async with asyncio.timeout(SEND_TIMEOUT):
             infos = await asyncio.get_running_loop().getaddrinfo(
                 url.host, url.port or (443 if url.scheme == "https" else 80), type=socket.SOCK_STREAM)

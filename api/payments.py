@@ -11,7 +11,7 @@ import msgspec
 from litestar import Controller, Request, Response, delete, get, post
 
 from api.db import Caller, Problem
-from api.http import ADMIN, BEARER, LIMIT, errors, ok, require_json
+from api.http import ADMIN, BEARER, LIMIT, errors, ok, refuse_deep_json, require_json
 from api.schemas import (DeliveryList, DeliveryOut, OrderOut, PaymentIn, RefundIn, StripeEventResult,
                          UnmatchedPaymentList, WebhookCreated, WebhookIn, WebhookList)
 
@@ -51,6 +51,7 @@ class PaymentWebhookController(Controller):
         body = await request.body()
         stripe_verify(request.headers.get("stripe-signature"), body,
                       request.app.state.settings.stripe_webhook_secrets, time.time())
+        refuse_deep_json(body)
         caller = Caller(request.app.state.db, STRIPE_CLAIMS)
         return ok(await caller.call("api.stripe_event_record(%s::jsonb)", body.decode("utf-8", "replace")))
 

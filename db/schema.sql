@@ -2309,6 +2309,64 @@ COMMENT ON FUNCTION lib.guest_carts_since() IS 'The oldest last change a live gu
 
 
 --
+-- Name: host_address(text); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.host_address(p_host text) RETURNS inet
+    LANGUAGE plpgsql IMMUTABLE STRICT
+    AS $_$
+declare
+  v_parts text[] := string_to_array(p_host, '.');
+  v_count int := cardinality(v_parts);
+  v_value numeric := 0;
+  v_part numeric;
+  v_digit text;
+begin
+  if p_host ~ '^\[.*\]$' then
+    begin
+      return btrim(p_host, '[]')::inet;
+    exception when invalid_text_representation then
+      return null;
+    end;
+  end if;
+  if v_count not between 1 and 4 or p_host !~* '^(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+)){0,3}$' then
+    return null;
+  end if;
+  for i in 1 .. v_count loop
+    v_part := 0;
+    if v_parts[i] ~* '^0x' then
+      foreach v_digit in array regexp_split_to_array(lower(substr(v_parts[i], 3)), '') loop
+        v_part := v_part * 16 + strpos('0123456789abcdef', v_digit) - 1;
+      end loop;
+    elsif v_parts[i] ~ '^0' then
+      if v_parts[i] ~ '[89]' then
+        return null;  -- not octal: the resolver takes it for a name
+      end if;
+      foreach v_digit in array regexp_split_to_array(v_parts[i], '') loop
+        v_part := v_part * 8 + v_digit::int;
+      end loop;
+    else
+      v_part := v_parts[i]::numeric;
+    end if;
+    -- Each part is a byte, but the last fills the bytes left: 32, 24, 16 or 8 bits.
+    if v_part >= (case when i < v_count then 256 else 2 ^ (8 * (5 - v_count)) end) then
+      return null;
+    end if;
+    v_value := case when i < v_count then v_value * 256 + v_part else v_value * 2 ^ (8 * (5 - v_count)) + v_part end;
+  end loop;
+  return '0.0.0.0'::inet + v_value::bigint;
+end
+$_$;
+
+
+--
+-- Name: FUNCTION host_address(p_host text); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.host_address(p_host text) IS 'The address a system resolver reads in a URL host: an IPv6 literal in brackets, or IPv4 in any inet_aton spelling (1 to 4 parts, decimal, octal or hex); null for a name.';
+
+
+--
 -- Name: idempotency_claim(bigint, text, jsonb); Type: FUNCTION; Schema: lib; Owner: -
 --
 
@@ -3687,8 +3745,8 @@ CREATE FUNCTION lib.webhook_url_problem(p_url text) RETURNS text
     AS $_$
 declare
   v_private boolean := lib.setting('webhook_allow_private') = '1';
-  v_host text := lower(substring(p_url from '^[a-zA-Z]+://(\[[^]]+\]|[^][/?#:]+)'));
-  v_address inet;
+  v_host text := regexp_replace(lower(substring(p_url from '^[a-zA-Z]+://(\[[^]]+\]|[^][/?#:]+)')), '\.$', '');
+  v_address inet := lib.host_address(v_host);
 begin
   if p_url is null or length(p_url) > 2000 or p_url !~ '^https?://[^/?#@\s]+([/?#]\S*)?$' or v_host is null then
     return 'url must be an absolute http(s) URL without user or password, at most 2000 characters';
@@ -3699,15 +3757,12 @@ begin
   if p_url !~ '^https://' then
     return 'url must use https';
   end if;
-  begin
-    v_address := btrim(v_host, '[]')::inet;
-  exception when invalid_text_representation then
-    v_address := null;
-  end;
-  if v_host = 'localhost' or v_host like '%.localhost' or v_host like '%.local' or v_host like '%.internal'
-     or v_address <<= any (array['0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16',
-                                 '172.16.0.0/12', '192.168.0.0/16', '::/128', '::1/128', '::ffff:0:0/96',
-                                 'fc00::/7', 'fe80::/10']::inet[]) then
+  if v_host in ('', 'localhost') or v_host ~ '\.(localhost|local|internal)$'
+     or v_address <<= any (array[
+       '0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.0.0.0/24',
+       '192.0.2.0/24', '192.168.0.0/16', '198.18.0.0/15', '198.51.100.0/24', '203.0.113.0/24', '224.0.0.0/3',
+       '::/96', '::ffff:0:0/96', '64:ff9b::/96', '64:ff9b:1::/48', '100::/64', '2001::/23', '2001:db8::/32',
+       '2002::/16', 'fc00::/7', 'fe80::/10', 'ff00::/8']::inet[]) then
     return 'url must reach a public address';
   end if;
   return null;
@@ -3719,7 +3774,7 @@ $_$;
 -- Name: FUNCTION webhook_url_problem(p_url text); Type: COMMENT; Schema: lib; Owner: -
 --
 
-COMMENT ON FUNCTION lib.webhook_url_problem(p_url text) IS 'Null when p_url may receive webhooks (https, not a local or private host; anything http(s) with webhook_allow_private = 1), else why not.';
+COMMENT ON FUNCTION lib.webhook_url_problem(p_url text) IS 'Null when p_url may receive webhooks (https, not a local or private host in any spelling the resolver reads; anything http(s) with webhook_allow_private = 1), else why not.';
 
 
 --

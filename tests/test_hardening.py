@@ -6,13 +6,18 @@ import socket
 import time
 import uuid
 
+import httpx
 import jwt
+import msgspec
+import psycopg
 import pytest
 
+from api import errors
 from conftest import JWT_SECRET, PASSWORD, assert_problem, bearer, login, register, serve, setting, unique_email
 from test_catalog import make_category, make_product, word
 from test_concurrency import race
 from test_orders import ADDRESS, checkout, fill_cart
+from test_payments import WEBHOOK, signed
 
 JSON = {"content-type": "application/json"}
 
@@ -78,6 +83,31 @@ def test_deeply_nested_json_is_422(client, admin, customer, path, template, who,
     headers = {"admin": admin["headers"], "customer": customer["headers"], None: {}}[who]
     response = client.post(path, content=template % deep(levels), headers={**JSON, **headers})
     assert_problem(response, 422)
+
+
+@pytest.mark.parametrize("levels", [1000, 100_000])
+def test_a_signed_stripe_event_nested_too_deep_is_422_not_an_outage(client, base_url, levels):
+    """The webhook passes its signed body on unparsed: PostgreSQL's "stack depth limit exceeded" (54001) was a
+    503 database_unavailable (a false outage, retried by Stripe for ever). Refused before the database now."""
+    def outages() -> float:
+        return sum(float(line.rsplit(" ", 1)[1]) for line in httpx.get(base_url.metrics).text.splitlines()
+                   if line.startswith('pgshop_failed_requests_total{code="database_unavailable"}'))
+
+    before = outages()
+    body = ('{"id": "evt_deep", "type": "payment_intent.succeeded", "data": {"object": %s}}' % deep(levels)).encode()
+    assert_problem(client.post(WEBHOOK, content=body, headers=signed(body)), 422, "validation_failed")
+    assert outages() == before
+
+
+def test_a_program_limit_of_the_database_is_422_too_complex_not_503(database_url):
+    """Any class-54 error (program limit exceeded) that reaches the error mapping is the input's fault."""
+    with psycopg.connect(database_url) as conn:
+        with pytest.raises(psycopg.errors.StatementTooComplex) as raised:
+            conn.execute("select (repeat('[', 100000) || repeat(']', 100000))::jsonb")
+    response = errors.database_error(None, raised.value)
+    body = msgspec.json.decode(response.content)
+    assert (response.status_code, body["code"], body["status"]) == (422, "too_complex", 422)
+    assert "stack depth" in body["detail"]
 
 
 def test_metadata_is_limited_to_8_levels_and_16_kb(client, admin):

@@ -313,3 +313,53 @@ def test_endpoints_are_managed_by_admins(client, admin, customer, db, worker):
     assert client.delete(f"{url}/{made.json()['id']}", headers=admin["headers"]).status_code == 204
     assert_problem(client.get(f"{url}/{made.json()['id']}/deliveries", headers=admin["headers"]), 404, "not_found")
     assert_problem(client.delete(f"{url}/{made.json()['id']}", headers=admin["headers"]), 404, "not_found")
+
+
+@pytest.mark.parametrize("host", [
+    "localhost.", "LocalHost", "app.localhost.", "0xa9fea9fe", "2852039166", "0251.0376.0251.0376", "169.254.43518",
+    "0x0a000001", "012.0.0.1", "10.1", "0177.0.0.1", "127.1", "0", "0x7f.1", "[::ffff:127.0.0.1]", "[::ffff:a9fe:a9fe]",
+    "[0:0:0:0:0:0:0:1]", "[fd00::1]", "192.168.0.1.", "100.64.0.1", "224.0.0.1", "[64:ff9b::a00:1]",
+])
+def test_every_spelling_of_a_private_address_is_refused_at_subscription(client, admin, db, host):
+    """Hosts are read as the system resolver reads them (inet_aton's decimal, octal and hex parts; a trailing
+    dot): each of these is a loopback, private, link-local or otherwise non-public address."""
+    with setting(db, "webhook_allow_private", "0"):
+        response = client.post("/api/admin/webhooks", json={"url": f"https://{host}/hook", "events": ["order.paid"]},
+                               headers=admin["headers"])
+    assert_problem(response, 422, "invalid_url")
+
+
+@pytest.mark.parametrize("host", ["example.com", "example.com.", "93.184.216.34", "1.1", "0x5db8d822",
+                                  "[2606:2800:220:1:248:1893:25c8:1946]", "10.example.com", "0x10.example"])
+def test_public_hosts_are_still_accepted(client, admin, db, host):
+    with setting(db, "webhook_allow_private", "0"):
+        response = client.post("/api/admin/webhooks", json={"url": f"https://{host}/hook", "events": ["order.paid"]},
+                               headers=admin["headers"])
+    assert response.status_code == 201, response.text
+    client.delete(f"/api/admin/webhooks/{response.json()['id']}", headers=admin["headers"])
+
+
+def test_a_url_the_worker_cannot_read_is_a_failed_attempt_and_blocks_nothing_forever(client, admin, customer, db,
+                                                                                    receiver, subscribe):
+    """https://0177.0.0.1:PORT/ (octal loopback, allowed here) is an address httpx refuses to read: each try is
+    recorded as an attempt with its error and retried; when the retry window is over it fails, and the next
+    event of that order to that endpoint goes out."""
+    bad = subscribe(f"https://0177.0.0.1:{receiver.server.server_port}/x", ["order.created", "order.cancelled"])
+    product = make_product(client, admin)
+    fill_cart(client, customer["headers"], (product, 1))
+    order = checkout(client, customer["headers"]).json()
+    [first] = until(lambda: [d for d in deliveries(client, admin, bad) if d["attempts"] >= 2 and d["error"]])
+    assert first["status"] == "pending" and "0177.0.0.1" in first["error"]
+    # The window ends (as 24 hours after the first try would): the next failure is the last.
+    db.execute("update shop.webhook_deliveries set retry_from = now() - interval '24 hours' where id = %s",
+               (first["id"],))
+    assert client.put(f"/api/orders/{order['id']}/status", json={"status": "cancelled"},
+                      headers=admin["headers"]).status_code == 200
+    def tried() -> dict | None:
+        by_type = {d["type"]: d for d in deliveries(client, admin, bad)}
+        return by_type if len(by_type) == 2 and by_type["order.created"]["status"] == "failed" \
+            and by_type["order.cancelled"]["error"] else None  # tried and recorded once the first had failed
+
+    by_type = until(tried, seconds=30)
+    assert by_type["order.created"]["attempts"] >= 3 and "0177.0.0.1" in by_type["order.created"]["error"]
+    assert by_type["order.cancelled"]["attempts"] >= 1 and by_type["order.cancelled"]["status"] == "pending"

@@ -2,18 +2,74 @@
 -- job for each (migration 20261201140000); the delivery worker (api/worker.py) asks lib.webhook_delivery_start
 -- what to send, POSTs it, and reports with lib.webhook_delivery_finish, which decides the retry.
 
+-- The address a system resolver (glibc's inet_aton, which getaddrinfo uses for numeric hosts) reads in a host:
+-- an IPv6 literal in brackets, or IPv4 written in 1 to 4 dot-separated parts, each decimal, octal (leading 0)
+-- or hexadecimal (0x), the last part filling the bytes that remain: 0xa9fea9fe, 2852039166, 0251.0376.0251.0376,
+-- 169.254.43518, 012.0.0.1 (octal: 10.0.0.1) and 10.1 (10.0.0.1) are all addresses. Null for a name.
+create or replace function lib.host_address(p_host text) returns inet
+language plpgsql
+immutable
+strict
+as $$
+declare
+  v_parts text[] := string_to_array(p_host, '.');
+  v_count int := cardinality(v_parts);
+  v_value numeric := 0;
+  v_part numeric;
+  v_digit text;
+begin
+  if p_host ~ '^\[.*\]$' then
+    begin
+      return btrim(p_host, '[]')::inet;
+    exception when invalid_text_representation then
+      return null;
+    end;
+  end if;
+  if v_count not between 1 and 4 or p_host !~* '^(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+)){0,3}$' then
+    return null;
+  end if;
+  for i in 1 .. v_count loop
+    v_part := 0;
+    if v_parts[i] ~* '^0x' then
+      foreach v_digit in array regexp_split_to_array(lower(substr(v_parts[i], 3)), '') loop
+        v_part := v_part * 16 + strpos('0123456789abcdef', v_digit) - 1;
+      end loop;
+    elsif v_parts[i] ~ '^0' then
+      if v_parts[i] ~ '[89]' then
+        return null;  -- not octal: the resolver takes it for a name
+      end if;
+      foreach v_digit in array regexp_split_to_array(v_parts[i], '') loop
+        v_part := v_part * 8 + v_digit::int;
+      end loop;
+    else
+      v_part := v_parts[i]::numeric;
+    end if;
+    -- Each part is a byte, but the last fills the bytes left: 32, 24, 16 or 8 bits.
+    if v_part >= (case when i < v_count then 256 else 2 ^ (8 * (5 - v_count)) end) then
+      return null;
+    end if;
+    v_value := case when i < v_count then v_value * 256 + v_part else v_value * 2 ^ (8 * (5 - v_count)) + v_part end;
+  end loop;
+  return '0.0.0.0'::inet + v_value::bigint;
+end
+$$;
+comment on function lib.host_address(text) is
+  'The address a system resolver reads in a URL host: an IPv6 literal in brackets, or IPv4 in any inet_aton '
+  'spelling (1 to 4 parts, decimal, octal or hex); null for a name.';
+
 -- An endpoint URL a webhook may go to: https on a host name or a public address; with the setting
 -- webhook_allow_private = 1 also http and loopback, private and link-local addresses (development, tests).
--- Early feedback for the admin only: the worker checks every address a name resolves to, at each delivery,
--- against Python's list of global addresses (api/jobs.py), which is what keeps requests off private networks.
+-- Hosts are read as the resolver reads them (lib.host_address; a trailing dot ends a name as usual), so no
+-- spelling of a private address passes. Early feedback for the admin: the worker checks every address a name
+-- resolves to, at each delivery, against Python's list of global addresses (api/jobs.py).
 create or replace function lib.webhook_url_problem(p_url text) returns text
 language plpgsql
 stable
 as $$
 declare
   v_private boolean := lib.setting('webhook_allow_private') = '1';
-  v_host text := lower(substring(p_url from '^[a-zA-Z]+://(\[[^]]+\]|[^][/?#:]+)'));
-  v_address inet;
+  v_host text := regexp_replace(lower(substring(p_url from '^[a-zA-Z]+://(\[[^]]+\]|[^][/?#:]+)')), '\.$', '');
+  v_address inet := lib.host_address(v_host);
 begin
   if p_url is null or length(p_url) > 2000 or p_url !~ '^https?://[^/?#@\s]+([/?#]\S*)?$' or v_host is null then
     return 'url must be an absolute http(s) URL without user or password, at most 2000 characters';
@@ -24,23 +80,20 @@ begin
   if p_url !~ '^https://' then
     return 'url must use https';
   end if;
-  begin
-    v_address := btrim(v_host, '[]')::inet;
-  exception when invalid_text_representation then
-    v_address := null;
-  end;
-  if v_host = 'localhost' or v_host like '%.localhost' or v_host like '%.local' or v_host like '%.internal'
-     or v_address <<= any (array['0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16',
-                                 '172.16.0.0/12', '192.168.0.0/16', '::/128', '::1/128', '::ffff:0:0/96',
-                                 'fc00::/7', 'fe80::/10']::inet[]) then
+  if v_host in ('', 'localhost') or v_host ~ '\.(localhost|local|internal)$'
+     or v_address <<= any (array[
+       '0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.0.0.0/24',
+       '192.0.2.0/24', '192.168.0.0/16', '198.18.0.0/15', '198.51.100.0/24', '203.0.113.0/24', '224.0.0.0/3',
+       '::/96', '::ffff:0:0/96', '64:ff9b::/96', '64:ff9b:1::/48', '100::/64', '2001::/23', '2001:db8::/32',
+       '2002::/16', 'fc00::/7', 'fe80::/10', 'ff00::/8']::inet[]) then
     return 'url must reach a public address';
   end if;
   return null;
 end
 $$;
 comment on function lib.webhook_url_problem(text) is
-  'Null when p_url may receive webhooks (https, not a local or private host; anything http(s) with '
-  'webhook_allow_private = 1), else why not.';
+  'Null when p_url may receive webhooks (https, not a local or private host in any spelling the resolver reads; '
+  'anything http(s) with webhook_allow_private = 1), else why not.';
 
 create or replace function lib.webhook_json(p_endpoint shop.webhook_endpoints) returns json
 language sql
