@@ -1,14 +1,13 @@
 """The Litestar app factory: `uvicorn api.app:create_app --factory`."""
 
 import asyncio
-import hmac
 import logging
 import os
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
 import psycopg
-from litestar import Litestar, Request, Response, get
+from litestar import Litestar, Response, get
 from litestar.datastructures import ResponseHeader, State
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
@@ -18,7 +17,7 @@ from psycopg_pool import PoolTimeout
 from api import admin, cache, catalog, commerce, errors, metrics, payments, users
 from api.config import Settings
 from api.db import Database, Problem
-from api.http import PUBLIC, Front, JsonRequest, client_address, document
+from api.http import PUBLIC, Front, JsonRequest, document
 
 
 @get("/bench/constant", include_in_schema=False)
@@ -28,19 +27,6 @@ async def constant() -> Response:
 
 
 _CONSTANT = b'{"id":1,"name":"Constant","price":"19.99","stock_quantity":10}'
-
-
-@get("/metrics", include_in_schema=False, sync_to_thread=False)
-def prometheus(request: Request) -> Response:
-    """Prometheus text format: for loopback clients, or for anyone sending the bearer METRICS_TOKEN when set."""
-    token = request.app.state.settings.metrics_token
-    if token:
-        sent = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-        if not hmac.compare_digest(sent.encode(), token.encode()):
-            return errors.problem(401, "unauthenticated", "metrics need Authorization: Bearer <METRICS_TOKEN>")
-    elif client_address(request) not in ("127.0.0.1", "::1"):
-        return errors.problem(403, "forbidden", "metrics are served to loopback clients unless METRICS_TOKEN is set")
-    return Response(metrics.exposition(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
 
 def create_app(settings: Settings | None = None) -> metrics.Observe:
@@ -73,7 +59,7 @@ def _litestar(settings: Settings) -> Litestar:
             metrics.worker_exit()
 
     return Litestar(
-        route_handlers=users.ROUTES + catalog.ROUTES + commerce.ROUTES + admin.ROUTES + payments.ROUTES + [prometheus]
+        route_handlers=users.ROUTES + catalog.ROUTES + commerce.ROUTES + admin.ROUTES + payments.ROUTES
         + ([constant] if os.environ.get("PGSHOP_BENCH") == "1" else []),
         dependencies=PUBLIC,
         lifespan=[lifespan],

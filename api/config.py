@@ -25,7 +25,6 @@ class Settings:
     pool_size: int
     pool_timeout: float
     trusted_proxies: tuple[IPv4Network | IPv6Network, ...]
-    metrics_token: str
     watch_database_url: str
     read_database_url: str | None
     prepared_statements: bool
@@ -51,7 +50,6 @@ class Settings:
             pool_timeout=float(env.get("DB_POOL_TIMEOUT", "3")),
             trusted_proxies=tuple(ip_network(p.strip(), strict=False)
                                   for p in env.get("TRUSTED_PROXIES", "").split(",") if p.strip()),
-            metrics_token=env.get("METRICS_TOKEN", ""),
             # LISTEN needs a direct connection to the primary, not one through PgBouncer.
             watch_database_url=env.get("DIRECT_DATABASE_URL") or url,
             read_database_url=env.get("READ_DATABASE_URL") or None,

@@ -111,6 +111,8 @@ def _statement(call: str, kind: str = "call") -> str:
     return f"{_CLAIMS} select {call} from c"
 
 
+_READS = ("select 'api.' || p.proname from pg_catalog.pg_proc p where p.pronamespace = 'api'::regnamespace "
+          "group by p.proname having bool_and(p.provolatile <> 'v')")
 _PROBLEM = b'{"problem": '
 
 _announcement = msgspec.json.Decoder(Announcement)
@@ -137,19 +139,15 @@ class Database:
         self.replica = Replica(_pool(read_url, size, timeout, prepared), self.pool, max_lag, read_wait) \
             if read_url else None
         self.reads: frozenset[str] = frozenset()  # api functions the database declares stable or immutable
+        self.reads_seen = False  # read from the database once it is first reached
         self.cache = cache
         self.up = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
 
     async def open(self) -> None:
-        await self.pool.open(wait=True)
-        async with self.pool.connection() as conn:
-            # Reads and writes as the database states them (volatility): no list of routes kept in Python.
-            self.reads = frozenset(name for (name,) in await (await conn.execute(
-                "select 'api.' || p.proname from pg_catalog.pg_proc p "
-                "where p.pronamespace = 'api'::regnamespace group by p.proname "
-                "having bool_and(p.provolatile <> 'v')")).fetchall())
-        self.up.set()
+        """Starts without waiting for the database: a worker (re)started while PostgreSQL is away comes up and
+        answers 503 until the watcher reaches it."""
+        await self.pool.open(wait=False)
         self._tasks.append(asyncio.create_task(self._watch()))
         if self.replica:
             await self.replica.pool.open(wait=False)
@@ -176,9 +174,14 @@ class Database:
                                                          keepalives=1, keepalives_idle=10, keepalives_interval=5,
                                                          keepalives_count=3) as conn:
                     if not self.up.is_set():
-                        await self.pool.check()
+                        if self.reads_seen:  # back after an outage
+                            await self.pool.check()
+                            await self._through_pool()
+                            log.warning("database available again")
+                        else:  # first reached: reads and writes as it states them (volatility), no route list here
+                            self.reads = frozenset(name for (name,) in await (await conn.execute(_READS)).fetchall())
+                            self.reads_seen = True
                         self.up.set()
-                        log.warning("database available again")
                     await conn.execute("listen pgshop_catalog")
                     if self.cache:
                         await self.cache.online()
@@ -191,10 +194,21 @@ class Database:
                 log.exception("the catalog cache stopped listening; it is bypassed until it listens again")
             if self.cache:
                 await self.cache.offline()
-            if database_lost and self.up.is_set():
+            if self.up.is_set() and database_lost:
                 log.warning("database unavailable")
                 self.up.clear()
             await asyncio.sleep(0.2)
+
+    async def _through_pool(self) -> None:
+        """Back only once a statement through the pool succeeds: through PgBouncer, whose own logins to
+        PostgreSQL may still fail for a moment after PostgreSQL answers (server_login_retry), a request would
+        otherwise get that failure. Requests wait meanwhile (up to DB_POOL_TIMEOUT)."""
+        while True:
+            try:
+                await run(self.pool, "select 1", ())
+                return
+            except (psycopg.OperationalError, PoolTimeout):
+                await asyncio.sleep(0.05)
 
     async def call(self, claims: Claims | None, call: str, *args: object, primary: bool = False) -> bytes | None:
         """Run `select <call> ...` (e.g. "api.product_get(%s::bigint)") as the caller in `claims` (on the primary

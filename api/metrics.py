@@ -1,18 +1,23 @@
 """Prometheus metrics of the API, the Server-Timing header, and the read-your-writes token.
 
-prometheus-client in multiprocess mode when PROMETHEUS_MULTIPROC_DIR is set (make run sets it), so /metrics
-sums every uvicorn worker; without it, the figures are the answering worker's. /metrics answers clients on
-loopback (after TRUSTED_PROXIES), or anyone with `Authorization: Bearer $METRICS_TOKEN` when that is set."""
+prometheus-client in multiprocess mode (PROMETHEUS_MULTIPROC_DIR, which make run sets): every uvicorn worker
+writes its figures there, and `python -m api.metrics`, a listener of its own on METRICS_HOST:METRICS_PORT
+(127.0.0.1:9464 by default, never the API's port), serves their sum at /metrics; with METRICS_TOKEN set it asks
+for `Authorization: Bearer <token>` (for a listener other hosts can reach, as in docker-compose.yml)."""
 
 import asyncio
 import base64
 import hashlib
 import hmac
 import os
+import signal
+import sys
 from time import perf_counter
+from wsgiref.simple_server import make_server
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, make_wsgi_app, multiprocess
+from prometheus_client.exposition import ThreadingWSGIServer, _SilentHandler
 
 from api.db import REQUEST, RequestState
 
@@ -129,10 +134,24 @@ def worker_exit() -> None:
         multiprocess.mark_process_dead(os.getpid())
 
 
-def exposition() -> bytes:
-    """The metrics in Prometheus' text format: every worker's in multiprocess mode, else this worker's."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
-        return generate_latest(registry)
-    return generate_latest(REGISTRY)
+def main() -> None:
+    """The metrics listener: every worker's figures summed, at /metrics on METRICS_HOST:METRICS_PORT."""
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    metrics = make_wsgi_app(registry)
+    token = os.environ.get("METRICS_TOKEN", "").encode()
+
+    def guarded(environ: dict, start_response):  # noqa: ANN202 - WSGI
+        sent = environ.get("HTTP_AUTHORIZATION", "").removeprefix("Bearer ").strip().encode()
+        if token and not hmac.compare_digest(sent, token):
+            start_response("401 Unauthorized", [("Content-Type", "text/plain"), ("WWW-Authenticate", "Bearer")])
+            return [b"metrics need Authorization: Bearer <METRICS_TOKEN>\n"]
+        return metrics(environ, start_response)
+
+    host, port = os.environ.get("METRICS_HOST", "127.0.0.1"), int(os.environ.get("METRICS_PORT", "9464"))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    make_server(host, port, guarded, ThreadingWSGIServer, handler_class=_SilentHandler).serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -23,6 +23,10 @@ from pathlib import Path
 import httpx
 import jwt
 import psycopg
+from prometheus_client import CollectorRegistry, generate_latest, multiprocess
+
+from pgshop.cluster import Cluster, stop_all
+from pgshop.deploy import demo, deploy
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -66,7 +70,7 @@ class Bench:
     # Set-up -----------------------------------------------------------------------------------------
     def start_cluster(self) -> None:
         log(f"throwaway cluster in {self.tmp} (synchronous_commit=on, fsync=on: durable commits)")
-        self.url = sh(str(ROOT / "scripts/pgshop.sh"), "cluster", str(self.tmp), "54350").strip()
+        self.url = Cluster(self.tmp, 54350).create()
         self.su = f"host={self.tmp}/run port=54350 user=postgres dbname=pgshop"
         settings = {"shared_buffers": "2GB", "effective_cache_size": "8GB", "work_mem": "32MB",
                     "maintenance_work_mem": "1GB", "max_wal_size": "8GB", "synchronous_commit": "on",
@@ -79,10 +83,10 @@ class Bench:
         # Limits high enough never to refuse the load, so their checks still run and are measured. No expiry of
         # unpaid orders: the generated pending orders are days old, and the job (pg_cron, every minute) would
         # cancel them while the generator has not yet written the opening stock of the ledger (counted twice).
-        sh(str(ROOT / "scripts/pgshop.sh"), "deploy", self.url,
-           env={"RATE_LIMIT_AUTH_PER_ADDRESS": "100000000", "RATE_LIMIT_CHECKOUT_PER_USER": "100000000",
-                "ORDER_PAYMENT_WINDOW": "0"})
-        sh(str(ROOT / "scripts/pgshop.sh"), "demo", self.url)
+        os.environ.update(RATE_LIMIT_AUTH_PER_ADDRESS="100000000", RATE_LIMIT_CHECKOUT_PER_USER="100000000",
+                          ORDER_PAYMENT_WINDOW="0")
+        deploy(self.url)
+        demo(self.url)
         with psycopg.connect(self.su, autocommit=True) as conn:
             conn.execute("create schema bench")
             conn.execute("create table bench.counter (id integer primary key, n bigint not null)")
@@ -109,6 +113,7 @@ class Bench:
         env = {**os.environ, "DATABASE_URL": self.url, "JWT_SECRET": SECRET, "PGSHOP_BENCH": "1",
                "DB_POOL_SIZE": str(self.pool_size), "CACHE": self.cache, "REDIS_URL": REDIS_URL,
                "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="pgshop-metrics.", dir=self.tmp)}
+        self.metrics_dir = env["PROMETHEUS_MULTIPROC_DIR"]
         env.pop("API_DATABASE_URL", None)
         command = {
             "uvicorn": ["--factory", "--host", "127.0.0.1", "--port", "8099", "--workers", str(CORES),
@@ -396,7 +401,9 @@ class Bench:
                 return
 
     def cache_counts(self) -> tuple[float, float]:
-        text = subprocess.run(["curl", "-s", "http://127.0.0.1:8099/metrics"], capture_output=True, text=True).stdout
+        registry = CollectorRegistry()  # the workers' figures, summed as the metrics listener would
+        multiprocess.MultiProcessCollector(registry, path=self.metrics_dir)
+        text = generate_latest(registry).decode()
         value = lambda name: sum(float(l.split()[-1]) for l in text.splitlines() if l.startswith(name + " "))  # noqa
         return value("pgshop_cache_hits_total"), value("pgshop_cache_misses_total")
 
@@ -452,7 +459,7 @@ class Bench:
         self.stop_api()
         if (self.tmp / "redis.pid").exists():
             subprocess.run(["kill", (self.tmp / "redis.pid").read_text().strip()])
-        sh(str(ROOT / "scripts/pgshop.sh"), "stop", str(self.tmp))
+        stop_all(self.tmp)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     # Report ------------------------------------------------------------------------------------------

@@ -26,6 +26,8 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import BENCH, CORES, ROOT, ROUNDS, Bench, log, sh  # noqa: E402
 
+from pgshop import scaleout  # noqa: E402
+
 PORT = 54350
 STANDBY_PORT, PGBOUNCER_PORT = 54351, 54352
 READ_STATEMENT = BENCH / "pgbench/product_read.sql"
@@ -75,12 +77,10 @@ class ScaleOut(Bench):
         with psycopg.connect(self.su, autocommit=True) as conn:
             conn.execute("vacuum analyze")
             first, last = conn.execute("select min(id), max(id) from shop.products where sku like 'GEN-%'").fetchone()
-        script = str(ROOT / "scripts/pgshop.sh")
         source = f"host={self.tmp}/run port={PORT} user=postgres dbname=pgshop"
-        standby = sh(script, "standby", str(self.tmp / "replica"), str(STANDBY_PORT), source).strip()
-        pooled = sh(script, "pooler", str(self.tmp / "pgbouncer"), f"{self.tmp}/run", str(PORT),
-                    env={"PGBOUNCER_PORT": str(PGBOUNCER_PORT)}).strip()
+        standby = scaleout.standby(self.tmp / "replica", STANDBY_PORT, source, "pgshop", "pgshop_api")
         direct = f"postgresql://pgshop_api@/pgshop?host={self.tmp}/run&port={PORT}"
+        pooled = scaleout.pooler(self.tmp / "pgbouncer", direct, PGBOUNCER_PORT)
         figures = self.results["figures"]
 
         def read() -> dict:
@@ -167,8 +167,7 @@ class ScaleOut(Bench):
         # PgBouncer's server connections died with the restart: a fresh PgBouncer.
         subprocess.run(["kill", (self.tmp / "pgbouncer/pgbouncer.pid").read_text().strip()], check=True)
         time.sleep(1)
-        sh(script, "pooler", str(self.tmp / "pgbouncer"), f"{self.tmp}/run", str(PORT),
-           env={"PGBOUNCER_PORT": str(PGBOUNCER_PORT)})
+        scaleout.pooler(self.tmp / "pgbouncer", direct, PGBOUNCER_PORT)
         table = {}
         for clients in (16, 1000):
             table[clients] = {"direct": self.pgbench_as_api(direct, clients, 8, first, last),

@@ -10,11 +10,12 @@ import os
 import socket
 import subprocess
 import sys
-import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import psycopg
@@ -40,35 +41,58 @@ def database_url() -> str:
     return url
 
 
+class Served(str):
+    """The API's base URL, with the URL of its metrics listener (.metrics), its supervisord.conf (.conf) and
+    the lines the run printed so far (.lines)."""
+
+    metrics: str
+    conf: str
+    lines: list[str]
+
+
+ROOT = Path(__file__).resolve().parent.parent
+PGSHOP = str(Path(sys.executable).with_name("pgshop"))
+
+
 @contextmanager
-def serve(database_url: str, workers: int = 2, **env: str) -> Iterator[str]:
-    """The app under uvicorn, as `make run` starts it, on a free port; yields its base URL."""
-    port = _free_port()
+def serve(database_url: str, workers: int = 2, programs: tuple[str, ...] = ("api", "metrics"),
+          **env: str) -> Iterator[Served]:
+    """PROGRAMS served as `make run` serves them (`pgshop serve`: supervisord), on free ports; yields the API's URL.
+    Stopped with SIGTERM, as a supervisor or Ctrl-C would."""
+    port, metrics_port = _free_port(), _free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "JWT_SECRET": JWT_SECRET, "API_DATABASE_URL": "",
-           "STRIPE_WEBHOOK_SECRET": STRIPE_SECRET,
-           "DB_POOL_SIZE": "8", "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="pgshop-metrics."), **env}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(port),
-         "--workers", str(workers), "--no-access-log", "--no-server-header", "--no-proxy-headers", "--log-level", "warning"],
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
+           "STRIPE_WEBHOOK_SECRET": STRIPE_SECRET, "DB_POOL_SIZE": "8", "PORT": str(port), "WORKERS": str(workers),
+           "METRICS_PORT": str(metrics_port), "UVICORN_LOG_LEVEL": "warning", **env}
+    proc = subprocess.Popen([PGSHOP, "serve", *programs], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    served = Served(f"http://127.0.0.1:{port}")
+    served.metrics = f"http://127.0.0.1:{metrics_port}/metrics"
+    served.lines = lines = []
+    threading.Thread(target=lambda: [(lines.append(line), print(line, end="")) for line in proc.stdout],
+                     daemon=True).start()
     deadline = time.monotonic() + 30
     while True:
         try:
-            if httpx.get(f"{url}/health").status_code == 200:
+            if any("supervisorctl -c " in line for line in lines) and httpx.get(f"{served}/health").status_code == 200 \
+                    and ("metrics" not in programs or httpx.get(served.metrics).status_code in (200, 401)):
                 break
         except httpx.TransportError:
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
-            pytest.exit("the API did not start", returncode=3)
+            pytest.exit("the API did not start:\n" + "".join(lines[-20:]), returncode=3)
         time.sleep(0.1)
+    served.conf = next(line.split("supervisorctl -c ", 1)[1].split()[0] for line in lines if "supervisorctl -c " in line)
     try:
-        yield url
+        yield served
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        proc.wait(timeout=60)
+
+
+def supervisorctl(served: Served, *args: str) -> str:
+    return subprocess.run([str(Path(sys.executable).with_name("supervisorctl")), "-c", served.conf, *args],
+                          capture_output=True, text=True).stdout
 
 
 MODE = os.environ.get("PGSHOP_TEST_MODE", "")
@@ -81,16 +105,20 @@ def as_user(url: str, user: str) -> str:
     return make_conninfo(**params)
 
 
-@pytest.fixture(scope="session")
-def base_url(database_url: str) -> Iterator[str]:
-    # Two workers, as `make run WORKERS=2` would: concurrency tests reach the database in parallel. The tests
-    # are the trusted proxy, so X-Forwarded-For gives each rate-limit test a client address of its own.
-    mode = {"": {},
+def mode_env(database_url: str) -> dict[str, str]:
+    """The API's settings in this pass of make test: as is, as with REPLICA=1, or as with PGBOUNCER=1."""
+    return {"": {},
             "replica": {"READ_DATABASE_URL": os.environ.get("PGSHOP_TEST_STANDBY", "")},
             "pgbouncer": {"API_DATABASE_URL": os.environ.get("PGSHOP_TEST_PGBOUNCER", ""),
                           "DIRECT_DATABASE_URL": as_user(database_url, "pgshop_api"), "DB_PREPARED_STATEMENTS": "0"},
             }[MODE]
-    with serve(database_url, TRUSTED_PROXIES="127.0.0.1", **mode) as url:
+
+
+@pytest.fixture(scope="session")
+def base_url(database_url: str) -> Iterator[Served]:
+    # Two workers, as `make run WORKERS=2` would: concurrency tests reach the database in parallel. The tests
+    # are the trusted proxy, so X-Forwarded-For gives each rate-limit test a client address of its own.
+    with serve(database_url, TRUSTED_PROXIES="127.0.0.1", **mode_env(database_url)) as url:
         yield url
 
 

@@ -2,6 +2,7 @@
 monitoring views and role, postgres_exporter, and the API's metrics and Server-Timing."""
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -12,12 +13,13 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 
-from conftest import PASSWORD, as_user, bearer, login, register, serve, unique_email
+from conftest import PASSWORD, as_user, assert_problem, bearer, login, register, serve, unique_email
 from test_orders import ADDRESS
 
 ROOT = Path(__file__).resolve().parent.parent
-SCRIPT = str(ROOT / "scripts/pgshop.sh")
+SCRIPT = str(ROOT / "scripts/pgshop")
 DRILL_PORT = "54333"
 TABLES = ["shop.users", "shop.categories", "shop.products", "shop.carts", "shop.cart_items", "shop.orders",
           "shop.order_items", "shop.order_status_history", "shop.stock_movements", "shop.daily_sales", "audit.log"]
@@ -45,7 +47,7 @@ def drill():
     try:
         yield {"dir": directory, "env": env, "url": url}
     finally:
-        pgshop("stop", str(directory))
+        pgshop("stop", **env)
         shutil.rmtree(directory, ignore_errors=True)
 
 
@@ -195,25 +197,26 @@ def test_postgres_exporter_answers_pg_up_and_the_custom_metrics(database_url):
         exporter.wait(timeout=10)
 
 
-def test_metrics_count_requests_by_route_and_are_not_public(client, base_url, database_url):
+def test_metrics_count_requests_by_route_on_a_listener_of_their_own(client, base_url, database_url):
     def count(text: str, route: str) -> float:
         prefix = f'pgshop_http_requests_total{{method="GET",route="{route}",status="200"}} '
         return sum(float(line.removeprefix(prefix)) for line in text.splitlines() if line.startswith(prefix))
 
-    first = client.get("/metrics")
+    first = httpx.get(base_url.metrics)
     assert first.status_code == 200 and first.headers["content-type"].startswith("text/plain")
     for _ in range(10):
         assert client.get("/api/categories").status_code == 200
-    after = client.get("/metrics").text
+    after = httpx.get(base_url.metrics).text
     assert count(after, "/api/categories") >= count(first.text, "/api/categories") + 10
     assert "pgshop_http_request_duration_seconds_bucket" in after and "pgshop_db_pool_connections" in after
     assert 'pgshop_db_pool_errors_total{kind="lost"}' in after
-    # A client that is not on loopback (the tests are the trusted proxy of 203.0.113.9) gets nothing.
-    assert client.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 403
+    # Not on the API's port, which a reverse proxy on the same host makes public: there it is a 404 for anyone.
+    assert_problem(client.get("/metrics"), 404, "not_found")
+    assert_problem(client.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"}), 404, "not_found")
     with serve(database_url, workers=1, METRICS_TOKEN="s3cret-metrics") as guarded:
-        assert client.get(f"{guarded}/metrics").status_code == 401
-        assert client.get(f"{guarded}/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
-        assert client.get(f"{guarded}/metrics", headers={"Authorization": "Bearer s3cret-metrics"}).status_code == 200
+        assert httpx.get(guarded.metrics).status_code == 401
+        assert httpx.get(guarded.metrics, headers={"Authorization": "Bearer wrong"}).status_code == 401
+        assert httpx.get(guarded.metrics, headers={"Authorization": "Bearer s3cret-metrics"}).status_code == 200
 
 
 def server_timing(response: httpx.Response) -> dict[str, dict[str, str]]:
@@ -229,3 +232,110 @@ def test_every_response_carries_server_timing_with_the_database_time(client):
     read = server_timing(client.get("/api/products"))["db"]
     assert float(read["dur"]) > 0 and read["desc"] in ('"primary"', '"standby"')
     assert server_timing(client.get("/api/categories"))["db"]["desc"] == '"cache"'  # the second time
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_run_stops_at_a_port_in_use_with_one_line_that_says_what_to_do():
+    """The private cluster's port taken by another program: make run stops at that step, with one line naming
+    the port, the setting and the log, and runs nothing after it (no pgBackRest, no dbmate)."""
+    directory = Path(tempfile.mkdtemp(prefix="pgshop-port."))
+    directory.chmod(0o755)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        started = time.monotonic()
+        result = pgshop("run", PGSHOP_DIR=str(directory), PGSHOP_PGPORT=str(port), DATABASE_URL="", PORT=str(free_port()))
+    try:
+        assert result.returncode == 1, result.stderr
+        last = result.stderr.strip().splitlines()[-1]
+        assert f"port {port} is in use" in last and "PGSHOP_PGPORT" in last and f"{directory}/postgres.log" in last
+        assert "Traceback" not in result.stderr and "pgBackRest" not in result.stderr and "dbmate" not in result.stderr
+        assert time.monotonic() - started < 60
+    finally:
+        pgshop("stop", PGSHOP_DIR=str(directory))
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def test_a_wrong_option_or_a_missing_value_is_one_line_and_a_non_zero_exit():
+    for args, env, words in [(["run", "--nope"], {}, "No such option"), (["backup", "--type"], {}, "requires an argument"),
+                             (["restore", "--target-time"], {}, "requires an argument"),
+                             (["admin"], {"EMAIL": "", "PASSWORD": ""}, "EMAIL"), (["nothing"], {}, "No such command"),
+                             (["run", "--port", "http"], {}, "not a valid integer")]:
+        result = pgshop(*args, **{"DATABASE_URL": "", **env})
+        assert result.returncode != 0, args
+        lines = [line for line in result.stderr.splitlines() if line.strip() and not line.startswith("==>")]
+        assert len(lines) == 1 and words in lines[0], (args, result.stderr)
+    listed = pgshop("--help").stdout
+    for command in ("run", "test", "migrate", "admin", "schema", "backup", "backups", "restore", "dump", "load",
+                    "monitor", "bench", "serve", "stop"):
+        assert re.search(rf"^\s+{command}\s", listed, re.M), command
+    assert "REPLICA" in pgshop("run", "--help").stdout and "PGBOUNCER" in pgshop("run", "--help").stdout
+
+
+@pytest.mark.disruptive  # a second database, a standby and a PgBouncer of its own on the test cluster
+def test_pgbouncer_and_a_replica_work_with_any_database_url(database_url):
+    """PGBOUNCER=1 and REPLICA=1 make run against DATABASE_URL=postgresql://postgres@/shop?...: its database,
+    user, host and port, not the private cluster's names; a role that cannot replicate is refused at once."""
+    cluster = conninfo_to_dict(database_url)
+    superuser = f"host={cluster['host']} port={cluster['port']} user=postgres"
+    with psycopg.connect(f"{superuser} dbname=postgres", autocommit=True) as conn:
+        conn.execute("drop database if exists shop with (force)")
+        conn.execute("create database shop")
+    with psycopg.connect(f"{superuser} dbname=shop", autocommit=True) as conn:
+        conn.execute("create extension rum")
+    url = f"postgresql://postgres@/shop?host={cluster['host']}&port={cluster['port']}"
+    directory = Path(tempfile.mkdtemp(prefix="pgshop-own."))
+    directory.chmod(0o755)
+    port, slot = free_port(), "pgshop_replica_own_url"
+    env = {**os.environ, "DATABASE_URL": url, "PGSHOP_DIR": str(directory), "REPLICA": "1", "PGBOUNCER": "1",
+           "REPLICA_PORT": str(free_port()), "REPLICA_SLOT": slot, "PGBOUNCER_PORT": str(free_port()),
+           "PORT": str(port), "METRICS_PORT": str(free_port()), "WORKERS": "1", "JWT_SECRET": "own-url-test-secret"}
+    try:
+        refused = pgshop("run", **{**env, "DATABASE_URL": url.replace("postgres@", "pgshop@")})
+        assert refused.returncode == 1 and "REPLICA=1 needs a role that may replicate" in \
+            refused.stderr.strip().splitlines()[-1], refused.stderr
+        run = subprocess.Popen([SCRIPT, "run"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True)
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    products = httpx.get(f"http://127.0.0.1:{port}/api/products?limit=1", timeout=5)
+                    if products.status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert run.poll() is None and time.monotonic() < deadline, run.stdout.read() if run.poll() else ""
+                time.sleep(0.5)
+            assert products.json()["items"], "the demo data was loaded into shop"
+            # A write goes through PgBouncer (the API's only way to the primary), to the database shop.
+            assert "shop = host=" in (directory / "pgbouncer/pgbouncer.ini").read_text()
+            added = httpx.post(f"http://127.0.0.1:{port}/api/cart/items", timeout=10,
+                               json={"product_id": products.json()["items"][0]["id"], "quantity": 1})
+            assert added.status_code == 200, added.text
+            with psycopg.connect(f"{superuser} dbname=shop") as conn:
+                assert conn.execute("select active from pg_replication_slots where slot_name = %s",
+                                    (slot,)).fetchone() == (True,)
+            # Reads on the standby once its monitor has seen it caught up.
+            while 'desc="standby"' not in httpx.get(f"http://127.0.0.1:{port}/api/products?limit=1").headers[
+                    "server-timing"]:
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+        finally:
+            run.terminate()
+            output = run.communicate(timeout=60)[0]
+        assert "reads of stable functions go to the standby" in output
+        assert "the API reaches the primary through PgBouncer" in output
+    finally:
+        pgshop("stop", PGSHOP_DIR=str(directory))
+        with psycopg.connect(f"{superuser} dbname=postgres", autocommit=True) as conn:
+            conn.execute("select pg_drop_replication_slot(%s) from pg_replication_slots where slot_name = %s",
+                         (slot, slot))
+            conn.execute("drop database if exists shop with (force)")
+        shutil.rmtree(directory, ignore_errors=True)

@@ -88,7 +88,7 @@ def test_migrate_is_idempotent_rebuilds_the_function_layer_and_takes_a_plain_url
     port = conninfo_to_dict(database_url)["port"]
     url = f"postgresql://pgshop:plain-url-test@127.0.0.1:{port}/pgshop"
     for _ in range(2):
-        result = subprocess.run([str(ROOT / "scripts/pgshop.sh"), "migrate"], capture_output=True, text=True,
+        result = subprocess.run([str(ROOT / "scripts/pgshop"), "migrate"], capture_output=True, text=True,
                                 cwd=ROOT, env={**os.environ, "DATABASE_URL": url})
         assert result.returncode == 0, result.stdout + result.stderr
     assert db.execute("select to_regproc('api.made_by_hand')").fetchone() == (None,)

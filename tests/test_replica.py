@@ -11,6 +11,8 @@ import httpx
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
+from pgshop import scaleout
+
 from conftest import PASSWORD, bearer, login, register, serve, unique_email
 from test_catalog import make_product, word
 from test_operations import server_timing
@@ -25,11 +27,13 @@ READ = "/api/products?limit=1"  # a read of a stable function the catalog cache 
 def standby(database_url: str, delay: str) -> None:
     """The test cluster's standby (re)started with REPLICA_APPLY_DELAY=delay, as `REPLICA=1 make run` does."""
     primary = conninfo_to_dict(database_url)
-    source = f"host={primary['host']} port={primary['port']} user=postgres dbname=pgshop"
-    result = subprocess.run([str(ROOT / "scripts/pgshop.sh"), "standby", os.environ["PGSHOP_TEST_STANDBY_DIR"],
-                             os.environ["PGSHOP_TEST_STANDBY_PORT"], source], cwd=ROOT, capture_output=True,
-                            text=True, env={**os.environ, "REPLICA_APPLY_DELAY": delay})
-    assert result.returncode == 0, result.stderr
+    os.environ["REPLICA_APPLY_DELAY"] = delay
+    try:
+        scaleout.standby(Path(os.environ["PGSHOP_TEST_STANDBY_DIR"]), int(os.environ["PGSHOP_TEST_STANDBY_PORT"]),
+                         f"host={primary['host']} port={primary['port']} user=postgres dbname=pgshop", "pgshop",
+                         "pgshop_api")
+    finally:
+        del os.environ["REPLICA_APPLY_DELAY"]
 
 
 def served_by(client: httpx.Client, path: str, **kwargs) -> tuple[int, str]:

@@ -2,7 +2,7 @@
 -- the report and audit api functions but touches neither audit.log nor the rollup; no personal data in
 -- reporting.
 begin;
-select plan(63);
+select plan(64);
 
 -- The new api functions: pgshop_api may execute them; security definer; stable -------------------------
 select function_privs_are('api', 'sales_report', array['date', 'date'], 'pgshop_api', array['EXECUTE']);
@@ -36,6 +36,19 @@ select is_empty(
       and c.relkind in ('r', 'v', 'm', 'p', 'f')
       and not has_table_privilege('bi_reader', c.oid, 'SELECT')$$,
   'bi_reader can select from every relation in reporting');
+
+-- ... and nothing else anywhere: no relation outside reporting that it may both reach and read (the query
+-- statistics of pg_stat_statements, which the extension grants to PUBLIC, included: the cluster set-up
+-- revokes that) ----------------------------------------------------------------------------------------------
+select is_empty(
+  $$select c.oid::regclass from pg_class c join pg_namespace n on n.oid = c.relnamespace
+    where n.nspname not in ('reporting', 'information_schema') and n.nspname !~ '^pg_'
+      and c.relkind in ('r', 'v', 'm', 'p', 'f')
+      and has_schema_privilege('bi_reader', n.oid, 'USAGE')
+      and has_table_privilege('bi_reader', c.oid, 'SELECT')
+      and not exists (select from pg_depend d join pg_extension e on e.oid = d.refobjid  -- this test's own tool
+                      where d.objid = c.oid and d.deptype = 'e' and e.extname = 'pgtap')$$,
+  'bi_reader reads the reporting schema and nothing else');
 
 -- ... and nothing in shop or audit ------------------------------------------------------------------------
 select schema_privs_are('shop', 'bi_reader', '{}'::text[]);
