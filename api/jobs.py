@@ -20,7 +20,7 @@ import time
 import httpx
 import procrastinate
 
-SEND_TIMEOUT = 10  # seconds for a whole delivery: connect, send, answer
+SEND_TIMEOUT = float(os.environ.get("WEBHOOK_SEND_TIMEOUT", "10"))  # seconds for a whole delivery: connect, send, answer
 EXCERPT = 500  # characters of an answer kept
 HEARTBEAT = 1  # seconds between a worker's heartbeats
 STALLED = 5  # seconds without a heartbeat after which a worker's jobs are put back
@@ -112,7 +112,7 @@ async def send(todo: dict) -> tuple[int | None, str | None, str | None, bool]:
                         break
                 return answer.status_code, _text(text.decode("utf-8", "replace")), None, True
     except TimeoutError:
-        return None, None, f"no answer within {SEND_TIMEOUT} s", True
+        return None, None, f"no answer within {SEND_TIMEOUT:g} s", True
     except Exception as exc:  # noqa: BLE001 - any failure to deliver is the delivery's, recorded and retried
         return None, None, _text(f"{type(exc).__name__}: {exc}"), True
 

@@ -110,7 +110,7 @@ def webhook_settings(database_url: str) -> Iterator[None]:
                 db.execute("update shop.settings set value = %s where name = %s", (value, name))
 
 
-def crash_under_load(client, admin, database_url, crash, outage: float, settle: float = 6.0) -> None:
+def crash_under_load(client, admin, database_url, crash, outage: float, settle: float = 3.0) -> None:
     """The stack of make run (API, webhook worker, metrics) serving 3 readers and 4 buyers, one endpoint
     subscribed to order.created; `crash()` stops PostgreSQL, which is started again `outage` seconds later."""
     receiver = Receiver()
@@ -122,26 +122,31 @@ def crash_under_load(client, admin, database_url, crash, outage: float, settle: 
     with webhook_settings(database_url), \
             serve(database_url, programs=("api", "worker", "metrics"), **mode_env(database_url)) as api:
 
-        def record(kind, started, response):
-            log.append((started, time.monotonic(), kind, response.status_code, dict(response.headers)))
+        def request(c: httpx.Client, kind: str, method: str, path: str, **kwargs) -> httpx.Response | None:
+            """One request, logged: (started, ended, kind, status, headers); status 0 when there was no answer."""
+            started = time.monotonic()
+            try:
+                response = c.request(method, path, **kwargs)
+            except httpx.TransportError:
+                response = None
+            log.append((started, time.monotonic(), kind, response.status_code if response else 0,
+                        dict(response.headers) if response else {}))
+            return response
 
         def reader():
             with httpx.Client(base_url=api, timeout=30) as c:
                 while not stop.is_set():
-                    started = time.monotonic()
-                    record("read", started, c.get(f"/api/products/{product['id']}"))
+                    request(c, "read", "GET", f"/api/products/{product['id']}")
                     time.sleep(0.01)
 
         def buyer(headers):
             with httpx.Client(base_url=api, timeout=30) as c:
                 while not stop.is_set():
-                    started = time.monotonic()
-                    record("cart", started, c.post("/api/cart/items", json={"product_id": product["id"],
-                                                                            "quantity": 1}, headers=headers))
-                    started = time.monotonic()
-                    response = c.post("/api/orders", json={"shipping_address": ADDRESS}, headers=headers)
-                    record("checkout", started, response)
-                    if response.status_code == 201:
+                    request(c, "cart", "POST", "/api/cart/items", json={"product_id": product["id"], "quantity": 1},
+                            headers=headers)
+                    response = request(c, "checkout", "POST", "/api/orders", json={"shipping_address": ADDRESS},
+                                       headers=headers)
+                    if response is not None and response.status_code == 201:
                         orders.append(response.json()["id"])
 
         endpoint = httpx.post(f"{api}/api/admin/webhooks", json={"url": receiver.url(), "events": ["order.created"]},
@@ -151,7 +156,7 @@ def crash_under_load(client, admin, database_url, crash, outage: float, settle: 
             threading.Thread(target=buyer, args=(h,)) for h in buyers]
         for t in threads:
             t.start()
-        time.sleep(2)
+        time.sleep(1)
         down = time.monotonic()
         crash()
         time.sleep(max(0.0, outage - (time.monotonic() - down)))
@@ -229,7 +234,7 @@ def test_an_immediate_shutdown_for_a_minute_loses_nothing_and_kills_no_process(c
         """pg_ctl stop -m immediate"""
         pg_ctl("-m", "immediate", "stop")
 
-    crash_under_load(client, admin, database_url, crash, outage=60, settle=8)
+    crash_under_load(client, admin, database_url, crash, outage=60)
 
 
 def wait_for(check, seconds: float = 20):  # noqa: ANN001, ANN201
@@ -242,13 +247,16 @@ def wait_for(check, seconds: float = 20):  # noqa: ANN001, ANN201
 
 @pytest.mark.disruptive  # a stack of its own, processes killed
 def test_a_killed_worker_or_api_process_comes_back_and_the_rest_keeps_serving(database_url):
-    with serve(database_url, programs=("api", "worker", "metrics")) as api, httpx.Client(base_url=api) as client:
-        statuses: list[int] = []
+    with serve(database_url, programs=("api", "worker", "metrics")) as api:
+        statuses: list[int] = []  # 0: no answer (the request the killed process was serving, at most)
         stop = threading.Event()
 
         def poll():
             while not stop.is_set():
-                statuses.append(client.get("/health").status_code)
+                try:  # a new connection each time: a client's next request, not one pinned to a dead process
+                    statuses.append(httpx.get(f"{api}/health", headers={"Connection": "close"}).status_code)
+                except httpx.TransportError:
+                    statuses.append(0)
                 time.sleep(0.02)
 
         poller = threading.Thread(target=poll)
@@ -263,11 +271,14 @@ def test_a_killed_worker_or_api_process_comes_back_and_the_rest_keeps_serving(da
         before = wait_for(lambda: (c := children()) and len(c) == 2 and c)
         os.kill(min(before), signal.SIGKILL)
         wait_for(lambda: len(children()) == 2 and children() != before)
+        killed_at = len(statuses)
+        time.sleep(0.5)
         stop.set()
         poller.join()
+        assert len(statuses) > killed_at, "the poller stopped"  # it ran on after the kills
         assert programs(api)["api"] in ("STARTING", "RUNNING") and pid(api, "api") == parent
         assert any("exited: worker (terminated by SIGKILL; not expected)" in line for line in api.lines)
-        assert statuses and set(statuses) == {200}, Counter(statuses)
+        assert set(statuses) <= {0, 200} and statuses.count(0) <= 1 and statuses.count(200) > 20, Counter(statuses)
         processes = [parent, pid(api, "worker"), pid(api, "metrics"), *children()]
         conf = Path(api.conf)
     # SIGTERM stops them all together, and the run's directory goes with them.
