@@ -2059,12 +2059,14 @@ declare
   v_short jsonb;
   v_order shop.orders;
   v_response json;
+  v_request jsonb := lib.checkout_request(p_request);
 begin
-  if jsonb_typeof(p_request) is distinct from 'object' or p_request - 'shipping_address' <> '{}' then
-    return lib.problem(422, 'validation_failed', 'the request is an object with shipping_address only');
+  if v_request is null then
+    return lib.problem(422, 'validation_failed', 'the request is an object of these members only: '
+                       || (select string_agg(k, ', ') from jsonb_object_keys(lib.checkout_members()) k));
   end if;
-  v_answer := coalesce(lib.address_problem(p_request -> 'shipping_address'),
-                       lib.idempotency_claim(p_user, p_idempotency_key, p_request));
+  v_answer := coalesce(lib.address_problem(v_request -> 'shipping_address'),
+                       lib.idempotency_claim(p_user, p_idempotency_key, v_request));
   if v_answer is not null then
     return v_answer;
   end if;
@@ -2084,7 +2086,7 @@ begin
     return v_answer;
   end if;
 
-  v_order := lib.order_place(p_user, p_request -> 'shipping_address', v_cart);
+  v_order := lib.order_place(p_user, v_request -> 'shipping_address', v_cart);
   v_response := shop.order_document(v_order);
   update shop.idempotency_keys k
   set order_id = v_order.id,
@@ -2108,6 +2110,50 @@ $$;
 --
 
 COMMENT ON FUNCTION lib.checkout(p_user bigint, p_request jsonb, p_idempotency_key text) IS 'Checkout of p_user''s cart into a pending order. Returns the order, the replay of an Idempotency-Key, or a problem found before anything was written (422 validation_failed, invalid_address, invalid_idempotency_key, idempotency_key_reused; 409 empty_cart, insufficient_stock, idempotency_key_in_use). Raises PT409 insufficient_stock when a line lost its stock after the order was written: nothing stays.';
+
+
+--
+-- Name: checkout_members(); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.checkout_members() RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+  select jsonb_build_object(
+    'shipping_address', jsonb_build_object('required', true))
+$$;
+
+
+--
+-- Name: FUNCTION checkout_members(); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.checkout_members() IS 'The members of the checkout request {name: {required} or {default}}: the one list validation, the idempotency hash and the order read.';
+
+
+--
+-- Name: checkout_request(jsonb); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.checkout_request(p_request jsonb) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+  select case
+    when jsonb_typeof(p_request) = 'object'
+         and not exists (select from jsonb_object_keys(p_request) k where not lib.checkout_members() ? k)
+         and not exists (select from jsonb_each(lib.checkout_members()) m
+                         where (m.value ->> 'required')::boolean and not p_request ? m.key)
+    then p_request - coalesce((select array_agg(e.key) from jsonb_each(p_request) e
+                               where lib.checkout_members() -> e.key -> 'default' = e.value), '{}')
+  end
+$$;
+
+
+--
+-- Name: FUNCTION checkout_request(p_request jsonb); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.checkout_request(p_request jsonb) IS 'The checkout request in its canonical form (members at their default left out), or null when it has a member lib.checkout_members() does not know or lacks a required one.';
 
 
 --
@@ -3121,7 +3167,7 @@ $$;
 -- Name: FUNCTION refresh_reporting(); Type: COMMENT; Schema: lib; Owner: -
 --
 
-COMMENT ON FUNCTION lib.refresh_reporting() IS 'Refreshes every reporting materialized view without blocking readers. Scheduled every 15 minutes with pg_cron where available (db/functions/90_schedule.sql); the owner can also run it by hand.';
+COMMENT ON FUNCTION lib.refresh_reporting() IS 'Refreshes every reporting materialized view without blocking readers. Scheduled every 15 minutes with pg_cron where available (db/functions/90_operations.sql); the owner can also run it by hand.';
 
 
 --
@@ -4341,22 +4387,35 @@ CREATE FUNCTION shop.drop_function_layer() RETURNS void
     LANGUAGE plpgsql
     AS $$
 declare
-  v_routine regprocedure;
+  v_schemas regnamespace[] := shop.layer_schemas();  -- read once: it goes too
+  v_row record;
 begin
-  for v_routine in
-    select p.oid::regprocedure
-    from pg_catalog.pg_proc p
-    where p.pronamespace in ('api'::regnamespace, 'lib'::regnamespace)
-    order by p.oid
+  for v_row in
+    select t.tgname, t.tgrelid::regclass as tbl
+    from pg_catalog.pg_trigger t
+    join pg_catalog.pg_class c on c.oid = t.tgrelid
+    where c.relnamespace = any (v_schemas) and not t.tgisinternal
   loop
-    execute format('drop routine %s', v_routine);
+    execute format('drop trigger %I on %s', v_row.tgname, v_row.tbl);
   end loop;
-  -- The layer schedules its housekeeping (db/functions/90_schedule.sql); its jobs go with it.
-  if to_regnamespace('cron') is not null then
-    if has_schema_privilege('cron', 'usage') then
-      perform cron.unschedule(j.jobid) from cron.job j where j.jobname like 'pgshop-%';
-    end if;
-  end if;
+  for v_row in
+    select c.oid::regclass as view
+    from pg_catalog.pg_class c
+    where c.relnamespace = any (v_schemas) and c.relkind = 'v'
+  loop
+    execute format('drop view %s', v_row.view);
+  end loop;
+  perform shop.layer_unschedule();
+  for v_row in
+    select p.oid::regprocedure as routine
+    from pg_catalog.pg_proc p
+    where p.pronamespace = any (v_schemas)
+      and p.oid <> 'shop.drop_function_layer()'::regprocedure
+      and not exists (select from pg_catalog.pg_depend d
+                      where d.refclassid = 'pg_catalog.pg_proc'::regclass and d.refobjid = p.oid and d.deptype = 'n')
+  loop
+    execute format('drop routine %s', v_row.routine);
+  end loop;
 end
 $$;
 
@@ -4365,7 +4424,7 @@ $$;
 -- Name: FUNCTION drop_function_layer(); Type: COMMENT; Schema: shop; Owner: -
 --
 
-COMMENT ON FUNCTION shop.drop_function_layer() IS 'Drops every routine of the function layer (schemas api and lib) and its pg_cron jobs. make migrate calls it before creating the layer again; every migration''s down calls it first, so no function is left referring to what the down removes.';
+COMMENT ON FUNCTION shop.drop_function_layer() IS 'For the down of a migration, first: drops the whole re-applied layer (triggers, plain views, routines) but for the routines a constraint, domain or default uses, so that the down may drop any table.';
 
 
 --
@@ -4411,6 +4470,213 @@ $$;
 --
 
 COMMENT ON FUNCTION shop.enqueue_deliveries(p_deliveries bigint[]) IS 'Defers one procrastinate job per delivery (queue webhooks, task deliver, locked per endpoint and resource).';
+
+
+--
+-- Name: layer_begin(); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.layer_begin() RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+declare
+  v_routine regprocedure;
+begin
+  -- One deploy at a time; the roll call of what this one declares.
+  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('pgshop layer'));
+  create temporary table layer_declared (kind text, identity text, primary key (kind, identity)) on commit drop;
+  -- A routine nothing depends on is dropped, so that its file may change anything about it (its signature
+  -- too). One that a trigger, constraint, domain, default or view uses is replaced in place by its file.
+  -- This file's own routines are already declared (written by this transaction: age 0).
+  for v_routine in
+    select p.oid::regprocedure
+    from pg_catalog.pg_proc p
+    where p.pronamespace = any (shop.layer_schemas())
+      and pg_catalog.age(p.xmin) > 0
+      and not exists (select from pg_catalog.pg_depend d
+                      where d.refclassid = 'pg_catalog.pg_proc'::regclass and d.refobjid = p.oid and d.deptype = 'n')
+    order by p.oid
+  loop
+    execute format('drop routine %s', v_routine);
+  end loop;
+  perform shop.layer_unschedule();
+end
+$$;
+
+
+--
+-- Name: FUNCTION layer_begin(); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.layer_begin() IS 'Deploy, after 00_layer.sql: drops every routine of the layer nothing depends on and the layer''s pg_cron jobs, and starts the roll call of the views and triggers the files declare.';
+
+
+--
+-- Name: layer_end(); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.layer_end() RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+declare
+  v_row record;
+begin
+  -- Triggers and views the files no longer declare, then routines they no longer declare (not written by this
+  -- transaction). A routine a constraint or domain still uses cannot go: the deploy stops with PostgreSQL's
+  -- message naming it (db/README.md says what to do).
+  for v_row in
+    select t.tgname, t.tgrelid::regclass as tbl
+    from pg_catalog.pg_trigger t
+    join pg_catalog.pg_class c on c.oid = t.tgrelid
+    where c.relnamespace = any (shop.layer_schemas())
+      and not t.tgisinternal
+      and not exists (select from pg_temp.layer_declared d
+                      where d.kind = 'trigger' and d.identity = format('%s %s', t.tgrelid, t.tgname))
+  loop
+    execute format('drop trigger %I on %s', v_row.tgname, v_row.tbl);
+  end loop;
+  for v_row in
+    select c.oid::regclass as view
+    from pg_catalog.pg_class c
+    where c.relnamespace = any (shop.layer_schemas())
+      and c.relkind = 'v'
+      and not exists (select from pg_temp.layer_declared d where d.kind = 'view' and d.identity = c.oid::text)
+  loop
+    execute format('drop view %s', v_row.view);
+  end loop;
+  for v_row in
+    select p.oid::regprocedure as routine
+    from pg_catalog.pg_proc p
+    where p.pronamespace = any (shop.layer_schemas())
+      and pg_catalog.age(p.xmin) > 0
+  loop
+    execute format('drop routine %s', v_row.routine);
+  end loop;
+end
+$$;
+
+
+--
+-- Name: FUNCTION layer_end(); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.layer_end() IS 'Deploy, after every file: drops the triggers, plain views and routines of the layer the files no longer declare.';
+
+
+--
+-- Name: layer_schemas(); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.layer_schemas() RETURNS regnamespace[]
+    LANGUAGE sql IMMUTABLE
+    AS $$
+  select array['shop', 'lib', 'api', 'audit', 'reporting', 'monitoring']::regnamespace[]
+$$;
+
+
+--
+-- Name: FUNCTION layer_schemas(); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.layer_schemas() IS 'The schemas whose routines, plain views and triggers are declared in db/functions and re-applied by each deploy.';
+
+
+--
+-- Name: layer_trigger(regclass, text); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.layer_trigger(p_table regclass, p_statement text) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+declare
+  v_match text[] := regexp_match(p_statement, '^\s*create\s+(constraint\s+)?trigger\s+(\S+)', 'i');
+  v_name name := v_match[2];
+  v_existing pg_catalog.pg_trigger;
+  v_wanted text;
+begin
+  if v_name is null then
+    raise exception 'not a create trigger statement: %', p_statement;
+  end if;
+  select * into v_existing from pg_catalog.pg_trigger t
+  where t.tgrelid = p_table and t.tgname = v_name and not t.tgisinternal;
+  execute format('create temporary table layer_copy (like %s)', p_table);
+  execute format(p_statement, 'pg_temp.layer_copy');
+  select regexp_replace(pg_catalog.pg_get_triggerdef(t.oid), ' ON (pg_temp\w*\.)?layer_copy ', format(' ON %s ', p_table))
+  into v_wanted
+  from pg_catalog.pg_trigger t where t.tgrelid = 'pg_temp.layer_copy'::regclass;
+  drop table pg_temp.layer_copy;
+  if v_existing.oid is null then
+    execute format(p_statement, p_table);
+  elsif pg_catalog.pg_get_triggerdef(v_existing.oid) is distinct from v_wanted or v_existing.tgenabled <> 'O' then
+    if v_match[1] is not null then
+      execute format('drop trigger %I on %s', v_name, p_table);
+      execute format(p_statement, p_table);
+    else
+      execute format(regexp_replace(p_statement, '^\s*create\s+trigger', 'create or replace trigger', 'i'), p_table);
+    end if;
+  end if;
+  insert into pg_temp.layer_declared values ('trigger', format('%s %s', p_table::oid, v_name))
+  on conflict do nothing;
+end
+$$;
+
+
+--
+-- Name: FUNCTION layer_trigger(p_table regclass, p_statement text); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.layer_trigger(p_table regclass, p_statement text) IS 'Layer: declares a trigger on p_table by its create statement (%s for the table); creates or replaces it only when its definition differs or it is disabled.';
+
+
+--
+-- Name: layer_unschedule(); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.layer_unschedule() RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+begin
+  if to_regnamespace('cron') is not null and has_schema_privilege('cron', 'usage') then
+    perform cron.unschedule(j.jobid) from cron.job j where j.jobname like 'pgshop-%';
+  end if;
+end
+$$;
+
+
+--
+-- Name: FUNCTION layer_unschedule(); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.layer_unschedule() IS 'Removes the pg_cron jobs the layer scheduled (pgshop-*).';
+
+
+--
+-- Name: layer_view(text, text); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.layer_view(p_view text, p_query text) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+declare
+  v_existing regclass := to_regclass(p_view);
+  v_wanted text;
+begin
+  execute format('create temporary view layer_candidate as %s', p_query);
+  v_wanted := pg_catalog.pg_get_viewdef('pg_temp.layer_candidate'::regclass);
+  drop view pg_temp.layer_candidate;
+  if v_existing is null or pg_catalog.pg_get_viewdef(v_existing) is distinct from v_wanted then
+    execute format('create or replace view %s as %s', p_view, p_query);
+  end if;
+  insert into pg_temp.layer_declared values ('view', to_regclass(p_view)::oid::text) on conflict do nothing;
+end
+$$;
+
+
+--
+-- Name: FUNCTION layer_view(p_view text, p_query text); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.layer_view(p_view text, p_query text) IS 'Layer: declares the plain view p_view as p_query; creates or replaces it only when its definition differs.';
 
 
 --
@@ -7136,6 +7402,68 @@ COMMENT ON TABLE shop.idempotency_keys IS 'Idempotency-Key of checkouts, per use
 
 
 --
+-- Name: layer_legacy; Type: TABLE; Schema: shop; Owner: -
+--
+
+CREATE TABLE shop.layer_legacy (
+    "position" integer NOT NULL,
+    kind text NOT NULL,
+    identity text NOT NULL,
+    definition text NOT NULL,
+    CONSTRAINT layer_legacy_kind_known CHECK ((kind = ANY (ARRAY['routine'::text, 'view'::text, 'trigger'::text])))
+);
+
+
+--
+-- Name: TABLE layer_legacy; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON TABLE shop.layer_legacy IS 'The routines, plain views and triggers the migrations before 20261208100000 made, as they made them: the down of that migration restores them (the earlier downs drop them by name). Nothing else reads it.';
+
+
+--
+-- Name: COLUMN layer_legacy."position"; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.layer_legacy."position" IS 'Restore order within a kind: the order they were made in.';
+
+
+--
+-- Name: COLUMN layer_legacy.kind; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.layer_legacy.kind IS 'routine, view or trigger.';
+
+
+--
+-- Name: COLUMN layer_legacy.identity; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.layer_legacy.identity IS 'The routine''s signature, the view''s name, or "trigger on table".';
+
+
+--
+-- Name: COLUMN layer_legacy.definition; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.layer_legacy.definition IS 'Its definition as PostgreSQL prints it (pg_get_*def).';
+
+
+--
+-- Name: layer_legacy_position_seq; Type: SEQUENCE; Schema: shop; Owner: -
+--
+
+ALTER TABLE shop.layer_legacy ALTER COLUMN "position" ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME shop.layer_legacy_position_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
 -- Name: low_stock_alerts_id_seq; Type: SEQUENCE; Schema: shop; Owner: -
 --
 
@@ -7634,6 +7962,14 @@ ALTER TABLE ONLY shop.event_types
 
 ALTER TABLE ONLY shop.idempotency_keys
     ADD CONSTRAINT idempotency_keys_pkey PRIMARY KEY (user_id, key);
+
+
+--
+-- Name: layer_legacy layer_legacy_pkey; Type: CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.layer_legacy
+    ADD CONSTRAINT layer_legacy_pkey PRIMARY KEY ("position");
 
 
 --
@@ -8837,4 +9173,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261201140000'),
     ('20261201140001'),
     ('20261201140002'),
-    ('20261201150000');
+    ('20261201150000'),
+    ('20261208100000');

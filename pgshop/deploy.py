@@ -3,6 +3,7 @@ transaction, the settings from the environment; the demo data; the URL every com
 
 import json
 import os
+import time
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
@@ -19,7 +20,9 @@ def dbmate_url(url: str) -> str:
 
 
 def dbmate(url: str, *args: str, what: str) -> None:
-    run([venv("dbmate"), "--url", dbmate_url(url), "--migrations-dir", ROOT / "db/migrations", *args], what,
+    """dbmate with the migrations of db/migrations (or of DBMATE_MIGRATIONS_DIR, dbmate's own setting)."""
+    migrations = os.environ.get("DBMATE_MIGRATIONS_DIR") or ROOT / "db/migrations"
+    run([venv("dbmate"), "--url", dbmate_url(url), "--migrations-dir", migrations, *args], what,
         hint="check DATABASE_URL and the migration named in the log")
 
 
@@ -38,14 +41,30 @@ def deploy(url: str) -> None:
     settings(url)
 
 
-def layer(url: str) -> None:
-    """Every routine of the function layer dropped, then db/functions/*.sql created again, in one transaction:
-    afterwards exactly the functions in the files exist, or (on an error) the previous layer is still there."""
-    log("rebuilding the function layer (db/functions)")
-    files = sorted((ROOT / "db/functions").glob("*.sql"))
-    run(["psql", url, "-qX", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-c",
-         "select shop.drop_function_layer()", *(f"-f{f}" for f in files)], "the function layer's rebuild",
-        hint="the previous layer is still in place; fix the file the log names")
+def layer(url: str, attempts: int = 20) -> None:
+    """The re-applied layer (db/README.md), in one transaction: db/functions/00_layer.sql (its machinery), then
+    shop.layer_begin(), every other file in name order, shop.layer_end(). Afterwards the routines, plain views and
+    triggers of the database are exactly those of the files; on an error the previous layer is still in place.
+
+    Under load: an unchanged view or trigger is not touched (no lock); a changed one takes a short lock on its
+    table, which the deploy waits for at most 100 ms (lock_timeout): rather than keep requests waiting behind it,
+    or deadlock with one of them, it gives way, and tries again after a moment, up to ATTEMPTS times."""
+    log("applying the layer (db/functions: routines, views, triggers)")
+    first, *files = sorted((ROOT / "db/functions").glob("*.sql"))
+    for attempt in range(1, attempts + 1):
+        try:
+            run(["psql", url, "-qX", "-v", "ON_ERROR_STOP=1", "--single-transaction",
+                 # Bodies are checked when called, not when created: the files refer to each other in any order.
+                 "-c", "set local check_function_bodies = off", "-c", "set local lock_timeout = '100ms'",
+                 f"-f{first}", "-c", "select shop.layer_begin()", *(f"-f{f}" for f in files),
+                 "-c", "select shop.layer_end()"], "the layer's deploy",
+                hint="the previous layer is still in place; fix the file the log names")
+            return
+        except Failure as failure:
+            if attempt == attempts or not any(m in failure.message for m in ("lock timeout", "deadlock detected")):
+                raise
+            log(f"the layer gave way to a lock held by the load (attempt {attempt}); again in {attempt * 0.2:.1f} s")
+            time.sleep(attempt * 0.2)
 
 
 def settings(url: str) -> None:

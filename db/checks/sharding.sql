@@ -19,10 +19,10 @@
 --   and the plan itself is consistent: a distributed table has a distribution column and a colocation
 --   group, the others have neither, and the distribution columns of one group have one type.
 --
--- Planned tables marked today = false do not exist yet: the migration to Citus creates them (docs/scaling.md).
--- When one of them exists it is checked like the others. A distribution column that a table lacks today
--- (order_items.user_id, ...) is added and backfilled by the migration; until then every unique constraint of
--- that table lacks it, so each one is a known departure.
+-- A planned table that does not exist yet is one the migration to Citus creates (docs/scaling.md); once it
+-- exists it is checked like the others. A new table costs one line in the plan below. A distribution column
+-- that a table lacks today (order_items.user_id, ...) is added and backfilled by the migration; until then
+-- every unique constraint of that table lacks it, so each one is a known departure.
 
 -- Quietly forget the tables of an earlier run in this session.
 do $forget$
@@ -40,51 +40,51 @@ create temporary table sharding_plan (
   table_name text primary key,      -- schema-qualified
   kind text not null,               -- distributed | reference | local
   dist_column text,                 -- distributed only
-  colocation text,                  -- distributed only: tables of one group are co-located
-  today boolean not null            -- false: the migration creates it
+  colocation text                   -- distributed only: tables of one group are co-located
 );
 
-insert into sharding_plan (table_name, kind, dist_column, colocation, today) values
+insert into sharding_plan (table_name, kind, dist_column, colocation) values
   -- the customer: everything a request of one signed-in user touches, co-located by user id
-  ('shop.users',                    'distributed', 'id',         'user',    true),
-  ('shop.carts',                    'distributed', 'user_id',    'user',    true),
-  ('shop.cart_items',               'distributed', 'user_id',    'user',    true),   -- user_id added
-  ('shop.orders',                   'distributed', 'user_id',    'user',    true),
-  ('shop.order_items',              'distributed', 'user_id',    'user',    true),   -- user_id added
-  ('shop.order_status_history',     'distributed', 'user_id',    'user',    true),   -- user_id added
-  ('shop.idempotency_keys',         'distributed', 'user_id',    'user',    true),
-  ('shop.payments',                 'distributed', 'user_id',    'user',    true),   -- user_id added
-  ('shop.payment_events',           'distributed', 'user_id',    'user',    true),   -- user_id added
-  ('shop.outbox',                   'distributed', 'shard_key',  'user',    true),   -- shard_key added
-  ('shop.webhook_deliveries',       'distributed', 'shard_key',  'user',    true),   -- shard_key added
-  ('shop.daily_sales',              'distributed', 'user_id',    'user',    true),   -- per customer and day
-  ('shop.checkout_attempts',        'distributed', 'user_id',    'user',    false),  -- checkout rows of attempts
-  ('audit.log',                     'distributed', 'shard_key',  'user',    true),   -- shard_key added
+  ('shop.users',                    'distributed', 'id',         'user'),
+  ('shop.carts',                    'distributed', 'user_id',    'user'),
+  ('shop.cart_items',               'distributed', 'user_id',    'user'),   -- user_id added
+  ('shop.orders',                   'distributed', 'user_id',    'user'),
+  ('shop.order_items',              'distributed', 'user_id',    'user'),   -- user_id added
+  ('shop.order_status_history',     'distributed', 'user_id',    'user'),   -- user_id added
+  ('shop.idempotency_keys',         'distributed', 'user_id',    'user'),
+  ('shop.payments',                 'distributed', 'user_id',    'user'),   -- user_id added
+  ('shop.payment_events',           'distributed', 'user_id',    'user'),   -- user_id added
+  ('shop.outbox',                   'distributed', 'shard_key',  'user'),   -- shard_key added
+  ('shop.webhook_deliveries',       'distributed', 'shard_key',  'user'),   -- shard_key added
+  ('shop.daily_sales',              'distributed', 'user_id',    'user'),   -- per customer and day
+  ('shop.checkout_attempts',        'distributed', 'user_id',    'user'),  -- checkout rows of attempts
+  ('audit.log',                     'distributed', 'shard_key',  'user'),   -- shard_key added
   -- the stock: one product's stock, ledger and alerts together
-  ('shop.product_stock',            'distributed', 'product_id', 'product', false),  -- stock out of products
-  ('shop.stock_movements',          'distributed', 'product_id', 'product', true),
-  ('shop.low_stock_alerts',         'distributed', 'product_id', 'product', true),
+  ('shop.product_stock',            'distributed', 'product_id', 'product'),  -- stock out of products
+  ('shop.stock_movements',          'distributed', 'product_id', 'product'),
+  ('shop.low_stock_alerts',         'distributed', 'product_id', 'product'),
   -- the login name: email uniqueness and the rate limits keyed by text
-  ('shop.user_emails',              'distributed', 'email_key',  'email',   false),  -- lower(email) -> user id
-  ('shop.attempts',                 'distributed', 'key',        'email',   true),
+  ('shop.user_emails',              'distributed', 'email_key',  'email'),  -- lower(email) -> user id
+  ('shop.attempts',                 'distributed', 'key',        'email'),
   -- payment keys that must be unique across every shard: a provider's payment and event ids
-  ('shop.payment_keys',             'distributed', 'key',        'payment', false),  -- (provider, id) -> user
+  ('shop.payment_keys',             'distributed', 'key',        'payment'),  -- (provider, id) -> user
   -- guest carts (no user id): by their token
-  ('shop.guest_carts',              'distributed', 'token',      'guest',   false),
-  ('shop.guest_cart_items',         'distributed', 'token',      'guest',   false),
+  ('shop.guest_carts',              'distributed', 'token',      'guest'),
+  ('shop.guest_cart_items',         'distributed', 'token',      'guest'),
   -- small, shared, read everywhere, joined by the distributed tables
-  ('shop.products',                 'reference',   null,         null,      true),   -- the catalog, no stock
-  ('shop.categories',               'reference',   null,         null,      true),
-  ('shop.search_words',             'reference',   null,         null,      true),
-  ('shop.order_statuses',           'reference',   null,         null,      true),
-  ('shop.order_status_transitions', 'reference',   null,         null,      true),
-  ('shop.settings',                 'reference',   null,         null,      true),
-  ('shop.currencies',               'reference',   null,         null,      true),
-  ('shop.event_types',              'reference',   null,         null,      true),
-  ('shop.webhook_endpoints',        'reference',   null,         null,      true),
+  ('shop.products',                 'reference',   null,         null),   -- the catalog, no stock
+  ('shop.categories',               'reference',   null,         null),
+  ('shop.search_words',             'reference',   null,         null),
+  ('shop.order_statuses',           'reference',   null,         null),
+  ('shop.order_status_transitions', 'reference',   null,         null),
+  ('shop.settings',                 'reference',   null,         null),
+  ('shop.currencies',               'reference',   null,         null),
+  ('shop.event_types',              'reference',   null,         null),
+  ('shop.webhook_endpoints',        'reference',   null,         null),
   -- operations of the coordinator only
-  ('shop.backups',                  'local',       null,         null,      true),
-  ('shop.unmatched_payment_events', 'local',       null,         null,      false);  -- events of no known order
+  ('shop.backups',                  'local',       null,         null),
+  ('shop.layer_legacy',             'local',       null,         null),   -- deploy bookkeeping
+  ('shop.unmatched_payment_events', 'local',       null,         null);  -- events of no known order
 
 create temporary table sharding_departure (
   table_name text not null,
@@ -201,14 +201,6 @@ begin
   where (p.kind = 'distributed') <> (p.dist_column is not null and p.colocation is not null)
      or (p.kind <> 'distributed' and (p.dist_column is not null or p.colocation is not null));
   v_problems := v_problems || v_more;
-
-  select coalesce(array_agg(format('plan: %s is planned as existing today but is not in the database', p.table_name)
-                            order by p.table_name), '{}')
-  into v_more
-  from pg_temp.sharding_plan p
-  where p.today and to_regclass(p.table_name) is null;
-  v_problems := v_problems || v_more;
-
   -- Citus co-locates tables whose distribution columns have one type and collation (pg_dist_colocation keeps
   -- both; the migration guide: do not mix int and bigint).
   select coalesce(array_agg(format('plan: colocation group %s mixes distribution column types: %s',
@@ -237,8 +229,9 @@ begin
   v_problems := v_problems || v_more;
 
   -- (a) every table of shop and audit is planned.
-  select coalesce(array_agg(format('(a) %s is not in the sharding plan: plan it (distributed, reference or local) '
-                                   'in db/checks/sharding.sql and docs/scaling.md', c.oid::regclass)
+  select coalesce(array_agg(format('(a) %s is not in the sharding plan: add its line to "insert into sharding_plan" '
+                                   'in db/checks/sharding.sql: (''%s'', ''distributed'', ''<its key>'', ''<group>''), '
+                                   'or ''reference'' or ''local'' with nulls', c.oid::regclass, c.oid::regclass)
                             order by c.oid::regclass::text), '{}')
   into v_more
   from pg_catalog.pg_class c
@@ -379,10 +372,10 @@ begin
   raise notice 'sharding plan holds: % tables planned (% distributed, % reference, % local; % more created by the '
                'migration), % known departures still present; distribution columns to add and backfill: %',
     v_tables,
-    (select count(*) from pg_temp.sharding_plan p where p.today and p.kind = 'distributed'),
-    (select count(*) from pg_temp.sharding_plan p where p.today and p.kind = 'reference'),
-    (select count(*) from pg_temp.sharding_plan p where p.today and p.kind = 'local'),
-    (select count(*) from pg_temp.sharding_plan p where not p.today),
+    (select count(*) from pg_temp.sharding_plan p where to_regclass(p.table_name) is not null and p.kind = 'distributed'),
+    (select count(*) from pg_temp.sharding_plan p where to_regclass(p.table_name) is not null and p.kind = 'reference'),
+    (select count(*) from pg_temp.sharding_plan p where to_regclass(p.table_name) is not null and p.kind = 'local'),
+    (select count(*) from pg_temp.sharding_plan p where to_regclass(p.table_name) is null),
     (select count(*) from pg_temp.sharding_departure),
     coalesce(v_backfill, 'none');
 end

@@ -234,4 +234,3 @@ end
 $$;
 comment on function lib.make_admin(text, text) is
   'make admin: promotes an existing user (password unchanged) or creates an admin. Idempotent. Owner only.';
-

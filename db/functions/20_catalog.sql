@@ -411,3 +411,112 @@ comment on function api.product_delete(bigint) is
   'DELETE /api/products/{id} (admin): soft delete. The row stays for past orders; reads no longer show it, '
   'and it leaves every cart.';
 
+-- A category may not become its own ancestor.
+create or replace function shop.tg_categories__no_cycle() returns trigger
+language plpgsql
+volatile
+as $$
+begin
+  if new.parent_id is not null and exists (
+    with recursive up (id, parent_id) as (
+      select c.id, c.parent_id from shop.categories c where c.id = new.parent_id
+      union
+      select c.id, c.parent_id from shop.categories c join up on c.id = up.parent_id
+    )
+    select from up where up.id = new.id
+  ) then
+    raise exception using
+      errcode = 'PT422', message = 'category_cycle',
+      detail = format('category %s cannot be placed under its own descendant %s', new.id, new.parent_id);
+  end if;
+  return new;
+end
+$$;
+comment on function shop.tg_categories__no_cycle() is
+  'Trigger: refuses a parent_id that would make the category tree cyclic.';
+
+-- The typo vocabulary holds words, not model codes: a name like "Glacier Compact Lamp 1C4F" added one
+-- unique token per product, so the vocabulary grew with the catalog (1M tokens at 1M products) and every
+-- correction searched all of them. Words with a digit are left out; a mistyped model code is not corrected.
+create or replace function shop.tg_products__search_words() returns trigger
+language plpgsql
+volatile
+as $$
+begin
+  insert into shop.search_words (word)
+  select distinct lower(w)
+  from regexp_split_to_table(new.name, '[^[:alnum:]]+') w
+  where length(w) >= 3 and w !~ '[[:digit:]]'
+  on conflict do nothing;
+  return null;
+end
+$$;
+comment on function shop.tg_products__search_words() is
+  'Trigger: adds the words of a new or renamed product to shop.search_words.';
+
+-- pg_notify, and the same message kept in a transaction-local setting (pgshop.announced, the latest one) so
+-- that a test or a DBA can see what a statement announced (notifications reach listeners only at commit).
+create or replace function shop.announce(p_channel text, p_payload text) returns void
+language sql
+volatile
+as $$
+  select pg_notify(p_channel, p_payload), set_config('pgshop.announced', p_channel || ' ' || p_payload, true)
+$$;
+comment on function shop.announce(text,text) is
+  'pg_notify(p_channel, p_payload), the message also kept in the transaction-local setting pgshop.announced.';
+
+create or replace function shop.tg__announce_catalog_change() returns trigger
+language plpgsql
+volatile
+as $$
+declare
+  v_ids jsonb;
+begin
+  if tg_table_name = 'categories' then
+    perform shop.announce('pgshop_catalog', '{"categories": true}');
+    return null;
+  end if;
+  if tg_op = 'DELETE' then
+    select jsonb_agg(o.id order by o.id) into v_ids from old_rows o;
+  else
+    select jsonb_agg(n.id order by n.id) into v_ids from new_rows n;
+  end if;
+  if v_ids is not null then
+    -- A notification carries less than 8000 bytes: a big statement says "all" instead of every id.
+    perform shop.announce('pgshop_catalog', case when length(v_ids::text) < 7900
+      then jsonb_build_object('products', v_ids)::text else '{"products": "all"}' end);
+  end if;
+  return null;
+end
+$$;
+comment on function shop.tg__announce_catalog_change() is
+  'Trigger (statement level): pg_notify(''pgshop_catalog'', {"products": [ids]} or {"products": "all"} or '
+  '{"categories": true}) for the catalog rows a statement changed, so that caches drop them at commit.';
+
+select shop.layer_trigger('shop.categories', $$
+  create trigger _200_no_cycle before update of parent_id on %s
+  for each row execute function shop.tg_categories__no_cycle()$$);
+
+select shop.layer_trigger('shop.products', $$
+  create trigger _300_search_words_insert after insert on %s
+  for each row execute function shop.tg_products__search_words()$$);
+select shop.layer_trigger('shop.products', $$
+  create trigger _300_search_words_update after update of name on %s
+  for each row
+  when (((old.name)::text is distinct from (new.name)::text)) execute function shop.tg_products__search_words()$$);
+
+select shop.layer_trigger('shop.categories', $$
+  create trigger _400_announce after insert or delete or update or truncate on %s
+  for each statement execute function shop.tg__announce_catalog_change()$$);
+select shop.layer_trigger('shop.products', $$
+  create trigger _400_announce_delete after delete on %s
+  referencing old table as old_rows
+  for each statement execute function shop.tg__announce_catalog_change()$$);
+select shop.layer_trigger('shop.products', $$
+  create trigger _400_announce_insert after insert on %s
+  referencing new table as new_rows
+  for each statement execute function shop.tg__announce_catalog_change()$$);
+select shop.layer_trigger('shop.products', $$
+  create trigger _400_announce_update after update on %s
+  referencing new table as new_rows
+  for each statement execute function shop.tg__announce_catalog_change()$$);

@@ -279,39 +279,3 @@ $$;
 comment on function lib.cart_merge(bigint, text) is
   'Merges the guest cart of p_token into the user''s cart (sum, capped at stock; unavailable products dropped), '
   'deletes the guest cart and reports {merged, adjustments: [{product_id, requested, quantity, reason}]}.';
-
-create or replace function lib.purge_expired() returns json
-language plpgsql
-volatile
-as $$
-declare
-  v_carts integer;
-  v_keys integer;
-  v_attempts integer;
-  v_events integer;
-begin
-  delete from shop.carts c
-  where c.token is not null
-    and c.updated_at <= lib.guest_carts_since();
-  get diagnostics v_carts = row_count;
-  delete from shop.idempotency_keys k
-  where k.created_at <= now() - interval '24 hours';
-  get diagnostics v_keys = row_count;
-  -- Attempts count for at most the longest rate-limit window.
-  delete from shop.attempts a
-  where a.at <= now() - greatest(interval '1 minute', lib.setting('rate_limit_login_window')::interval);
-  get diagnostics v_attempts = row_count;
-  -- Events past event_retention go with their deliveries, unless one is still being tried.
-  delete from shop.outbox o
-  where o.created_at <= now() - lib.setting('event_retention')::interval
-    and not exists (select from shop.webhook_deliveries d where d.outbox_id = o.id and d.status = 'pending');
-  get diagnostics v_events = row_count;
-  return json_build_object('guest_carts', v_carts, 'idempotency_keys', v_keys, 'attempts', v_attempts,
-                           'events', v_events);
-end
-$$;
-comment on function lib.purge_expired() is
-  'Deletes guest carts idle for guest_cart_lifetime, idempotency keys older than 24 hours, rate-limit attempts older '
-  'than the longest window, and outbox events (with their deliveries) older than event_retention unless a delivery '
-  'is pending. Scheduled hourly with pg_cron where available; otherwise run it from any scheduler.';
-

@@ -1,13 +1,7 @@
 -- Checkout and orders. Checkout is one function in one transaction: all or nothing. Stock is taken last,
 -- with one conditional update on rows locked in product-id order (crossing carts cannot deadlock), backed
--- by check (stock_quantity >= 0). Status changes are policed by a trigger (see the commerce migration); an
--- order is shown as shop.order_document builds it (lines, payments, balance due, history).
-
--- Checkout, in named steps: the request checked (lib.address_problem), the Idempotency-Key claimed
--- (lib.idempotency_claim), the cart read and priced (lib.cart_lines), the order written (lib.order_place),
--- the stock taken (shop.take_stock, the pair of shop.return_stock). A refusal found before anything is
--- written is returned as a problem (so the attempt still counts); only a line that lost its stock to a
--- concurrent buyer after the order was written is raised, which undoes the whole checkout.
+-- by check (stock_quantity >= 0). Status changes are policed by a trigger (below); an order is
+-- shown as shop.order_document builds it (lines, payments, balance due, history), also in its outbox events.
 
 create or replace function lib.address_problem(p_address jsonb) returns json
 language plpgsql
@@ -40,6 +34,40 @@ comment on function lib.address_problem(jsonb) is
 -- Idempotency (Stripe's semantics), over the whole request that decides the order. The first request with
 -- a key claims it by inserting it; a concurrent request with the same key waits on that row, then replays
 -- the committed response. A checkout that fails gives its claim up, so a retry runs again.
+-- The checkout request, declared once: its members, each with its default (required ones: none). Validation
+-- refuses any other member; the idempotency hash is taken over the request without the members that are at
+-- their default, so leaving one out and sending its default are the same request, and a member added here
+-- later changes no stored hash.
+create or replace function lib.checkout_members() returns jsonb
+language sql
+stable
+as $$
+  select jsonb_build_object(
+    'shipping_address', jsonb_build_object('required', true))
+$$;
+comment on function lib.checkout_members() is
+  'The members of the checkout request {name: {required} or {default}}: the one list validation, the '
+  'idempotency hash and the order read.';
+
+-- The request as checkout reads it: members at their default dropped; null when a member is unknown or a
+-- required one is missing.
+create or replace function lib.checkout_request(p_request jsonb) returns jsonb
+language sql
+stable
+as $$
+  select case
+    when jsonb_typeof(p_request) = 'object'
+         and not exists (select from jsonb_object_keys(p_request) k where not lib.checkout_members() ? k)
+         and not exists (select from jsonb_each(lib.checkout_members()) m
+                         where (m.value ->> 'required')::boolean and not p_request ? m.key)
+    then p_request - coalesce((select array_agg(e.key) from jsonb_each(p_request) e
+                               where lib.checkout_members() -> e.key -> 'default' = e.value), '{}')
+  end
+$$;
+comment on function lib.checkout_request(jsonb) is
+  'The checkout request in its canonical form (members at their default left out), or null when it has a '
+  'member lib.checkout_members() does not know or lacks a required one.';
+
 create or replace function lib.idempotency_claim(p_user bigint, p_key text, p_request jsonb) returns json
 language plpgsql
 volatile
@@ -121,12 +149,14 @@ declare
   v_short jsonb;
   v_order shop.orders;
   v_response json;
+  v_request jsonb := lib.checkout_request(p_request);
 begin
-  if jsonb_typeof(p_request) is distinct from 'object' or p_request - 'shipping_address' <> '{}' then
-    return lib.problem(422, 'validation_failed', 'the request is an object with shipping_address only');
+  if v_request is null then
+    return lib.problem(422, 'validation_failed', 'the request is an object of these members only: '
+                       || (select string_agg(k, ', ') from jsonb_object_keys(lib.checkout_members()) k));
   end if;
-  v_answer := coalesce(lib.address_problem(p_request -> 'shipping_address'),
-                       lib.idempotency_claim(p_user, p_idempotency_key, p_request));
+  v_answer := coalesce(lib.address_problem(v_request -> 'shipping_address'),
+                       lib.idempotency_claim(p_user, p_idempotency_key, v_request));
   if v_answer is not null then
     return v_answer;
   end if;
@@ -146,7 +176,7 @@ begin
     return v_answer;
   end if;
 
-  v_order := lib.order_place(p_user, p_request -> 'shipping_address', v_cart);
+  v_order := lib.order_place(p_user, v_request -> 'shipping_address', v_cart);
   v_response := shop.order_document(v_order);
   update shop.idempotency_keys k
   set order_id = v_order.id,
@@ -335,3 +365,147 @@ comment on function lib.orders_expire(integer) is
   'Cancels up to p_limit pending orders older than order_payment_window (0: none) that received no money, '
   'history actor expiry and reason unpaid; returns how many. Scheduled every minute with pg_cron where available.';
 
+-- Functions that change orders tell the history trigger who acts and why, for the rest of the transaction.
+create or replace function shop.set_status_context(p_actor text, p_reason text) returns void
+language sql
+volatile
+as $$
+  select set_config('pgshop.status_actor', coalesce(p_actor, ''), true),
+         set_config('pgshop.status_reason', coalesce(p_reason, ''), true)
+$$;
+comment on function shop.set_status_context(text,text) is
+  'Names the actor and reason of the order status changes that follow in this transaction (null, null '
+  'resets).';
+
+-- shop.order_document in PL/pgSQL: a SQL function that is not inlined plans its query at every call, a PL/pgSQL
+-- one once per session. It runs in every checkout (the order.created event), every status change and for each
+-- order of a list. A 1-line checkout, pgbench with one client, 4 alternating rounds of 1,500: median 2.82 ms
+-- before, 2.46 ms after (the order.created event alone: 0.55 -> 0.30 ms).
+create or replace function shop.order_document(p_order shop.orders) returns json
+language plpgsql
+stable
+as $$
+begin
+  return (
+    select json_build_object(
+      'id', p_order.id,
+      'status', p_order.status,
+      'currency', p_order.currency,
+      'total_amount', p_order.total_amount::text,
+      'balance_due', (case when p_order.status = 'pending'
+                           then greatest(p_order.total_amount - shop.order_net_paid(p_order.id), 0)
+                           else 0 end)::numeric(12, 2)::text,
+      'shipping_address', p_order.shipping_address,
+      'created_at', p_order.created_at,
+      'updated_at', p_order.updated_at,
+      'items', (
+        select coalesce(json_agg(json_build_object(
+          'product_id', oi.product_id,
+          'name', oi.name,
+          'sku', oi.sku,
+          'quantity', oi.quantity,
+          'unit_price', oi.unit_price::text,
+          'total_price', oi.total_price::text
+        ) order by oi.id), '[]')
+        from shop.order_items oi
+        where oi.order_id = p_order.id
+      ),
+      'payments', (
+        select coalesce(json_agg(shop.payment_document(p) order by p.id), '[]')
+        from shop.payments p
+        where p.order_id = p_order.id
+      ),
+      'history', (
+        select coalesce(json_agg(json_build_object('status', h.status, 'at', h.changed_at, 'actor', h.actor,
+                                                   'reason', h.reason) order by h.id), '[]')
+        from shop.order_status_history h
+        where h.order_id = p_order.id
+      )
+    )
+  );
+end
+$$;
+comment on function shop.order_document(shop.orders) is
+  'An order as the API and the events show it: lines, payments, balance_due (what a pending order still '
+  'needs; 0 otherwise) and status history with actor and reason.';
+
+-- paid only when the payments cover the total, whoever asks (the API, the payment path, psql).
+create or replace function shop.tg_orders__check_transition() returns trigger
+language plpgsql
+volatile
+as $$
+begin
+  if new.status is distinct from old.status and not exists (
+    select from shop.order_status_transitions t
+    where t.from_status = old.status
+      and t.to_status = new.status
+  ) then
+    raise exception using
+      errcode = 'PT409', message = 'invalid_transition',
+      detail = format('order %s cannot go from %s to %s', old.id, old.status, new.status);
+  end if;
+  if new.status = 'paid' and old.status <> 'paid' and shop.order_net_paid(new.id) < new.total_amount then
+    raise exception using
+      errcode = 'PT409', message = 'payment_required',
+      detail = format('order %s: its payments (%s) do not cover its total (%s); record a payment instead',
+                      old.id, shop.order_net_paid(new.id), new.total_amount);
+  end if;
+  return new;
+end
+$$;
+comment on function shop.tg_orders__check_transition() is
+  'Trigger: refuses a status change that shop.order_status_transitions does not allow (PT409 '
+  'invalid_transition), and paid while captured minus refunded is below the total (PT409 payment_required).';
+
+create or replace function shop.tg_orders__status_changed() returns trigger
+language plpgsql
+volatile
+as $$
+begin
+  insert into shop.order_status_history (order_id, from_status, status, changed_by, actor, reason)
+  values (new.id, case when tg_op = 'UPDATE' then old.status end, new.status, shop.current_user_id(),
+          coalesce(nullif(current_setting('pgshop.status_actor', true), ''),
+                   nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'role', 'sql'),
+          nullif(current_setting('pgshop.status_reason', true), ''));
+  if new.status = 'cancelled' then
+    perform shop.return_stock(new.id);
+  end if;
+  return null;
+end
+$$;
+comment on function shop.tg_orders__status_changed() is
+  'Trigger: records each status in shop.order_status_history; on cancel returns the order''s stock (ledger '
+  'reason cancel).';
+
+-- order.created / paid / shipped / delivered / cancelled: after the history row of each status, when the
+-- order's lines are written (checkout writes the order and its lines in one statement).
+create or replace function shop.tg_order_status_history__emit() returns trigger
+language plpgsql
+volatile
+as $$
+begin
+  perform shop.emit(case when new.from_status is null then 'order.created' else 'order.' || new.status end,
+                    'order/' || new.order_id,
+                    (select shop.order_document(o) from shop.orders o where o.id = new.order_id), new.reason)
+  where new.from_status is null or exists (select from shop.event_types t where t.type = 'order.' || new.status);
+  return null;
+end
+$$;
+comment on function shop.tg_order_status_history__emit() is
+  'Trigger: order.created for an order''s first status, order.<status> for each change (to the outbox).';
+
+select shop.layer_trigger('shop.orders', $$
+  create trigger _200_check_transition before update of status on %s
+  for each row execute function shop.tg_orders__check_transition()$$);
+
+select shop.layer_trigger('shop.orders', $$
+  create trigger _300_status_history_insert after insert on %s
+  for each row execute function shop.tg_orders__status_changed()$$);
+select shop.layer_trigger('shop.orders', $$
+  create trigger _300_status_history_update after update of status on %s
+  for each row
+  when (((old.status)::text is distinct from (new.status)::text)) execute function shop.tg_orders__status_changed()$$);
+
+select shop.layer_trigger('shop.order_status_history', $$
+  create trigger _300_emit after insert on %s
+  for each row execute function shop.tg_order_status_history__emit()$$);

@@ -1,6 +1,6 @@
 -- api.profile_get, api.profile_update (as pgshop_api) and lib.make_admin (the owner-only "make admin").
 begin;
-select plan(29);
+select * from no_plan();
 \ir ../helpers.psql
 
 -- Function properties ---------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 -- api.user_register and api.user_login, called as pgshop_api by an anonymous caller (as the HTTP layer does).
 begin;
-select plan(43);
+select * from no_plan();
 \ir ../helpers.psql
 
 -- Function properties ---------------------------------------------------------------------------------
@@ -16,7 +16,7 @@ select hasnt_function('api', 'user_login', array['text', 'text', 'text'],
   'the three-argument api.user_login is gone (p_client inet was added)');
 
 -- An admin to log in as; the rate limits at their defaults (this file fails 4 logins of one email, under the
--- lockout of 5; core/rate_limits.sql tests the limits).
+-- lockout of 5; platform/rate_limits.sql tests the limits).
 do $$ begin perform lib.make_admin('zqxwv-admin@zqxwv.test', 'admin-password'); perform lib.settings_apply('{}'); end $$;
 
 -- api.user_register ----------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 -- (shop.jsonb_within, products_metadata_limits, PT422 invalid_metadata) and the domain shop.address of
 -- shop.orders.shipping_address (PT422 invalid_address from api.checkout).
 begin;
-select plan(158);
+select * from no_plan();
 \ir ../helpers.psql
 
 -- nest(depth, arrays): objects {"a": ...} (or arrays [...]) nested depth levels deep; the innermost is empty.
@@ -19,11 +19,6 @@ $$;
 create function pg_temp.big(p_bytes integer) returns jsonb
 language sql immutable as $$ select jsonb_build_object('a', repeat('x', p_bytes - 9)) $$;
 -- A complete address with only the required fields; extras(n): n more string fields.
-create function pg_temp.addr() returns jsonb
-language sql immutable as $$
-  select '{"name": "Ann Zqxwv", "line1": "1 Zqxwv Street", "city": "Springfield", "postal_code": "12345",
-           "country": "US"}'::jsonb
-$$;
 create function pg_temp.extras(p_count integer) returns jsonb
 language sql immutable as $$
   select coalesce(jsonb_object_agg('extra' || i, 'x'), '{}') from generate_series(1, p_count) i
@@ -64,7 +59,7 @@ begin
   values (v_id, pg_temp.id('p'), 'Zqxwv Money', 'ZQXWV-MJ-P', 1, 12.50, 12.50) returning id into v_id;
   perform set_config('tests.oi', v_id::text, true);
   insert into shop.daily_sales (day, orders, units, revenue) values ('1999-01-01', 1, 1, 12.50);
-  -- This file checks out many times as u1: no per-user checkout limit here (core/rate_limits.sql tests it).
+  -- This file checks out many times as u1: no per-user checkout limit here (platform/rate_limits.sql tests it).
   update shop.settings set value = '0' where name = 'rate_limit_checkout_per_user';
 end
 $$;

@@ -1,7 +1,7 @@
 -- Who may do what: pgshop_api executes api functions and nothing else; bi_reader never touches shop; the job
 -- queue (schema queue) is the owner's alone.
 begin;
-select plan(90);
+select * from no_plan();
 
 -- Schemas --------------------------------------------------------------------------------------------
 select has_schema('shop');

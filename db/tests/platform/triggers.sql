@@ -1,11 +1,10 @@
--- The triggers (migration 20261201110200_trigger_order_and_stock_pair, the ones before it and the payment and
--- event triggers of 20261201140000): their names (rank prefixes: PostgreSQL fires the triggers of one event in
--- name order) and the kind each rank is, updated_at kept by the database, the append-only stock ledger, audit
+-- The triggers (declared in db/functions, each in the file of its area): their names (rank prefixes:
+-- PostgreSQL fires the triggers of one event in name order) and the kind each rank is, updated_at kept by the database, the append-only stock ledger, audit
 -- log and payment ledger and the immutable outbox, the UPDATE paths of the daily-sales rollup, the stock
 -- returned on cancel, and shop.order_statuses.counts_as_revenue as the one rule of what counts.
 -- Everything here is done by hand, as the superuser (as an import or an operator would).
 begin;
-select plan(63);
+select * from no_plan();
 \ir ../helpers.psql
 
 -- sales(day): the rollup's figures of a day (zeros when it has no row).

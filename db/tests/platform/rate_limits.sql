@@ -3,7 +3,7 @@
 -- checkout budget per user, the purge of old attempts, and what pgshop_api may not touch.
 -- Every setting is changed inside this transaction only (make test raises some limits for the other files).
 begin;
-select plan(115);
+select * from no_plan();
 \ir ../helpers.psql
 
 -- retry_after(sql): the retry_after of the PT429 a statement raises (null when it raises something else).

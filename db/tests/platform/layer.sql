@@ -1,17 +1,12 @@
--- The function layer (migration 20261201110000_create_function_layer_schema, db/functions): schemas api and
--- lib, rebuilt on every deploy by shop.drop_function_layer() and the files; who may execute what (api through
+-- The re-applied layer (db/functions, db/README.md): its machinery (shop.layer_*, shop.drop_function_layer);
+-- who may execute what (api through
 -- the default privileges of schema api, lib nobody but the owner); and the helpers the checkout is made of:
 -- lib.page_limit, lib.cart_lines, shop.take_stock / shop.return_stock, lib.idempotency_claim,
 -- lib.insufficient_stock and lib.raise_problem. Tested as the superuser, with the claims the HTTP layer sets.
 begin;
-select plan(73);
+select * from no_plan();
 \ir ../helpers.psql
 
-create function pg_temp.addr() returns jsonb
-language sql immutable as $$
-  select jsonb_build_object('name', 'Ann Zqxwv', 'line1', '1 Zqxwv Street', 'city', 'Springfield',
-                            'postal_code', '12345', 'country', 'US')
-$$;
 create function pg_temp.request() returns jsonb
 language sql immutable as $$ select jsonb_build_object('shipping_address', pg_temp.addr()) $$;
 -- stock(): the stock of the products of this file, by SKU.
@@ -344,6 +339,42 @@ select is(api.xact_replayed((pg_current_xact_id()::text::bigint + 1000000)::text
 select is(api.xact_replayed(pg_current_xact_id()), false, 'xact_replayed: a transaction still in progress -> false');
 select volatility_is('api', 'xact_replayed', array['xid8'], 'stable');
 
+-- The layer's machinery: the owner's alone --------------------------------------------------------------------
+select is_empty(
+  $$select p.oid::regprocedure from pg_proc p
+    where p.pronamespace = 'shop'::regnamespace and p.proname like 'layer\_%'
+      and (has_function_privilege('pgshop_api', p.oid, 'EXECUTE') or has_function_privilege('bi_reader', p.oid, 'EXECUTE'))$$,
+  'no layer function is executable by pgshop_api or bi_reader');
+
+-- layer_view / layer_trigger leave an unchanged object alone (no lock, same object), replace a changed one ------
+create temporary table layer_declared (kind text, identity text, primary key (kind, identity));
+select lives_ok($$select shop.layer_view('monitoring.cache_hit_ratio',
+                  rtrim(pg_get_viewdef('monitoring.cache_hit_ratio'::regclass), ';'))$$,
+  'layer_view of the same query runs');
+select ok((select age(r.xmin) > 0 from pg_rewrite r where r.ev_class = 'monitoring.cache_hit_ratio'::regclass),
+          '... and leaves the unchanged view as it was (not rewritten by this transaction)');
+select throws_ok($$select shop.layer_view('monitoring.cache_hit_ratio', 'select 1 as database')$$, '42P16',
+  'cannot drop columns from view', 'a view is only replaced compatibly (what BI users built on it keeps working)');
+select lives_ok($$select shop.layer_view('monitoring.zz_layer_test', 'select 1 as a')$$, 'a new view is created');
+select lives_ok($$select shop.layer_view('monitoring.zz_layer_test', 'select 2 as a, 3 as b')$$,
+  'a changed query runs too');
+select results_eq($$select * from monitoring.zz_layer_test$$, $$values (2, 3)$$, '... and replaces the view');
+select lives_ok($$select shop.layer_trigger('shop.orders',
+  'create trigger _200_check_transition before update of status on %s for each row execute function shop.tg_orders__check_transition()')$$,
+  'layer_trigger of the same trigger runs');
+select ok((select age(t.xmin) > 0 from pg_trigger t where t.tgrelid = 'shop.orders'::regclass
+           and t.tgname = '_200_check_transition'),
+          '... and leaves the unchanged trigger as it was');
+select lives_ok($$select shop.layer_trigger('shop.orders',
+  'create trigger _200_check_transition before update of status, total_amount on %s for each row execute function shop.tg_orders__check_transition()')$$,
+  'a changed trigger runs too');
+select ok((select pg_get_triggerdef(t.oid) like '%UPDATE OF status, total_amount ON shop.orders%' from pg_trigger t
+           where t.tgrelid = 'shop.orders'::regclass and t.tgname = '_200_check_transition'),
+          '... and replaces it');
+select throws_ok($$select shop.layer_trigger('shop.orders', 'drop table shop.orders')$$, 'P0001',
+  'not a create trigger statement: drop table shop.orders', 'anything but a create trigger statement is refused');
+drop table pg_temp.layer_declared;
+
 -- shop.drop_function_layer (last: the rollback at the end restores the layer) -------------------------------------
 select has_function('shop', 'drop_function_layer', '{}'::name[]);
 select isnt_definer('shop', 'drop_function_layer', '{}'::name[]);
@@ -355,18 +386,19 @@ select is(pg_temp.cron_jobs(), 0::bigint, '... and no pgshop- pg_cron job');
 select ok(current_setting('tests.cron_jobs')::bigint = 3 or to_regclass('cron.job') is null,
   '... where there were three (purge, refresh and the expiry of unpaid orders), when the cluster has pg_cron');
 select is_empty(
-  $$select f from unnest(array['shop.current_user_id()', 'shop.take_stock(bigint)', 'shop.return_stock(bigint)',
-                                'shop.set_stock_context(text,bigint)', 'shop.has_text(text)', 'shop.tg__set_updated_at()',
-                                'shop.tg_orders__status_changed()', 'shop.drop_function_layer()',
-                                'shop.set_status_context(text,text)', 'shop.order_net_paid(bigint)',
-                                'shop.tg_orders__check_transition()', 'shop.tg_payments__only_grow()',
-                                'shop.tg__append_only()', 'shop.payment_document(shop.payments)',
-                                'shop.order_document(shop.orders)', 'shop.emit(text,text,json,text)',
-                                'shop.tg_order_status_history__emit()', 'shop.tg_payments__emit()',
-                                'shop.tg_payment_events__emit()', 'shop.tg_low_stock_alerts__emit()',
-                                'shop.enqueue_deliveries(bigint[])', 'shop.tg_outbox__fan_out()']) f
-    where to_regprocedure(f) is null$$,
-  'the migration-owned functions of shop stay');
+  $$select t.tgname from pg_trigger t join pg_class c on c.oid = t.tgrelid
+    where c.relnamespace = any (array['shop', 'audit']::regnamespace[]) and not t.tgisinternal$$,
+  '... no trigger on our tables');
+select is_empty(
+  $$select c.oid::regclass from pg_class c
+    where c.relkind = 'v' and c.relnamespace = any (array['shop', 'reporting', 'monitoring']::regnamespace[])$$,
+  '... no plain view');
+select is_empty(
+  $$select p.oid::regprocedure from pg_proc p
+    where p.pronamespace = any (array['shop', 'audit', 'reporting', 'monitoring']::regnamespace[])
+      and p.oid not in ('shop.has_text(text)'::regprocedure, 'shop.jsonb_within(jsonb,integer,integer)'::regprocedure,
+                        'shop.drop_function_layer()'::regprocedure)$$,
+  '... and no routine but those a constraint or domain uses, and itself');
 select has_schema('lib', 'the schemas stay (only their routines go)');
 
 

@@ -1,6 +1,61 @@
 -- Webhooks out. Admins subscribe endpoints to event types; the outbox trigger makes a delivery and a queue
--- job for each (migration 20261201140000); the delivery worker (api/worker.py) asks lib.webhook_delivery_start
+-- job for each (below); the delivery worker (api/worker.py) asks lib.webhook_delivery_start
 -- what to send, POSTs it, and reports with lib.webhook_delivery_finish, which decides the retry.
+
+create or replace function shop.emit(p_type text, p_resource text, p_data json, p_reason text DEFAULT NULL::text) returns void
+language sql
+volatile
+as $$
+  insert into shop.outbox (type, resource, reason, data) values (p_type, p_resource, p_reason, p_data)
+$$;
+comment on function shop.emit(text,text,json,text) is
+  'Writes an event to shop.outbox (in the caller''s transaction).';
+
+-- One job per delivery, in the queue webhooks; the lock keeps the deliveries of one resource to one
+-- endpoint in order (procrastinate runs jobs of a lock one at a time, oldest first).
+create or replace function shop.enqueue_deliveries(p_deliveries bigint[]) returns void
+language plpgsql
+volatile
+set search_path = queue, pg_catalog
+as $$
+begin
+  perform queue.procrastinate_defer_jobs_v1(array(
+    select row('webhooks', 'deliver', 0, format('webhook %s %s', d.endpoint_id, o.resource), null,
+               jsonb_build_object('delivery_id', d.id), null)::queue.procrastinate_job_to_defer_v1
+    from shop.webhook_deliveries d
+    join shop.outbox o on o.id = d.outbox_id
+    where d.id = any (p_deliveries)
+    order by d.id));
+end
+$$;
+comment on function shop.enqueue_deliveries(bigint[]) is
+  'Defers one procrastinate job per delivery (queue webhooks, task deliver, locked per endpoint and '
+  'resource).';
+
+create or replace function shop.tg_outbox__fan_out() returns trigger
+language plpgsql
+volatile
+as $$
+declare
+  v_deliveries bigint[];
+begin
+  with made as (
+    insert into shop.webhook_deliveries (endpoint_id, outbox_id)
+    select e.id, n.id
+    from new_rows n
+    join shop.webhook_endpoints e on n.type = any (e.events)
+    order by n.id, e.id
+    returning id
+  )
+  select array_agg(made.id) into v_deliveries from made;
+  if v_deliveries is not null then
+    perform shop.enqueue_deliveries(v_deliveries);
+  end if;
+  return null;
+end
+$$;
+comment on function shop.tg_outbox__fan_out() is
+  'Trigger: a delivery (and its queue job) for every endpoint subscribed to each new event.';
 
 -- The address a system resolver (glibc's inet_aton, which getaddrinfo uses for numeric hosts) reads in a host:
 -- an IPv6 literal in brackets, or IPv4 written in 1 to 4 dot-separated parts, each decimal, octal (leading 0)
@@ -338,3 +393,12 @@ comment on function lib.webhook_delivery_finish(bigint, integer, text, text, boo
   'Worker: records an attempt''s outcome (HTTP status, the first 500 characters of the answer or the error). '
   'Returns the seconds to wait before the next attempt, or null: delivered (2xx), or failed (not p_retry, or '
   'past 24 hours from retry_from).';
+
+select shop.layer_trigger('shop.outbox', $$
+  create trigger _100_immutable before update on %s
+  for each row execute function shop.tg__append_only()$$);
+
+select shop.layer_trigger('shop.outbox', $$
+  create trigger _400_fan_out after insert on %s
+  referencing new table as new_rows
+  for each statement execute function shop.tg_outbox__fan_out()$$);

@@ -1,10 +1,10 @@
 -- api.cart_checkout (as pgshop_api): the cart becomes a pending order in one transaction; address validation,
 -- stock, idempotency keys; and the constraints of shop.orders / shop.order_items.
 begin;
-select plan(76);
+select * from no_plan();
 \ir ../helpers.psql
 
-create function pg_temp.addr() returns jsonb
+create function pg_temp.checkout_address() returns jsonb
 language sql stable as $$ select current_setting('tests.addr')::jsonb $$;
 create function pg_temp.lines(p_cart json) returns text[]
 language sql immutable as $$
@@ -71,7 +71,7 @@ begin
   perform set_config('tests.addr', jsonb_build_object(
     'name', 'Ann Zqxwv', 'line1', '1 Zqxwv Street', 'line2', 'Flat 2', 'city', 'Springfield',
     'postal_code', '12345', 'country', 'US')::text, true);
-  -- This file checks out many times as one user: no per-user checkout limit here (core/rate_limits.sql tests it).
+  -- This file checks out many times as one user: no per-user checkout limit here (platform/rate_limits.sql tests it).
   update shop.settings set value = '0' where name = 'rate_limit_checkout_per_user';
 end
 $$;
@@ -80,15 +80,15 @@ set local role pgshop_api;
 
 -- Who may check out ------------------------------------------------------------------------------------
 select pg_temp.act_as(null);
-select throws_ok($$select pg_temp.checkout(pg_temp.addr())$$, 'PT401', 'unauthenticated',
+select throws_ok($$select pg_temp.checkout(pg_temp.checkout_address())$$, 'PT401', 'unauthenticated',
   'checkout: anonymous -> PT401 unauthenticated');
 select pg_temp.act_as(pg_temp.id('u2'));
-select pg_temp.problem_is($$select pg_temp.checkout(pg_temp.addr())$$, 409, 'empty_cart',
+select pg_temp.problem_is($$select pg_temp.checkout(pg_temp.checkout_address())$$, 409, 'empty_cart',
   'checkout: a user without a cart -> 409 empty_cart problem');
 do $$ begin perform api.cart_add_item(null, pg_temp.id('z'), 1); perform api.cart_remove_item(null, pg_temp.id('z')); end $$;
-select pg_temp.problem_is($$select pg_temp.checkout(pg_temp.addr())$$, 409, 'empty_cart',
+select pg_temp.problem_is($$select pg_temp.checkout(pg_temp.checkout_address())$$, 409, 'empty_cart',
   'checkout: a cart without lines -> 409 empty_cart problem');
-select pg_temp.problem_is($$select pg_temp.checkout(pg_temp.addr(), 'zqxwv-empty')$$, 409, 'empty_cart',
+select pg_temp.problem_is($$select pg_temp.checkout(pg_temp.checkout_address(), 'zqxwv-empty')$$, 409, 'empty_cart',
   'checkout with an idempotency key: an empty cart -> 409 empty_cart problem');
 
 -- Address validation -----------------------------------------------------------------------------------
@@ -103,35 +103,35 @@ select pg_temp.problem_is($$select pg_temp.checkout(null)$$, 422, 'invalid_addre
   'checkout: a null address -> 422 invalid_address problem');
 select pg_temp.problem_is($$select pg_temp.checkout('{}'::jsonb)$$, 422, 'invalid_address',
   'checkout: an empty object -> 422 invalid_address problem');
-select pg_temp.problem_is(format('select pg_temp.checkout(pg_temp.addr() - %L)', f), 422, 'invalid_address',
+select pg_temp.problem_is(format('select pg_temp.checkout(pg_temp.checkout_address() - %L)', f), 422, 'invalid_address',
   format('checkout: address without %s -> 422 invalid_address problem', f))
 from unnest(array['name', 'line1', 'city', 'postal_code', 'country']) f;
-select pg_temp.problem_is(format('select pg_temp.checkout(pg_temp.addr() || jsonb_build_object(%L, %L))', f, '   '), 422, 'invalid_address',
+select pg_temp.problem_is(format('select pg_temp.checkout(pg_temp.checkout_address() || jsonb_build_object(%L, %L))', f, '   '), 422, 'invalid_address',
   format('checkout: address with a blank %s -> 422 invalid_address problem', f))
 from unnest(array['name', 'line1', 'city', 'postal_code', 'country']) f;
-select pg_temp.problem_is($$select pg_temp.checkout(pg_temp.addr() || '{"city": null}')$$, 422, 'invalid_address',
+select pg_temp.problem_is($$select pg_temp.checkout(pg_temp.checkout_address() || '{"city": null}')$$, 422, 'invalid_address',
   'checkout: a JSON null city -> 422 invalid_address problem');
 select is(pg_temp.problem($$select pg_temp.checkout('{"name": "Ann", "line1": "1 Zqxwv Street", "country": "US"}')$$) ->> 'detail',
   'shipping_address needs: city, postal_code', 'invalid_address: the detail names the missing fields');
 select is(
-  pg_temp.dry_run($$select pg_temp.checkout(pg_temp.addr() - 'line2' || '{"phone": "555", "region": "IL"}')$$) -> 'shipping_address',
-  pg_temp.addr() - 'line2' || '{"phone": "555", "region": "IL"}',
+  pg_temp.dry_run($$select pg_temp.checkout(pg_temp.checkout_address() - 'line2' || '{"phone": "555", "region": "IL"}')$$) -> 'shipping_address',
+  pg_temp.checkout_address() - 'line2' || '{"phone": "555", "region": "IL"}',
   'checkout: line2 is optional; extra string fields are accepted and kept (dry run, rolled back)');
-select pg_temp.problem_is($$select pg_temp.checkout(pg_temp.addr() || '{"postal_code": 12345}')$$, 422, 'invalid_address',
+select pg_temp.problem_is($$select pg_temp.checkout(pg_temp.checkout_address() || '{"postal_code": 12345}')$$, 422, 'invalid_address',
   'checkout: a numeric postal_code -> 422 invalid_address problem (an address is a flat object of strings)');
-select is(pg_temp.problem($$select pg_temp.checkout(pg_temp.addr() || '{"postal_code": 12345}')$$) ->> 'detail',
+select is(pg_temp.problem($$select pg_temp.checkout(pg_temp.checkout_address() || '{"postal_code": 12345}')$$) ->> 'detail',
   'shipping_address must be a flat object of at most 20 fields (names up to 50 characters) whose values are strings of at most 200 characters',
   'invalid_address: the detail of a value that is not a string');
 
 -- The request body: an object with shipping_address only ----------------------------------------------------
-select pg_temp.problem_is($$select api.cart_checkout(jsonb_build_object('shipping_address', pg_temp.addr(), 'note', 'ring twice'))$$,
+select pg_temp.problem_is($$select api.cart_checkout(jsonb_build_object('shipping_address', pg_temp.checkout_address(), 'note', 'ring twice'))$$,
   422, 'validation_failed', 'checkout: a request with another member than shipping_address -> 422 validation_failed problem');
 select pg_temp.problem_is($$select api.cart_checkout('[]'::jsonb)$$, 422, 'validation_failed',
   'checkout: a request that is not an object -> 422 validation_failed problem');
-select pg_temp.problem_is($$select api.cart_checkout(pg_temp.addr())$$, 422, 'validation_failed',
+select pg_temp.problem_is($$select api.cart_checkout(pg_temp.checkout_address())$$, 422, 'validation_failed',
   'checkout: the address itself as the request (not under shipping_address) -> 422 validation_failed problem');
 select pg_temp.problem_is(
-  $$select api.cart_checkout(jsonb_build_object('shipping_address', pg_temp.addr(), 'note', 'x'), 'zqxwv-extra')$$,
+  $$select api.cart_checkout(jsonb_build_object('shipping_address', pg_temp.checkout_address(), 'note', 'x'), 'zqxwv-extra')$$,
   422, 'validation_failed', 'checkout with an idempotency key: a request with another member -> 422 validation_failed');
 reset role;
 select is((select count(*) from shop.idempotency_keys k where k.key = 'zqxwv-extra'), 0::bigint,
@@ -143,15 +143,15 @@ reset role;
 update shop.products set stock_quantity = 1 where id = pg_temp.id('y');  -- sold elsewhere meanwhile
 do $$ begin perform set_config('tests.before', pg_temp.state()::text, true); end $$;
 set local role pgshop_api;
-select pg_temp.problem_is($$select pg_temp.checkout(pg_temp.addr())$$, 409, 'insufficient_stock',
+select pg_temp.problem_is($$select pg_temp.checkout(pg_temp.checkout_address())$$, 409, 'insufficient_stock',
   'checkout: a line above the stock -> 409 insufficient_stock problem');
-select is(pg_temp.problem($$select pg_temp.checkout(pg_temp.addr())$$),
+select is(pg_temp.problem($$select pg_temp.checkout(pg_temp.checkout_address())$$),
   jsonb_build_object('status', 409, 'code', 'insufficient_stock',
     'detail', 'not enough stock for ZQXWV-CO-Y (3 wanted, 1 in stock)',
     'products', jsonb_build_array(jsonb_build_object(
       'product_id', pg_temp.id('y'), 'sku', 'ZQXWV-CO-Y', 'requested', 3, 'available', 1))),
   'insufficient_stock: the detail and the products member (from the JSON hint) name the short product');
-select pg_temp.problem_is($$select pg_temp.checkout(pg_temp.addr(), 'zqxwv-retry')$$, 409, 'insufficient_stock',
+select pg_temp.problem_is($$select pg_temp.checkout(pg_temp.checkout_address(), 'zqxwv-retry')$$, 409, 'insufficient_stock',
   'checkout with an idempotency key: insufficient stock -> 409 insufficient_stock problem');
 reset role;
 select is(pg_temp.state(), current_setting('tests.before')::jsonb,
@@ -163,7 +163,7 @@ set local role pgshop_api;
 -- The happy path ---------------------------------------------------------------------------------------
 do $$ begin perform api.cart_set_item(null, pg_temp.id('y'), 1); end $$;
 -- The key of the failed attempt was rolled back with it: the retry runs.
-select pg_temp.keep('o1', pg_temp.checkout(pg_temp.addr(), 'zqxwv-retry'));
+select pg_temp.keep('o1', pg_temp.checkout(pg_temp.checkout_address(), 'zqxwv-retry'));
 select is(
   pg_temp.kept('o1') - 'id' - 'created_at' - 'updated_at' - 'history',
   jsonb_build_object(
@@ -171,7 +171,7 @@ select is(
     'currency', 'USD',
     'total_amount', '22.50',
     'balance_due', '22.50',
-    'shipping_address', pg_temp.addr(),
+    'shipping_address', pg_temp.checkout_address(),
     'items', jsonb_build_array(
       jsonb_build_object('product_id', pg_temp.id('x'), 'name', 'Zqxwv Checkout X', 'sku', 'ZQXWV-CO-X', 'quantity', 2,
                          'unit_price', '10.00', 'total_price', '20.00'),
@@ -197,7 +197,7 @@ reset role;
 select results_eq(
   format('select o.user_id, o.status::text, o.currency, o.total_amount, o.shipping_address::jsonb from shop.orders o where o.id = %s',
          pg_temp.id('o1')),
-  format($$values (%s::bigint, 'pending', 'USD', 22.50::numeric(12, 2), %L::jsonb)$$, pg_temp.id('u1'), pg_temp.addr()),
+  format($$values (%s::bigint, 'pending', 'USD', 22.50::numeric(12, 2), %L::jsonb)$$, pg_temp.id('u1'), pg_temp.checkout_address()),
   'in shop.orders: the user''s pending order, in USD (the default), total 22.50, the address as sent');
 select is(
   (select o.total_amount from shop.orders o where o.id = pg_temp.id('o1')),
@@ -255,35 +255,61 @@ set local role pgshop_api;
 
 -- Idempotency ------------------------------------------------------------------------------------------
 do $$ begin perform api.cart_add_item(null, pg_temp.id('x'), 1); end $$;
-select pg_temp.keep('o2', pg_temp.checkout(pg_temp.addr(), 'zqxwv-key-1'));
+select pg_temp.keep('o2', pg_temp.checkout(pg_temp.checkout_address(), 'zqxwv-key-1'));
 select is(pg_temp.kept('o2') ->> 'total_amount', '99.99', 'a second order, at the new price');
 do $$ begin perform api.cart_add_item(null, pg_temp.id('x'), 1); end $$;
 reset role;
 do $$ begin perform set_config('tests.before', pg_temp.state()::text, true); end $$;
 set local role pgshop_api;
-select is(pg_temp.checkout(pg_temp.addr(), 'zqxwv-key-1')::jsonb, pg_temp.kept('o2'),
+select is(pg_temp.checkout(pg_temp.checkout_address(), 'zqxwv-key-1')::jsonb, pg_temp.kept('o2'),
   'the same key with the same body replays the first order''s JSON');
 select is(pg_temp.checkout(jsonb_build_object('country', 'US', 'postal_code', '12345', 'city', 'Springfield',
                                           'line2', 'Flat 2', 'line1', '1 Zqxwv Street', 'name', 'Ann Zqxwv'),
                        'zqxwv-key-1')::jsonb,
   pg_temp.kept('o2'), 'the same body with its keys in another order is the same body: replay');
-select pg_temp.problem_is($$select pg_temp.checkout(pg_temp.addr() || '{"line2": "Flat 3"}', 'zqxwv-key-1')$$,
+select pg_temp.problem_is($$select pg_temp.checkout(pg_temp.checkout_address() || '{"line2": "Flat 3"}', 'zqxwv-key-1')$$,
   422, 'idempotency_key_reused', 'the same key with a different body -> 422 idempotency_key_reused problem');
 reset role;
 select is(pg_temp.state(), current_setting('tests.before')::jsonb,
   'the replays changed nothing: no second decrement, no new order, the cart line stays');
 set local role pgshop_api;
 
-select pg_temp.problem_is(format('select pg_temp.checkout(pg_temp.addr(), %L)', repeat('k', 256)),
+-- The request's members are declared once (lib.checkout_members): an unknown or a missing one is refused, and
+-- a member at its default is the same request as without it, for validation and for the idempotency hash.
+-- Shown with an optional member added the way a new one would be (gift_message, default null): a client that
+-- sends it at its default replays the order its earlier request made, stored before the member existed.
+reset role;
+select is(lib.checkout_request('{"shipping_address": {"name": "A"}, "note": "x"}'), null,
+  'checkout_request: a member it does not know -> null (422 validation_failed)');
+select is(lib.checkout_request('{}'), null, 'checkout_request: the required shipping_address missing -> null');
+create or replace function lib.checkout_members() returns jsonb
+language sql stable as $$
+  select jsonb_build_object('shipping_address', jsonb_build_object('required', true),
+                            'gift_message', jsonb_build_object('default', null))
+$$;
+select is(lib.checkout_request('{"shipping_address": {"name": "A"}, "gift_message": null}'),
+  '{"shipping_address": {"name": "A"}}'::jsonb, 'checkout_request: a member at its default is left out');
+select is(lib.checkout_request('{"shipping_address": {"name": "A"}, "gift_message": "Happy birthday"}'),
+  '{"shipping_address": {"name": "A"}, "gift_message": "Happy birthday"}'::jsonb,
+  'checkout_request: a member with a value stays');
+select is(lib.idempotency_claim(pg_temp.id('u1'), 'zqxwv-key-1', lib.checkout_request(
+            jsonb_build_object('shipping_address', pg_temp.checkout_address(), 'gift_message', null)))::jsonb,
+  pg_temp.kept('o2'), 'the same key, the earlier body plus a new member at its default: replay, not idempotency_key_reused');
+select is((lib.idempotency_claim(pg_temp.id('u1'), 'zqxwv-key-1', lib.checkout_request(
+            jsonb_build_object('shipping_address', pg_temp.checkout_address(), 'gift_message', 'Hi')))::jsonb)
+          -> 'problem' ->> 'code', 'idempotency_key_reused', 'the same key with the new member set: a different request');
+set local role pgshop_api;
+
+select pg_temp.problem_is(format('select pg_temp.checkout(pg_temp.checkout_address(), %L)', repeat('k', 256)),
   422, 'invalid_idempotency_key', 'a key of 256 characters -> 422 invalid_idempotency_key problem');
-select pg_temp.problem_is($$select pg_temp.checkout(pg_temp.addr(), '')$$,
+select pg_temp.problem_is($$select pg_temp.checkout(pg_temp.checkout_address(), '')$$,
   422, 'invalid_idempotency_key', 'an empty key -> 422 invalid_idempotency_key problem');
-select pg_temp.keep('o3', pg_temp.checkout(pg_temp.addr(), repeat('k', 255)));
+select pg_temp.keep('o3', pg_temp.checkout(pg_temp.checkout_address(), repeat('k', 255)));
 select is(pg_temp.kept('o3') ->> 'status', 'pending', 'a key of 255 characters is accepted');
 
 select pg_temp.act_as(pg_temp.id('u2'));
 do $$ begin perform api.cart_add_item(null, pg_temp.id('z'), 1); end $$;
-select pg_temp.keep('o4', pg_temp.checkout(pg_temp.addr(), 'zqxwv-key-1'));
+select pg_temp.keep('o4', pg_temp.checkout(pg_temp.checkout_address(), 'zqxwv-key-1'));
 select ok(pg_temp.id('o4') not in (pg_temp.id('o2'), pg_temp.id('o3')) and pg_temp.kept('o4') -> 'items' -> 0 ->> 'product_id' = pg_temp.id('z')::text,
   'keys are per user: another user''s order with the same key is a new order of their own cart');
 reset role;
@@ -300,24 +326,24 @@ select is(
 -- without response). The hash covers the whole request body, {"shipping_address": ...}.
 insert into shop.idempotency_keys (user_id, key, request_hash)
 values (pg_temp.id('u1'), 'zqxwv-inflight',
-        sha256(convert_to(jsonb_build_object('shipping_address', pg_temp.addr())::text, 'UTF8')));
+        sha256(convert_to(jsonb_build_object('shipping_address', pg_temp.checkout_address())::text, 'UTF8')));
 set local role pgshop_api;
 select pg_temp.act_as(pg_temp.id('u1'));
-select pg_temp.problem_is($$select pg_temp.checkout(pg_temp.addr(), 'zqxwv-inflight')$$, 409, 'idempotency_key_in_use',
+select pg_temp.problem_is($$select pg_temp.checkout(pg_temp.checkout_address(), 'zqxwv-inflight')$$, 409, 'idempotency_key_in_use',
   'the same key and body while the first request is in progress -> 409 idempotency_key_in_use problem');
-select pg_temp.problem_is($$select pg_temp.checkout(pg_temp.addr() || '{"city": "Shelbyville"}', 'zqxwv-inflight')$$,
+select pg_temp.problem_is($$select pg_temp.checkout(pg_temp.checkout_address() || '{"city": "Shelbyville"}', 'zqxwv-inflight')$$,
   422, 'idempotency_key_reused', 'a different body under a key in progress -> 422 idempotency_key_reused problem');
 reset role;
 
 -- Table constraints ------------------------------------------------------------------------------------
 select throws_ok(
   format($$insert into shop.orders (user_id, total_amount, shipping_address) values (%s, 1, %L::jsonb - 'country')$$,
-         pg_temp.id('u1'), pg_temp.addr()),
+         pg_temp.id('u1'), pg_temp.checkout_address()),
   '23514', 'value for domain shop.address violates check constraint "address_is_complete"',
   'a direct insert of an order without country violates address_is_complete (domain shop.address)');
 select throws_ok(
   format($$insert into shop.orders (user_id, total_amount, shipping_address) values (%s, 1, %L::jsonb || '{"city": " "}')$$,
-         pg_temp.id('u1'), pg_temp.addr()),
+         pg_temp.id('u1'), pg_temp.checkout_address()),
   '23514', 'value for domain shop.address violates check constraint "address_is_complete"',
   'a direct insert of an order with a blank city violates address_is_complete (domain shop.address)');
 select throws_ok(
@@ -326,7 +352,7 @@ select throws_ok(
   'a direct insert of an order whose address is an array violates the domain shop.address (address_is_complete, '
   'the first of its checks by name)');
 select throws_ok(
-  format($$insert into shop.orders (user_id, total_amount, shipping_address) values (%s, -1, %L)$$, pg_temp.id('u1'), pg_temp.addr()),
+  format($$insert into shop.orders (user_id, total_amount, shipping_address) values (%s, -1, %L)$$, pg_temp.id('u1'), pg_temp.checkout_address()),
   '23514', 'new row for relation "orders" violates check constraint "orders_total_not_negative"',
   'a negative order total violates orders_total_not_negative');
 select throws_ok(

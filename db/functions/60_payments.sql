@@ -1,7 +1,7 @@
 -- Payments. Provider events (Stripe's webhooks, verified by the HTTP layer) and admins' manual payments and
 -- refund requests go into the ledger shop.payment_events once each; a matched one grows the amounts of its
 -- payment (shop.payments, status derived), and the order becomes paid, by the database, when captured minus
--- refunded covers its total. The outbox events follow from triggers (migration 20261201140000).
+-- refunded covers its total. The outbox events follow from triggers (below).
 
 create or replace function lib.amount(p_value text) returns numeric
 language plpgsql
@@ -348,3 +348,110 @@ $$;
 comment on function api.payments_unmatched_list(integer, text) is
   'GET /api/admin/payments/unmatched (admin): provider events that matched no payable order (newest first, '
   'one keyset page), for an admin to refund or reconcile. PT422 invalid_limit, invalid_cursor.';
+
+-- What the payments of an order net: captured minus refunded. An order is paid when this covers its total.
+create or replace function shop.order_net_paid(p_order_id bigint) returns numeric
+language sql
+stable
+as $$
+  select coalesce(sum(p.captured_amount - p.refunded_amount), 0)
+  from shop.payments p
+  where p.order_id = p_order_id
+$$;
+comment on function shop.order_net_paid(bigint) is 'Captured minus refunded over an order''s payments.';
+
+-- An order as the API and the events show it: lines, payments, the balance still due, status history.
+create or replace function shop.payment_document(p_payment shop.payments) returns json
+language sql
+stable
+as $$
+  select json_build_object(
+    'id', p_payment.id,
+    'order_id', p_payment.order_id,
+    'provider', p_payment.provider,
+    'reference', p_payment.provider_reference,
+    'status', p_payment.status,
+    'currency', p_payment.currency,
+    'amount', p_payment.amount::text,
+    'captured_amount', p_payment.captured_amount::text,
+    'refunded_amount', p_payment.refunded_amount::text,
+    'refund_requested_amount', p_payment.refund_requested_amount::text,
+    'created_at', p_payment.created_at,
+    'updated_at', p_payment.updated_at
+  )
+$$;
+comment on function shop.payment_document(shop.payments) is 'A payment as the API and the events show it.';
+
+create or replace function shop.tg_payments__only_grow() returns trigger
+language plpgsql
+volatile
+as $$
+begin
+  if new.order_id <> old.order_id or new.provider <> old.provider or new.provider_reference <> old.provider_reference
+     or new.currency <> old.currency or new.amount < old.amount or new.authorized_amount < old.authorized_amount
+     or new.captured_amount < old.captured_amount or new.refunded_amount < old.refunded_amount
+     or new.refund_requested_amount < old.refund_requested_amount
+     or (old.failed_at is not null and new.failed_at is distinct from old.failed_at) then
+    raise exception using
+      errcode = 'PT409', message = 'payment_immutable',
+      detail = format('payment %s: its identity is fixed and its amounts only grow', old.id);
+  end if;
+  return new;
+end
+$$;
+comment on function shop.tg_payments__only_grow() is
+  'Trigger: a payment keeps its order, provider, reference and currency, and its amounts never shrink (PT409 '
+  'payment_immutable).';
+
+-- payment.captured / payment.refunded: when the money received or given back grows.
+create or replace function shop.tg_payments__emit() returns trigger
+language plpgsql
+volatile
+as $$
+begin
+  if new.captured_amount > coalesce(old.captured_amount, 0) then
+    perform shop.emit('payment.captured', 'order/' || new.order_id, shop.payment_document(new));
+  end if;
+  if new.refunded_amount > coalesce(old.refunded_amount, 0) then
+    perform shop.emit('payment.refunded', 'order/' || new.order_id, shop.payment_document(new));
+  end if;
+  return null;
+end
+$$;
+comment on function shop.tg_payments__emit() is
+  'Trigger: payment.captured when captured_amount grows, payment.refunded when refunded_amount grows.';
+
+-- refund.requested: for the integration that executes refunds at the provider.
+create or replace function shop.tg_payment_events__emit() returns trigger
+language plpgsql
+volatile
+as $$
+begin
+  perform shop.emit('refund.requested', 'order/' || new.order_id, json_build_object(
+    'payment', (select shop.payment_document(p) from shop.payments p where p.id = new.payment_id),
+    'amount', new.amount::text, 'currency', new.currency, 'reason', new.raw ->> 'reason'));
+  return null;
+end
+$$;
+comment on function shop.tg_payment_events__emit() is
+  'Trigger: refund.requested for a refund request in the ledger.';
+
+select shop.layer_trigger('shop.payments', $$
+  create trigger _200_only_grow before update on %s
+  for each row execute function shop.tg_payments__only_grow()$$);
+
+select shop.layer_trigger('shop.payments', $$
+  create trigger _300_emit after insert or update on %s
+  for each row execute function shop.tg_payments__emit()$$);
+
+select shop.layer_trigger('shop.payment_events', $$
+  create trigger _100_append_only before delete or update on %s
+  for each row execute function shop.tg__append_only()$$);
+select shop.layer_trigger('shop.payment_events', $$
+  create trigger _100_append_only_truncate before truncate on %s
+  for each statement execute function shop.tg__append_only()$$);
+
+select shop.layer_trigger('shop.payment_events', $$
+  create trigger _300_emit after insert on %s
+  for each row
+  when ((new.type = 'refund.requested'::text)) execute function shop.tg_payment_events__emit()$$);

@@ -2,7 +2,7 @@
 -- signed-in users (persistent cart), and lib.purge_expired (old guest carts, idempotency keys, attempts and
 -- outbox events).
 begin;
-select plan(91);
+select * from no_plan();
 \ir ../helpers.psql
 
 create function pg_temp.tok(p_name text) returns text
@@ -300,7 +300,7 @@ begin
   values (pg_temp.id('c1'), 'zqxwv-old', '\x00', now() - interval '25 hours'),
          (pg_temp.id('c1'), 'zqxwv-24h', '\x00', now() - interval '24 hours'),
          (pg_temp.id('c1'), 'zqxwv-young', '\x00', now() - interval '23 hours');
-  -- Rate-limit attempts are purged after the longest window (shop.settings; tested in core/rate_limits.sql).
+  -- Rate-limit attempts are purged after the longest window (shop.settings; tested in platform/rate_limits.sql).
   insert into shop.attempts (kind, key, at)
   values ('checkout', 'zqxwv-carts', now() - interval '1 day'), ('checkout', 'zqxwv-carts', now());
   -- Outbox events are purged after event_retention, with their deliveries, unless one of those is still pending:

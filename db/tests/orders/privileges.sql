@@ -1,7 +1,7 @@
--- Commerce privileges: pgshop_api (and bi_reader) hold nothing on the commerce tables, views and helper
--- functions; they reach them only through the security definer api functions.
+-- Privileges on the tables of carts, orders, inventory and payments: pgshop_api (and bi_reader) hold nothing on
+-- them, their views and helper functions; they reach them only through the security definer api functions.
 begin;
-select plan(56);
+select * from no_plan();
 
 -- Tables and views ---------------------------------------------------------------------------------------
 select table_privs_are('shop', t, 'pgshop_api', '{}'::text[],
