@@ -14,7 +14,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from psycopg_pool import PoolTimeout
 
-from api import admin, cache, catalog, commerce, errors, metrics, payments, users
+from api import cache, carts, catalog, errors, inventory, metrics, orders, payments, reporting, users, webhooks
 from api.config import Settings
 from api.db import Database, Problem
 from api.http import PUBLIC, Front, JsonRequest, document
@@ -59,7 +59,8 @@ def _litestar(settings: Settings) -> Litestar:
             metrics.worker_exit()
 
     return Litestar(
-        route_handlers=users.ROUTES + catalog.ROUTES + commerce.ROUTES + admin.ROUTES + payments.ROUTES
+        route_handlers=users.ROUTES + catalog.ROUTES + carts.ROUTES + orders.ROUTES + inventory.ROUTES + payments.ROUTES
+        + webhooks.ROUTES + reporting.ROUTES
         + ([constant] if os.environ.get("PGSHOP_BENCH") == "1" else []),
         dependencies=PUBLIC,
         lifespan=[lifespan],

@@ -190,7 +190,8 @@ def errors(*statuses: int) -> dict[int, ResponseSpec]:
 def document(app: Litestar) -> None:
     """Startup: make the OpenAPI document say what the API does. Litestar lists a 400 for every operation
     with parameters; this API answers 422 instead (documented per operation), and 400 only for a provider's
-    signature. Request bodies refuse unknown fields, so their schemas say additionalProperties: false."""
+    signature. Request bodies refuse unknown fields, and response objects list every member the database sends,
+    so both say additionalProperties: false."""
     spec = app.plugins.get("OpenAPIPlugin").provide_openapi_schema()
     for item in spec["paths"].values():
         for operation in item.values():
@@ -199,7 +200,7 @@ def document(app: Litestar) -> None:
                 if responses.get("400", {}).get("description") != _DESCRIPTIONS[400]:
                     responses.pop("400", None)
     components = spec.get("components", {}).get("schemas", {})
-    for struct in _subclasses(schemas.In):
+    for struct in _subclasses(schemas.In) + _subclasses(schemas.Out):
         if struct.__name__ in components:
             components[struct.__name__]["additionalProperties"] = False
 

@@ -60,19 +60,38 @@ class ProductPatch(In):
     low_stock_threshold: int | UnsetType = UNSET
 
 
-# Response shapes (documentation only: the bytes come from the database).
-class ProblemOut(Struct):
+# Response shapes: the JSON the database builds, member for member. The bytes come from the database; these
+# document them, closed (additionalProperties: false, api/http.py), and the suite checks every response it gets
+# against them (tests/conftest.py), as schemathesis does, so a member added, dropped or renamed in a function
+# without its shape here fails the tests.
+class Out(Struct):
+    """A response object: every member the database can send is listed; those without a default always are."""
+
+
+class ShortLine(Out):
+    product_id: int
+    sku: str
+    requested: int
+    available: int
+
+
+class ProblemOut(Out):
     """application/problem+json (RFC 9457). Some codes add members: errors (validation_failed), products
-    (insufficient_stock), retry_after (too_many_attempts, database_unavailable), constraint."""
+    (insufficient_stock), retry_after (too_many_attempts, database_unavailable), constraint (a constraint of
+    the database)."""
 
     type: str
     title: str
     status: int
     detail: str
     code: str
+    errors: list[dict[str, Any]] | None = None
+    products: list[ShortLine] | None = None
+    retry_after: int | None = None
+    constraint: str | None = None
 
 
-class UserOut(Struct):
+class UserOut(Out):
     id: int
     email: str
     first_name: str
@@ -84,7 +103,7 @@ class UserOut(Struct):
 
 
 
-class CategoryOut(Struct):
+class CategoryOut(Out):
     id: int
     name: str
     description: str | None
@@ -92,12 +111,12 @@ class CategoryOut(Struct):
     created_at: datetime
 
 
-class CategoryList(Struct):
+class CategoryList(Out):
     items: list[CategoryOut]
     next_cursor: str | None
 
 
-class ProductOut(Struct):
+class ProductOut(Out):
     id: int
     name: str
     description: str | None
@@ -112,12 +131,12 @@ class ProductOut(Struct):
     updated_at: datetime
 
 
-class ProductList(Struct):
+class ProductList(Out):
     items: list[ProductOut]
     next_cursor: str | None
 
 
-class Health(Struct):
+class Health(Out):
     status: str
 
 
@@ -155,7 +174,7 @@ class WebhookIn(In):
     events: list[str]
 
 
-class CartLine(Struct):
+class CartLine(Out):
     product_id: int
     name: str
     sku: str
@@ -164,14 +183,14 @@ class CartLine(Struct):
     line_total: str
 
 
-class CartOut(Struct):
+class CartOut(Out):
     token: str | None
     items: list[CartLine]
     total: str
     item_count: int
 
 
-class OrderItem(Struct):
+class OrderItem(Out):
     product_id: int
     name: str
     sku: str
@@ -180,14 +199,14 @@ class OrderItem(Struct):
     total_price: str
 
 
-class StatusChange(Struct):
+class StatusChange(Out):
     status: str
     at: datetime
     actor: str | None
     reason: str | None
 
 
-class PaymentOut(Struct):
+class PaymentOut(Out):
     id: int
     order_id: int
     provider: str
@@ -202,7 +221,7 @@ class PaymentOut(Struct):
     updated_at: datetime
 
 
-class OrderOut(Struct):
+class OrderOut(Out):
     id: int
     status: str
     currency: str
@@ -216,12 +235,12 @@ class OrderOut(Struct):
     history: list[StatusChange]
 
 
-class OrderList(Struct):
+class OrderList(Out):
     items: list[OrderOut]
     next_cursor: str | None
 
 
-class LowStockItem(Struct):
+class LowStockItem(Out):
     product_id: int
     name: str
     sku: str
@@ -230,31 +249,31 @@ class LowStockItem(Struct):
     since: datetime
 
 
-class LowStockList(Struct):
+class LowStockList(Out):
     items: list[LowStockItem]
     next_cursor: str | None
 
 
-class CartAdjustment(Struct):
+class CartAdjustment(Out):
     product_id: int
     requested: int
     quantity: int
     reason: str
 
 
-class CartMerge(Struct):
+class CartMerge(Out):
     merged: bool
     adjustments: list[CartAdjustment]
 
 
-class TokenOut(Struct):
+class TokenOut(Out):
     access_token: str
     token_type: str
     expires_in: int
     cart: CartMerge
 
 
-class DaySales(Struct):
+class DaySales(Out):
     day: date
     orders: int
     units: int
@@ -262,12 +281,12 @@ class DaySales(Struct):
     average_order_value: str
 
 
-class SalesReport(Struct):
+class SalesReport(Out):
     items: list[DaySales]
     next_cursor: str | None
 
 
-class ProductSales(Struct):
+class ProductSales(Out):
     product_id: int
     name: str
     units_sold: int
@@ -275,12 +294,12 @@ class ProductSales(Struct):
     orders: int
 
 
-class ProductSalesList(Struct):
+class ProductSalesList(Out):
     items: list[ProductSales]
     next_cursor: str | None
 
 
-class CategorySales(Struct):
+class CategorySales(Out):
     category_id: int
     name: str
     parent_id: int | None
@@ -289,12 +308,12 @@ class CategorySales(Struct):
     revenue: str
 
 
-class CategorySalesList(Struct):
+class CategorySalesList(Out):
     items: list[CategorySales]
     next_cursor: str | None
 
 
-class AuditEntry(Struct):
+class AuditEntry(Out):
     id: int
     operation: str
     old_values: dict[str, Any] | None
@@ -305,12 +324,12 @@ class AuditEntry(Struct):
     at: datetime
 
 
-class AuditList(Struct):
+class AuditList(Out):
     items: list[AuditEntry]
     next_cursor: str | None
 
 
-class StripeEventResult(Struct):
+class StripeEventResult(Out):
     """result: recorded, unmatched (reason), duplicate or ignored."""
 
     event_id: str
@@ -320,7 +339,7 @@ class StripeEventResult(Struct):
     payment: PaymentOut | None = None
 
 
-class UnmatchedPayment(Struct):
+class UnmatchedPayment(Out):
     id: int
     provider: str
     event_id: str
@@ -333,12 +352,12 @@ class UnmatchedPayment(Struct):
     received_at: datetime
 
 
-class UnmatchedPaymentList(Struct):
+class UnmatchedPaymentList(Out):
     items: list[UnmatchedPayment]
     next_cursor: str | None
 
 
-class WebhookOut(Struct):
+class WebhookOut(Out):
     id: int
     url: str
     events: list[str]
@@ -349,11 +368,11 @@ class WebhookCreated(WebhookOut):
     secret: str
 
 
-class WebhookList(Struct):
+class WebhookList(Out):
     items: list[WebhookOut]
 
 
-class DeliveryOut(Struct):
+class DeliveryOut(Out):
     id: int
     event_id: str
     type: str
@@ -368,6 +387,6 @@ class DeliveryOut(Struct):
     created_at: datetime
 
 
-class DeliveryList(Struct):
+class DeliveryList(Out):
     items: list[DeliveryOut]
     next_cursor: str | None

@@ -1,4 +1,4 @@
-"""make test (every suite, on a throwaway cluster), make schema, make bench."""
+"""make test (every suite, on a throwaway cluster) and make schema."""
 
 import os
 import subprocess
@@ -127,11 +127,3 @@ def schema() -> None:
         deploy(url)
         dbmate(url, "--schema-file", ROOT / "db/schema.sql", "dump", what="dbmate dump")
     log("wrote db/schema.sql")
-
-
-def bench(script: str) -> None:
-    packages.ensure(packages.SERVER, packages.BENCH)
-    if not Path(venv("granian")).exists():
-        log("installing the bench extras (granian)")
-        run([venv("pip"), "install", "-q", "--disable-pip-version-check", "-e", f"{ROOT}[dev,bench]"], "pip install")
-    run([venv("python"), ROOT / f"bench/{script}.py"], f"bench/{script}.py", quiet=False)

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from pgshop import backup, checks, packages, scaleout, supervise
+from pgshop import backup, bench, checks, packages, scaleout, supervise
 from pgshop.cluster import Cluster, stop_all
 from pgshop.deploy import as_user, demo, deploy, query
 from pgshop.proc import ROOT, Failure, log, start_log
@@ -221,12 +221,12 @@ def monitor(database_url, directory, pgport, listen, monitor_url) -> None:  # no
                {**os.environ, "DATA_SOURCE_NAME": make_conninfo(**params)})
 
 
-@cli.command()
+@cli.command(name="bench")
 @click.argument("script", default="run", type=click.Choice(["run", "scaleout", "events"]))
-def bench(script) -> None:  # noqa: ANN001
+def bench_command(script) -> None:  # noqa: ANN001
     """The benchmark on a throwaway cluster (docs/performance.md): run (BENCH_SCALE=small|large), scaleout (the
     standby and PgBouncer), events (webhook ingestion, outbox throughput, delivery delay)."""
-    checks.bench(script)
+    bench.bench(script)
 
 
 def jwt_secret() -> str:

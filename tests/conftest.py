@@ -7,6 +7,7 @@ make run` would.
 """
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import jsonschema
 import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
@@ -27,7 +29,7 @@ STRIPE_SECRET = "whsec_test_" + uuid.uuid4().hex  # the suite signs Stripe event
 PASSWORD = "correct horse battery"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -59,7 +61,7 @@ def serve(database_url: str, workers: int = 2, programs: tuple[str, ...] = ("api
           **env: str) -> Iterator[Served]:
     """PROGRAMS served as `make run` serves them (`pgshop serve`: supervisord), on free ports; yields the API's URL.
     Stopped with SIGTERM, as a supervisor or Ctrl-C would."""
-    port, metrics_port = _free_port(), _free_port()
+    port, metrics_port = free_port(), free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "JWT_SECRET": JWT_SECRET, "API_DATABASE_URL": "",
            "STRIPE_WEBHOOK_SECRET": STRIPE_SECRET, "DB_POOL_SIZE": "8", "PORT": str(port), "WORKERS": str(workers),
            "METRICS_PORT": str(metrics_port), "UVICORN_LOG_LEVEL": "warning", **env}
@@ -122,9 +124,43 @@ def base_url(database_url: str) -> Iterator[Served]:
         yield url
 
 
+class Contract:
+    """The OpenAPI document's promise about each response: its status is documented for the operation, and its
+    JSON body matches that status's schema, which is closed (additionalProperties: false) for every object the
+    database builds. Every response the `client` fixture receives is checked, so a function that adds, drops or
+    renames a member without its shape in api/schemas.py fails the test that called it."""
+
+    def __init__(self, spec: dict) -> None:
+        self.spec = spec
+        self.paths = [(re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", path) + "$"), item)
+                      for path, item in spec["paths"].items()]
+
+    def check(self, response: httpx.Response) -> None:
+        response.read()
+        item = next((item for pattern, item in self.paths if pattern.match(response.request.url.path)), None)
+        operation = (item or {}).get(response.request.method.lower())
+        if operation is None or response.status_code in (204, 304):
+            return  # an unknown route (a 404 by design) or no body
+        documented = operation["responses"].get(str(response.status_code))
+        assert documented is not None, f"{response.request.method} {response.request.url.path}: " \
+                                       f"{response.status_code} is not documented"
+        media_type = response.headers.get("content-type", "").split(";")[0]
+        schema = documented.get("content", {}).get(media_type, {}).get("schema")
+        assert schema is not None, f"{response.status_code} {media_type} is not documented"
+        validator = jsonschema.Draft202012Validator({**schema, "components": self.spec.get("components", {})})
+        problems = sorted(validator.iter_errors(response.json()), key=lambda e: list(e.absolute_path))
+        assert not problems, f"{response.request.method} {response.request.url.path} {response.status_code}: " + \
+            "; ".join(f"{list(e.absolute_path)}: {e.message}" for e in problems[:5])
+
+
+@pytest.fixture(scope="session")
+def contract(base_url: str) -> Contract:
+    return Contract(httpx.get(f"{base_url}/schema/openapi.json").json())
+
+
 @pytest.fixture
-def client(base_url: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=base_url, timeout=30) as c:
+def client(base_url: str, contract: Contract) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=base_url, timeout=30, event_hooks={"response": [contract.check]}) as c:
         yield c
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 from conftest import PASSWORD, assert_problem, bearer, register
-from test_catalog import make_product
+from helpers import make_product
 
 
 def test_guest_cart_gets_a_token_and_keeps_it(client, admin):

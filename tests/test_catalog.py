@@ -1,31 +1,10 @@
 """Categories and products over HTTP: admin writes, public reads, search, filters and keyset paging."""
 
-import uuid
 
 import pytest
 
 from conftest import assert_problem
-
-
-def word() -> str:
-    """A made-up word no demo product contains, to find this test's rows among the demo data. Letters only:
-    a token with digits is a model code to the search (not stemmed, never typo-corrected)."""
-    return "zq" + uuid.uuid4().hex[:10].translate(str.maketrans("0123456789", "ghijklmnop"))
-
-
-def make_category(client, admin, name=None, parent_id=None) -> dict:
-    response = client.post("/api/categories", json={"name": name or f"Cat {word()}", "parent_id": parent_id},
-                           headers=admin["headers"])
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-def make_product(client, admin, **fields) -> dict:
-    body = {"name": f"Thing {word()}", "price": "10.00", "sku": f"SKU-{word()}", "stock_quantity": 10, **fields}
-    response = client.post("/api/products", json=body, headers=admin["headers"])
-    assert response.status_code == 201, response.text
-    return response.json()
-
+from helpers import make_category, make_product, word
 
 # Categories
 

@@ -8,9 +8,7 @@ import psycopg
 import pytest
 
 from conftest import as_user, assert_problem
-from test_catalog import make_category, make_product
-from test_operations import server_timing
-from test_orders import ADDRESS, fill_cart
+from helpers import ADDRESS, fill_cart, make_category, make_product, server_timing
 
 BOUND = 0.1  # seconds: a committed change is visible in every worker's next response within this
 

@@ -7,7 +7,9 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -15,18 +17,14 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from conftest import PASSWORD, as_user, assert_problem, bearer, login, register, serve, unique_email
-from test_orders import ADDRESS
+from pgshop.deploy import dbmate
 
-ROOT = Path(__file__).resolve().parent.parent
-SCRIPT = str(ROOT / "scripts/pgshop")
+from conftest import PASSWORD, as_user, assert_problem, bearer, free_port, login, register, serve, unique_email
+from helpers import ADDRESS, ROOT, SCRIPT, intent, make_product, pgshop, send, server_timing
+
 DRILL_PORT = "54333"
 TABLES = ["shop.users", "shop.categories", "shop.products", "shop.carts", "shop.cart_items", "shop.orders",
           "shop.order_items", "shop.order_status_history", "shop.stock_movements", "shop.daily_sales", "audit.log"]
-
-
-def pgshop(*args: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([SCRIPT, *args], capture_output=True, text=True, cwd=ROOT, env={**os.environ, **env})
 
 
 def checksums(url: str) -> dict[str, str]:
@@ -219,12 +217,6 @@ def test_metrics_count_requests_by_route_on_a_listener_of_their_own(client, base
         assert httpx.get(guarded.metrics, headers={"Authorization": "Bearer s3cret-metrics"}).status_code == 200
 
 
-def server_timing(response: httpx.Response) -> dict[str, dict[str, str]]:
-    """{"db": {"dur": "1.23", "desc": "primary"}, "app": {...}} from a Server-Timing header."""
-    return {name: dict(p.split("=", 1) for p in params)
-            for name, *params in (metric.strip().split(";") for metric in response.headers["server-timing"].split(","))}
-
-
 def test_every_response_carries_server_timing_with_the_database_time(client):
     for response in (client.get("/api/categories"), client.get("/api/products/0"), client.get("/nowhere")):
         timing = server_timing(response)
@@ -232,12 +224,6 @@ def test_every_response_carries_server_timing_with_the_database_time(client):
     read = server_timing(client.get("/api/products"))["db"]
     assert float(read["dur"]) > 0 and read["desc"] in ('"primary"', '"standby"')
     assert server_timing(client.get("/api/categories"))["db"]["desc"] == '"cache"'  # the second time
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_run_stops_at_a_port_in_use_with_one_line_that_says_what_to_do():
@@ -339,3 +325,69 @@ def test_pgbouncer_and_a_replica_work_with_any_database_url(database_url):
                          (slot, slot))
             conn.execute("drop database if exists shop with (force)")
         shutil.rmtree(directory, ignore_errors=True)
+
+
+MIGRATION_UNDER_LOAD = """-- migrate:up
+alter table shop.products add column load_test_note text;
+
+-- migrate:down
+alter table shop.products drop column load_test_note;
+"""
+
+
+@pytest.mark.disruptive  # it changes the schema while the suite's API serves
+def test_migrate_under_load_fails_no_request(client, admin, database_url, tmp_path):
+    """`make migrate` twice while 16 clients read products, add to carts, check out and pay by Stripe webhook: a
+    rebuild of the layer (nothing changed), then a migration that adds a nullable column to shop.products. Both
+    complete; no request fails (no 5xx, no answer missing, nothing but the load's own 2xx, 409 and 422)."""
+    product = make_product(client, admin, stock_quantity=1_000_000)
+    buyers = [bearer(login(client, register(client)["email"])) for _ in range(6)]
+    statuses: Counter = Counter()
+    stop = threading.Event()
+
+    def load(headers: dict | None, pays: bool) -> None:
+        with httpx.Client(base_url=str(client.base_url), timeout=60) as c:
+            while not stop.is_set():
+                try:
+                    if headers is None:
+                        statuses[c.get(f"/api/products/{product['id']}").status_code] += 1
+                        continue
+                    added = c.post("/api/cart/items", json={"product_id": product["id"], "quantity": 1}, headers=headers)
+                    statuses[added.status_code] += 1
+                    if pays:
+                        order = c.post("/api/orders", json={"shipping_address": ADDRESS}, headers=headers)
+                        statuses[order.status_code] += 1
+                        if order.status_code == 201:
+                            statuses[send(c, intent(order.json())).status_code] += 1
+                except httpx.TransportError:
+                    statuses[0] += 1
+
+    threads = [threading.Thread(target=load, args=(None, False)) for _ in range(6)]
+    threads += [threading.Thread(target=load, args=(h, True)) for h in buyers]
+    threads += [threading.Thread(target=load, args=({}, False)) for _ in range(4)]  # guests: a cart each
+    for t in threads:
+        t.start()
+    migrations = tmp_path / "migrations"
+    shutil.copytree(ROOT / "db/migrations", migrations)
+    (migrations / "29991231000000_add_products_load_test_note.sql").write_text(MIGRATION_UNDER_LOAD)
+    try:
+        time.sleep(1)
+        rebuild = pgshop("migrate", DATABASE_URL=database_url)
+        time.sleep(1)
+        migrate = pgshop("migrate", DATABASE_URL=database_url, DBMATE_MIGRATIONS_DIR=str(migrations))
+        time.sleep(1)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+        os.environ["DBMATE_MIGRATIONS_DIR"] = str(migrations)  # the test's migration out again
+        try:
+            dbmate(database_url, "--no-dump-schema", "rollback", what="dbmate rollback")
+        finally:
+            del os.environ["DBMATE_MIGRATIONS_DIR"]
+    print(f"\nmigrate under 16-client load: {sum(statuses.values())} requests, {dict(statuses)}")
+    assert rebuild.returncode == 0, rebuild.stderr
+    assert migrate.returncode == 0 and "load_test_note" not in migrate.stderr, migrate.stderr
+    assert set(statuses) <= {200, 201, 409, 422}, statuses
+    assert statuses[201] > 10 and statuses[200] > 100
+

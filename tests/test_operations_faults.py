@@ -17,9 +17,7 @@ import psycopg
 import pytest
 
 from conftest import MODE, as_user, bearer, login, mode_env, register, serve, supervisorctl
-from test_catalog import make_product
-from test_orders import ADDRESS
-from test_webhooks import Receiver
+from helpers import ADDRESS, Receiver, make_product, until
 
 PG_CTL = "/usr/lib/postgresql/15/bin/pg_ctl"
 
@@ -237,14 +235,6 @@ def test_an_immediate_shutdown_for_a_minute_loses_nothing_and_kills_no_process(c
     crash_under_load(client, admin, database_url, crash, outage=60)
 
 
-def wait_for(check, seconds: float = 20):  # noqa: ANN001, ANN201
-    deadline = time.monotonic() + seconds
-    while not (result := check()):
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
-    return result
-
-
 @pytest.mark.disruptive  # a stack of its own, processes killed
 def test_a_killed_worker_or_api_process_comes_back_and_the_rest_keeps_serving(database_url):
     with serve(database_url, programs=("api", "worker", "metrics")) as api:
@@ -263,14 +253,14 @@ def test_a_killed_worker_or_api_process_comes_back_and_the_rest_keeps_serving(da
         poller.start()
         worker = pid(api, "worker")
         os.kill(worker, signal.SIGKILL)
-        wait_for(lambda: programs(api)["worker"] in ("STARTING", "RUNNING") and pid(api, "worker") not in (0, worker))
+        until(lambda: programs(api)["worker"] in ("STARTING", "RUNNING") and pid(api, "worker") not in (0, worker))
         # An API worker process killed as the OOM killer would: uvicorn starts another, the other one serves.
         parent = pid(api, "api")
         children = lambda: {int(p.name) for p in Path("/proc").iterdir()  # noqa: E731 - uvicorn's worker processes
                             if p.name.isdigit() and _parent(p) == parent and b"spawn_main" in _cmdline(p)}
-        before = wait_for(lambda: (c := children()) and len(c) == 2 and c)
+        before = until(lambda: (c := children()) and len(c) == 2 and c)
         os.kill(min(before), signal.SIGKILL)
-        wait_for(lambda: len(children()) == 2 and children() != before)
+        until(lambda: len(children()) == 2 and children() != before)
         killed_at = len(statuses)
         time.sleep(0.5)
         stop.set()
@@ -289,7 +279,7 @@ def test_a_killed_worker_or_api_process_comes_back_and_the_rest_keeps_serving(da
 @pytest.mark.disruptive
 def test_a_worker_that_keeps_failing_is_retried_with_backoff_and_takes_nothing_down(database_url):
     with serve(database_url, programs=("api", "worker"), WORKER_CONCURRENCY="many") as api:
-        exits = wait_for(lambda: (e := [line for line in api.lines if "exited: worker (exit status 1" in line])
+        exits = until(lambda: (e := [line for line in api.lines if "exited: worker (exit status 1" in line])
                          and len(e) >= 3 and e, seconds=30)
         assert httpx.get(f"{api}/health").status_code == 200
     at = [time.mktime(time.strptime(line[:19], "%Y-%m-%d %H:%M:%S")) + int(line[20:23]) / 1000 for line in exits]

@@ -14,9 +14,7 @@ from psycopg.conninfo import conninfo_to_dict
 from pgshop import scaleout
 
 from conftest import PASSWORD, bearer, login, register, serve, unique_email
-from test_catalog import make_product, word
-from test_operations import server_timing
-from test_orders import ADDRESS
+from helpers import ADDRESS, make_product, server_timing, word
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_CTL = "/usr/lib/postgresql/15/bin/pg_ctl"

@@ -1,41 +1,12 @@
 """Checkout, idempotency, orders, the status workflow and the stock ledger, over HTTP."""
 
-import json
 import uuid
 
 import psycopg
 import pytest
 
 from conftest import assert_problem, bearer, login, register
-from test_catalog import make_product
-
-ADDRESS = {"name": "Ada Lovelace", "line1": "12 St James's Square", "city": "London", "postal_code": "SW1Y 4JH",
-           "country": "GB"}
-
-
-def fill_cart(client, headers, *lines):
-    for product, quantity in lines:
-        response = client.post("/api/cart/items", json={"product_id": product["id"], "quantity": quantity},
-                               headers=headers)
-        assert response.status_code == 200, response.text
-
-
-def stock(db, product) -> int:
-    return db.execute("select stock_quantity from shop.products where id = %s", (product["id"],)).fetchone()[0]
-
-
-def checkout(client, headers, key=None, address=ADDRESS):
-    extra = {"Idempotency-Key": key} if key else {}
-    return client.post("/api/orders", json={"shipping_address": address}, headers={**headers, **extra})
-
-
-def pay(client, admin, order) -> dict:
-    """An admin records a manual payment of the whole balance: the database makes the order paid."""
-    response = client.post(f"/api/admin/orders/{order['id']}/payments",
-                           json={"amount": order["balance_due"], "reference": f"BT-{uuid.uuid4().hex[:12]}"},
-                           headers=admin["headers"])
-    assert response.status_code == 201 and response.json()["status"] == "paid", response.text
-    return response.json()
+from helpers import ADDRESS, checkout, fill_cart, make_product, pay, stock
 
 
 def test_checkout_makes_a_pending_order_and_takes_stock(client, admin, customer, db):
@@ -195,36 +166,3 @@ def test_raw_sql_cannot_skip_a_state(client, admin, customer, db):
     with pytest.raises(psycopg.Error, match="payment_required"):
         db.execute("update shop.orders set status = 'paid' where id = %s", (order["id"],))
     assert client.get(f"/api/orders/{order['id']}", headers=customer["headers"]).json()["status"] == "pending"
-
-
-def test_admin_stock_change_is_an_adjustment_and_the_ledger_reconciles(client, admin, db):
-    product = make_product(client, admin, stock_quantity=7)
-    client.put(f"/api/products/{product['id']}", json={"stock_quantity": 12}, headers=admin["headers"])
-    moves = db.execute("select delta, reason, actor_id is not null from shop.stock_movements "
-                       "where product_id = %s order by id", (product["id"],)).fetchall()
-    assert moves == [(7, "initial", True), (5, "adjustment", True)]
-    assert db.execute("select count(*) from shop.stock_reconciliation where difference <> 0").fetchone() == (0,)
-
-
-def test_low_stock_alerts(client, admin, customer, db, database_url):
-    product = make_product(client, admin, stock_quantity=7, low_stock_threshold=5)
-    listed = lambda: [i for i in client.get("/api/admin/inventory/low-stock", headers=admin["headers"]).json()["items"]
-                      if i["product_id"] == product["id"]]
-    assert listed() == []
-    with psycopg.connect(database_url, autocommit=True) as listener:
-        listener.execute("listen low_stock")
-        fill_cart(client, customer["headers"], (product, 3))
-        checkout(client, customer["headers"])
-        fill_cart(client, customer["headers"], (product, 1))
-        checkout(client, customer["headers"])  # lower still: the alert is already open, no second notice
-        payloads = [json.loads(n.payload) for n in listener.notifies(timeout=1)]
-    assert [p for p in payloads if p["product_id"] == product["id"]] == [
-        {"product_id": product["id"], "name": product["name"], "sku": product["sku"], "stock_quantity": 4,
-         "low_stock_threshold": 5}]
-    [item] = listed()
-    assert (item["stock_quantity"], item["low_stock_threshold"], item["sku"]) == (3, 5, product["sku"])
-    assert item["since"]
-    client.put(f"/api/products/{product['id']}", json={"stock_quantity": 50}, headers=admin["headers"])
-    assert listed() == []
-    assert_problem(client.get("/api/admin/inventory/low-stock", headers=customer["headers"]), 403)
-    assert_problem(client.get("/api/admin/inventory/low-stock"), 401)

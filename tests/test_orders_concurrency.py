@@ -3,32 +3,15 @@
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from threading import Barrier
-
-import httpx
 
 from conftest import bearer, login, register
-from test_catalog import make_product
-from test_orders import ADDRESS, stock
+from helpers import ADDRESS, make_product, race, stock
 
 
 def buyers(client, n: int) -> list[dict]:
     with ThreadPoolExecutor(8) as pool:
         users = list(pool.map(lambda _: register(client), range(n)))
         return list(pool.map(lambda u: bearer(login(client, u["email"])), users))
-
-
-def race(base_url: str, calls: list) -> list[httpx.Response]:
-    """Run every call at the same moment, each on its own connection."""
-    barrier = Barrier(len(calls))
-
-    def run(call):
-        with httpx.Client(base_url=base_url, timeout=60) as c:
-            barrier.wait()
-            return call(c)
-
-    with ThreadPoolExecutor(len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 def test_40_buyers_for_the_last_10_units(client, base_url, admin, db):

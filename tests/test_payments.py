@@ -1,51 +1,14 @@
 """Payments over HTTP: Stripe's signed webhooks (built here from the secret, as the provider's CLI does),
 manual payments and refund requests by admins, unmatched events, and unpaid orders that expire."""
 
-import hashlib
-import hmac
 import json
 import time
 import uuid
-from decimal import Decimal
 
 import pytest
 
-from conftest import STRIPE_SECRET, assert_problem, setting
-from test_catalog import make_product
-from test_orders import ADDRESS, checkout, fill_cart, pay, stock
-
-WEBHOOK = "/api/payments/webhooks/stripe"
-
-
-def signed(body: bytes, secret: str = STRIPE_SECRET, at: int | None = None) -> dict:
-    at = int(time.time()) if at is None else at
-    mac = hmac.new(secret.encode(), f"{at}.".encode() + body, hashlib.sha256).hexdigest()
-    return {"Stripe-Signature": f"t={at},v1={mac}", "Content-Type": "application/json"}
-
-
-def send(client, event: dict, **sign):
-    body = json.dumps(event).encode()
-    return client.post(WEBHOOK, content=body, headers=signed(body, **sign))
-
-
-def cents(amount: str) -> int:
-    return int(Decimal(amount) * 100)
-
-
-def intent(order: dict, kind: str = "payment_intent.succeeded", amount: int | None = None, pi: str | None = None,
-           currency: str = "usd", order_id: object = None) -> dict:
-    """A Stripe event about the PaymentIntent `pi` of `order`, for `amount` cents (default: the total)."""
-    amount = cents(order["total_amount"]) if amount is None else amount
-    pi = pi or f"pi_{uuid.uuid4().hex[:16]}"
-    metadata = {"order_id": str(order["id"] if order_id is None else order_id)}
-    if kind == "charge.refunded":
-        obj = {"id": f"ch_{pi[3:]}", "object": "charge", "payment_intent": pi, "amount": cents(order["total_amount"]),
-               "amount_refunded": amount, "currency": currency, "metadata": metadata}
-    else:
-        obj = {"id": pi, "object": "payment_intent", "amount": amount, "currency": currency, "metadata": metadata,
-               "amount_received": amount if kind == "payment_intent.succeeded" else 0}
-    return {"id": f"evt_{uuid.uuid4().hex}", "object": "event", "type": kind, "created": int(time.time()),
-            "data": {"object": obj}}
+from conftest import assert_problem, setting
+from helpers import ADDRESS, WEBHOOK, cents, checkout, fill_cart, intent, make_product, pay, send, signed, stock
 
 
 @pytest.fixture

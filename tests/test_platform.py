@@ -79,26 +79,70 @@ def test_a_database_that_answers_is_healthy_and_says_so_without_caching(client):
     assert response.json() == {"status": "ok"} and response.headers["cache-control"] == "no-store"
 
 
-def test_migrate_is_idempotent_rebuilds_the_function_layer_and_takes_a_plain_url(db, database_url, client):
+LAYER_SCHEMAS = ("shop", "lib", "api", "audit", "reporting", "monitoring")
+LANDED_BEFORE_THE_LAYER = "20261208100000"  # migrations before it wrote routines, views and triggers themselves
+DECLARED = re.compile(r"create (?:or replace )?(?:function|procedure) ((?:%s)\.\w+)\(" % "|".join(LAYER_SCHEMAS), re.I)
+
+
+def layer_files() -> list[Path]:
+    """Every file of db/ that may declare a routine: the layer, the checks, the demo data and the migrations
+    since the layer took over (which may not: see the test below)."""
+    return [p for p in sorted((ROOT / "db").rglob("*.sql"))
+            if "tests" not in p.parts and p.name != "schema.sql"
+            and not (p.parent.name == "migrations" and p.name < LANDED_BEFORE_THE_LAYER)]
+
+
+def test_every_routine_is_declared_once_in_the_layer_and_no_migration_writes_one():
+    declared = [(m.group(1).lower(), p.relative_to(ROOT)) for p in layer_files() for m in DECLARED.finditer(p.read_text())]
+    names = [name for name, _ in declared]
+    assert declared and len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+    assert {str(path.parent) for _, path in declared} == {"db/functions"}, "a routine declared outside db/functions"
+    # The migration that handed them to the layer replays the earlier migrations' own definitions on its down;
+    # every migration after it holds state only.
+    for migration in (ROOT / "db/migrations").glob("*.sql"):
+        if migration.name[:14] > LANDED_BEFORE_THE_LAYER:
+            text = migration.read_text().lower()
+            assert not re.search(r"create (or replace )?(view|trigger|constraint trigger|function|procedure) ", text), \
+                f"{migration.name}: a view, trigger or routine belongs in db/functions (db/README.md)"
+
+
+def test_migrate_is_idempotent_applies_exactly_the_layer_and_takes_a_plain_url(db, database_url, client):
     """`make migrate` against a plain TCP URL without sslmode (dbmate's driver alone would demand SSL): it
-    migrates nothing new, rebuilds the function layer (a function made by hand in api is gone) and the API
-    keeps answering."""
+    migrates nothing new and applies the layer, so routines, views and triggers made by hand in its schemas are
+    gone and the database holds exactly what db/functions declares; the API keeps answering."""
     db.execute("alter role pgshop password 'plain-url-test'")
     db.execute("create function api.made_by_hand() returns int language sql as 'select 1'")
+    db.execute("create function shop.made_by_hand() returns trigger language plpgsql as 'begin return null; end'")
+    db.execute("create trigger _900_made_by_hand after insert on shop.categories for each statement "
+               "execute function shop.made_by_hand()")
+    db.execute("create view reporting.made_by_hand as select 1 as one")
     port = conninfo_to_dict(database_url)["port"]
     url = f"postgresql://pgshop:plain-url-test@127.0.0.1:{port}/pgshop"
     for _ in range(2):
         result = subprocess.run([str(ROOT / "scripts/pgshop"), "migrate"], capture_output=True, text=True,
                                 cwd=ROOT, env={**os.environ, "DATABASE_URL": url})
         assert result.returncode == 0, result.stdout + result.stderr
-    assert db.execute("select to_regproc('api.made_by_hand')").fetchone() == (None,)
-    files = set(re.findall(r"create or replace function (api\.\w+|lib\.\w+)\(",
-                           "".join(p.read_text() for p in (ROOT / "db/functions").glob("*.sql"))))
+    assert db.execute("select to_regproc('api.made_by_hand'), to_regproc('shop.made_by_hand'), "
+                      "to_regclass('reporting.made_by_hand'), (select count(*) from pg_trigger "
+                      "where tgname = '_900_made_by_hand')").fetchone() == (None, None, None, 0)
+    files = {name for p in layer_files() for name in (m.group(1).lower() for m in DECLARED.finditer(p.read_text()))}
     deployed = {f"{schema}.{name}" for schema, name in db.execute(
         "select n.nspname, p.proname from pg_proc p join pg_namespace n on n.oid = p.pronamespace "
-        "where n.nspname in ('api', 'lib')").fetchall()}
+        "where n.nspname = any(%s)", (list(LAYER_SCHEMAS),)).fetchall()}
     assert deployed == files
     assert client.get("/api/categories").status_code == 200
+
+
+def test_a_table_missing_from_the_sharding_plan_is_named_with_the_line_to_add(db, database_url):
+    db.execute("create table shop.zz_unplanned (id bigint primary key)")
+    try:
+        check = subprocess.run(["psql", database_url, "-qX", "-v", "ON_ERROR_STOP=1", "-f",
+                                str(ROOT / "db/checks/sharding.sql")], capture_output=True, text=True)
+    finally:
+        db.execute("drop table shop.zz_unplanned")
+    assert check.returncode != 0
+    assert ("shop.zz_unplanned is not in the sharding plan: add its line to \"insert into sharding_plan\" in "
+            "db/checks/sharding.sql: ('shop.zz_unplanned', 'distributed'") in check.stderr, check.stderr
 
 
 def test_every_migration_since_the_function_layer_drops_it_first_on_rollback():

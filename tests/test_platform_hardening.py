@@ -13,11 +13,9 @@ import psycopg
 import pytest
 
 from api import errors
+
 from conftest import JWT_SECRET, PASSWORD, assert_problem, bearer, login, register, serve, setting, unique_email
-from test_catalog import make_category, make_product, word
-from test_concurrency import race
-from test_orders import ADDRESS, checkout, fill_cart
-from test_payments import WEBHOOK, signed
+from helpers import ADDRESS, WEBHOOK, checkout, fill_cart, make_category, make_product, race, signed, word
 
 JSON = {"content-type": "application/json"}
 

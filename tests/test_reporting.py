@@ -6,8 +6,7 @@ from decimal import Decimal
 import pytest
 
 from conftest import assert_problem
-from test_catalog import make_category, make_product
-from test_orders import checkout, fill_cart, pay
+from helpers import checkout, fill_cart, make_category, make_product, pay
 
 
 def today(client, admin) -> dict:

@@ -9,69 +9,18 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
-import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import psycopg
 import pytest
 
 from conftest import assert_problem, setting
-from test_catalog import make_product
-from test_orders import checkout, fill_cart, pay
+from helpers import Receiver, checkout, fill_cart, make_product, pay, until
 
 SEND_TIMEOUT = 2  # seconds the worker of these tests gives a receiver (WEBHOOK_SEND_TIMEOUT; 10 by default)
 EVERY_TYPE = ["order.created", "order.paid", "order.shipped", "order.delivered", "order.cancelled",
               "payment.captured", "payment.refunded", "refund.requested", "stock.low"]
-
-
-class Receiver:
-    """An HTTP server on loopback that records every request. The last segment of the path says how it
-    answers: ok (200), fail3 (500 to the first three tries of an event, then 200), hang (answers after 5 s),
-    hangonce (the first try of an event waits 4 s, the next ones get 200), nul (200 with a NUL in the body)."""
-
-    def __init__(self) -> None:
-        self.requests: list[dict] = []
-        self.lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                event_id = self.headers.get("Pgshop-Event-Id")
-                with receiver.lock:
-                    before = sum(1 for r in receiver.requests if r["path"] == self.path and r["event_id"] == event_id)
-                    receiver.requests.append({"path": self.path, "event_id": event_id, "headers": dict(self.headers),
-                                              "body": body, "at": time.monotonic()})
-                mode = self.path.rsplit("/", 1)[-1]
-                if mode == "hang" or (mode == "hangonce" and before == 0):
-                    time.sleep(5 if mode == "hang" else 4)
-                status = 500 if mode == "fail3" and before < 3 else 200
-                answer = b"no\x00ted" if mode == "nul" else b"noted" if status == 200 else b"later"
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Length", str(len(answer)))
-                    self.end_headers()
-                    self.wfile.write(answer)
-                except OSError:
-                    pass  # the worker gave up on us
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def url(self, mode: str = "ok") -> str:
-        return f"http://127.0.0.1:{self.server.server_port}/{uuid.uuid4().hex}/{mode}"
-
-    def at(self, url: str) -> list[dict]:
-        path = url.split(str(self.server.server_port), 1)[1]
-        with self.lock:
-            return [r for r in self.requests if r["path"] == path]
 
 
 class Worker:
@@ -133,17 +82,6 @@ def deliveries(client, admin, endpoint) -> list[dict]:
                           headers=admin["headers"])
     assert response.status_code == 200, response.text
     return response.json()["items"]
-
-
-def until(check, seconds: float = 20.0):  # noqa: ANN201
-    """check() until it returns something true, for at most `seconds`."""
-    deadline = time.monotonic() + seconds
-    while True:
-        result = check()
-        if result:
-            return result
-        assert time.monotonic() < deadline, "not within the time allowed"
-        time.sleep(0.05)
 
 
 def verify(request: dict, secret: str) -> dict:

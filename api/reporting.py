@@ -1,4 +1,4 @@
-"""Admin: low stock, reports and the audit trail: one database call each."""
+"""Reporting for admins: sales, products and categories reports, and the audit trail: one database call each."""
 
 from datetime import date
 
@@ -7,22 +7,17 @@ from litestar.params import Parameter
 
 from api.db import Caller
 from api.http import ADMIN, BEARER, LIMIT, errors, ok
-from api.schemas import AuditList, CategorySalesList, LowStockList, ProductSalesList, SalesReport
+from api.schemas import AuditList, CategorySalesList, ProductSalesList, SalesReport
 
 FROM = Parameter(query="from", default=None, description="first UTC day, YYYY-MM-DD")
 TO = Parameter(query="to", default=None, description="last UTC day, YYYY-MM-DD (inclusive)")
 
 
-class AdminController(Controller):
+class ReportingController(Controller):
     path = "/api/admin"
-    tags = ["admin"]
+    tags = ["reporting"]
     dependencies = ADMIN
     security = BEARER
-
-    @get("/inventory/low-stock", tags=["inventory"], responses=errors(401, 403))
-    async def low_stock(self, caller: Caller) -> Response[LowStockList]:
-        """Products at or below their low_stock_threshold, longest-low first."""
-        return ok(await caller.call("api.low_stock_list()"))
 
     @get("/reports/sales", responses=errors(401, 403, 422))
     async def report_sales(self, caller: Caller, from_: date | None = FROM,
@@ -48,4 +43,4 @@ class AdminController(Controller):
         return ok(await caller.call("api.audit_list(%s, %s::bigint, %s::integer, %s)", table, id, limit, cursor))
 
 
-ROUTES = [AdminController]
+ROUTES = [ReportingController]
