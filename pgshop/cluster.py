@@ -106,17 +106,16 @@ auto_explain.log_nested_statements = on
                 self.pg_ctl("-w", "-t", "60", "-m", "fast", "restart", what="the restart of PostgreSQL")
         if running:
             return
-        listens = "listen_addresses = ''" not in conf
-        if listens and port_in_use(self.port):
-            raise Failure(f"port {self.port} is in use by another program: set PGSHOP_PGPORT to a free port, or "
-                          f"stop that program (log: {self.log})")
+        in_use = Failure(f"port {self.port} is in use by another program: set PGSHOP_PGPORT to a free port, or "
+                         f"stop that program (log: {self.log})")
+        if "listen_addresses = ''" not in conf and port_in_use(self.port):
+            raise in_use
         log(f"starting PostgreSQL in {self.dir}")
         try:
             self.pg_ctl("-w", "-t", "600", "start", what="pg_ctl start")
         except Failure:
             if last_line(self.log, ["Address already in use"]):
-                raise Failure(f"port {self.port} is in use by another program: set PGSHOP_PGPORT to a free port, "
-                              f"or stop that program (log: {self.log})") from None
+                raise in_use from None
             raise Failure(f"PostgreSQL did not start in {self.dir}: "
                           f"{last_line(self.log, ['FATAL', 'PANIC', 'could not']) or 'see its log'} "
                           f"(log: {self.log})") from None

@@ -68,9 +68,3 @@ def last_line(path: Path, matching: Sequence[str] = ()) -> str:
     if matching:
         lines = [line for line in lines if any(m in line for m in matching)]
     return lines[-1] if lines else ""
-
-
-def require_root(what: str) -> None:
-    if os.geteuid() != 0:
-        raise Failure(f"{what} needs root (it runs PostgreSQL as the postgres user): run it with sudo")
-
