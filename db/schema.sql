@@ -279,9 +279,9 @@ declare
 begin
   perform lib.require_admin();
   v_after := lib.cursor_decode(p_cursor, 'audit', 'bigint');
-  if p_table is null or p_table not in ('users', 'categories', 'products', 'orders') then
+  if p_table is null or p_table not in ('users', 'categories', 'products', 'variants', 'orders') then
     raise exception using errcode = 'PT422', message = 'invalid_table',
-      detail = 'table must be one of users, categories, products, orders';
+      detail = 'table must be one of users, categories, products, variants, orders';
   end if;
   v_limit := lib.page_limit(p_limit, 20);
   select array(
@@ -314,22 +314,22 @@ COMMENT ON FUNCTION api.audit_list(p_table text, p_id bigint, p_limit integer, p
 
 
 --
--- Name: cart_add_item(text, bigint, integer); Type: FUNCTION; Schema: api; Owner: -
+-- Name: cart_add_item(text, bigint, integer, bigint); Type: FUNCTION; Schema: api; Owner: -
 --
 
-CREATE FUNCTION api.cart_add_item(p_token text, p_product_id bigint, p_quantity integer) RETURNS json
+CREATE FUNCTION api.cart_add_item(p_token text, p_product_id bigint, p_quantity integer, p_variant_id bigint DEFAULT NULL::bigint) RETURNS json
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-  select lib.set_cart_line(p_token, p_product_id, p_quantity, true)
+  select lib.set_cart_line(p_token, p_product_id, p_variant_id, p_quantity, true)
 $$;
 
 
 --
--- Name: FUNCTION cart_add_item(p_token text, p_product_id bigint, p_quantity integer); Type: COMMENT; Schema: api; Owner: -
+-- Name: FUNCTION cart_add_item(p_token text, p_product_id bigint, p_quantity integer, p_variant_id bigint); Type: COMMENT; Schema: api; Owner: -
 --
 
-COMMENT ON FUNCTION api.cart_add_item(p_token text, p_product_id bigint, p_quantity integer) IS 'POST /api/cart/items: adds quantity to the line (created when missing); a guest without a live token gets a new cart and token. PT422 invalid_quantity, PT404 not_found, PT409 insufficient_stock.';
+COMMENT ON FUNCTION api.cart_add_item(p_token text, p_product_id bigint, p_quantity integer, p_variant_id bigint) IS 'POST /api/cart/items {product_id?, variant_id?, quantity}: adds quantity to the line of the variant (the product''s only one when no variant_id), created when missing; a guest without a live token gets a new cart and token. PT422 invalid_quantity, variant_required, PT404 not_found, PT409 insufficient_stock, variant_unavailable.';
 
 
 --
@@ -378,10 +378,10 @@ COMMENT ON FUNCTION api.cart_get(p_token text) IS 'GET /api/cart: the caller''s 
 
 
 --
--- Name: cart_remove_item(text, bigint); Type: FUNCTION; Schema: api; Owner: -
+-- Name: cart_remove_item(text, bigint, bigint); Type: FUNCTION; Schema: api; Owner: -
 --
 
-CREATE FUNCTION api.cart_remove_item(p_token text, p_product_id bigint) RETURNS json
+CREATE FUNCTION api.cart_remove_item(p_token text, p_product_id bigint, p_variant_id bigint DEFAULT NULL::bigint) RETURNS json
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -391,7 +391,8 @@ begin
   if v_cart.id is not null then
     delete from shop.cart_items ci
     where ci.cart_id = v_cart.id
-      and ci.product_id = p_product_id;
+      and ci.product_id = p_product_id
+      and (p_variant_id is null or ci.variant_id = p_variant_id);
     update shop.carts c
     set updated_at = now()
     where c.id = v_cart.id;
@@ -402,29 +403,29 @@ $$;
 
 
 --
--- Name: FUNCTION cart_remove_item(p_token text, p_product_id bigint); Type: COMMENT; Schema: api; Owner: -
+-- Name: FUNCTION cart_remove_item(p_token text, p_product_id bigint, p_variant_id bigint); Type: COMMENT; Schema: api; Owner: -
 --
 
-COMMENT ON FUNCTION api.cart_remove_item(p_token text, p_product_id bigint) IS 'DELETE /api/cart/items/{product_id}: removes the line (removing an absent line is not an error).';
+COMMENT ON FUNCTION api.cart_remove_item(p_token text, p_product_id bigint, p_variant_id bigint) IS 'DELETE /api/cart/items/{product_id}?variant_id=: removes the line of that variant, or every line of the product (removing an absent line is not an error).';
 
 
 --
--- Name: cart_set_item(text, bigint, integer); Type: FUNCTION; Schema: api; Owner: -
+-- Name: cart_set_item(text, bigint, integer, bigint); Type: FUNCTION; Schema: api; Owner: -
 --
 
-CREATE FUNCTION api.cart_set_item(p_token text, p_product_id bigint, p_quantity integer) RETURNS json
+CREATE FUNCTION api.cart_set_item(p_token text, p_product_id bigint, p_quantity integer, p_variant_id bigint DEFAULT NULL::bigint) RETURNS json
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-  select lib.set_cart_line(p_token, p_product_id, p_quantity, false)
+  select lib.set_cart_line(p_token, p_product_id, p_variant_id, p_quantity, false)
 $$;
 
 
 --
--- Name: FUNCTION cart_set_item(p_token text, p_product_id bigint, p_quantity integer); Type: COMMENT; Schema: api; Owner: -
+-- Name: FUNCTION cart_set_item(p_token text, p_product_id bigint, p_quantity integer, p_variant_id bigint); Type: COMMENT; Schema: api; Owner: -
 --
 
-COMMENT ON FUNCTION api.cart_set_item(p_token text, p_product_id bigint, p_quantity integer) IS 'PUT /api/cart/items/{product_id}: sets the line''s quantity. PT422 invalid_quantity, PT404 not_found, PT409 insufficient_stock.';
+COMMENT ON FUNCTION api.cart_set_item(p_token text, p_product_id bigint, p_quantity integer, p_variant_id bigint) IS 'PUT /api/cart/items/{product_id} {quantity, variant_id?}: sets the quantity of the line of the variant (the product''s only one when no variant_id). PT422 invalid_quantity, variant_required, PT404 not_found, PT409 insufficient_stock, variant_unavailable.';
 
 
 --
@@ -515,6 +516,624 @@ COMMENT ON FUNCTION api.category_create(p_name text, p_description text, p_paren
 
 
 --
+-- Name: export_begin(); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.export_begin() RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+  perform lib.require_admin();
+  perform set_config('statement_timeout',
+                     (extract(epoch from lib.setting('import_timeout')::interval) * 1000)::bigint::text, true);
+  return 'copy (select * from api.products_export()) to stdout with (format csv, header true)';
+end
+$$;
+
+
+--
+-- Name: FUNCTION export_begin(); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.export_begin() IS 'GET /api/admin/exports/products.csv (admin): the COPY that streams the catalog, run next in this transaction (under the import_timeout setting, not the API''s 10 s). PT401, PT403.';
+
+
+--
+-- Name: import_apply(text, boolean, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.import_apply(p_sha256 text, p_dry_run boolean DEFAULT false, p_filename text DEFAULT NULL::text) RETURNS json
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+  v_sha256 text := lower(p_sha256);
+  v_rows bigint;
+  v_errors jsonb;
+  v_error_count bigint;
+  v_counts jsonb;
+  v_changes jsonb;
+  v_import shop.imports;
+  v_depth integer;
+begin
+  perform lib.import_caller();
+  if to_regclass('pg_temp.import_rows') is null then
+    raise exception using errcode = 'PT409', message = 'import_not_begun',
+      detail = 'call api.import_begin and COPY the file in this transaction first';
+  end if;
+  if v_sha256 !~ '^[0-9a-f]{64}$' then
+    raise exception using errcode = 'PT422', message = 'validation_failed', detail = 'sha256 is 64 hex digits';
+  end if;
+  revoke insert on pg_temp.import_rows from pgshop_api;  -- what was streamed is what is checked
+  analyze pg_temp.import_rows;
+  select count(*) into v_rows from pg_temp.import_rows;
+
+  -- A file applied before changes nothing (the unique index makes a second, concurrent apply wait for the
+  -- first and then find it).
+  if exists (select from shop.imports i where i.sha256 = v_sha256 and i.status = 'applied') then
+    v_import := lib.import_record('duplicate', v_sha256, p_filename, v_rows, '{}', '[]', '[]', 0);
+    return lib.import_json(v_import);
+  end if;
+
+  -- The rows, typed.
+  create temporary table import_lines on commit drop as
+  select r.n,
+         lower(btrim(r.product_handle)) as handle,
+         btrim(r.product_name) as name,
+         r.description,
+         nullif(array_to_string(array(select btrim(s) from unnest(string_to_array(r.category_path, '>')) s), ' > '), '')
+           as category_path,
+         btrim(r.sku) as sku,
+         lower(btrim(r.sku)) as sku_key,
+         r.price as price_text,
+         case when lib.import_money_ok(r.price) then r.price::numeric(12, 2) end as price,
+         r.compare_at_price as compare_text,
+         case when lib.import_money_ok(r.compare_at_price) then r.compare_at_price::numeric(12, 2) end as compare_at_price,
+         r.stock as stock_text,
+         case when r.stock ~ '^\s*[0-9]{1,9}\s*$' then r.stock::integer end as stock,
+         r.weight_grams as weight_text,
+         case when r.weight_grams ~ '^\s*[0-9]{1,9}\s*$' then r.weight_grams::integer end as weight_grams,
+         r.active as active_text,
+         case when lower(btrim(r.active)) in ('true', 't', 'yes', 'y', '1') then true
+              when lower(btrim(r.active)) in ('false', 'f', 'no', 'n', '0') then false end as is_active,
+         r.metadata as metadata_text,
+         case when nullif(btrim(r.metadata), '') is not null then lib.jsonb_object_or_null(r.metadata) end as metadata,
+         -- options as [{name, value, key: lower name}], in option order; "names" is the product's list
+         coalesce((select jsonb_agg(jsonb_build_object('n', o.i, 'name', coalesce(btrim(o.name), ''),
+                                                 'value', coalesce(btrim(o.value), '')) order by o.i)
+                   from (values (1, r.option1_name, r.option1_value), (2, r.option2_name, r.option2_value),
+                                (3, r.option3_name, r.option3_value)) o(i, name, value)
+                   where nullif(btrim(o.name), '') is not null or nullif(btrim(o.value), '') is not null), '[]') as options
+  from pg_temp.import_rows r;
+  alter table pg_temp.import_lines add primary key (n);
+  create index on pg_temp.import_lines (sku_key);
+  create index on pg_temp.import_lines (handle, n);
+  analyze pg_temp.import_lines;
+
+  -- The first row of each product states its product-level fields; the others must agree.
+  create temporary table import_products on commit drop as
+  select distinct on (l.handle) l.handle, l.n as first_row, l.name, l.description, l.category_path, l.metadata,
+         l.options as first_options,
+         (select array_agg(lower(o ->> 'name') order by (o ->> 'n')::integer) from jsonb_array_elements(l.options) o)
+           as option_keys,
+         p.id as product_id, p.name as old_name, p.description as old_description, p.category_id as old_category_id,
+         p.metadata as old_metadata,
+         (select array_agg(lower(po.name) order by po.position, po.id) from shop.product_options po
+          where po.product_id = p.id) as old_option_keys,
+         null::bigint as category_id,
+         null::integer as next_position  -- of its next variant (on apply)
+  from pg_temp.import_lines l
+  left join shop.products p on p.handle = l.handle and p.deleted_at is null
+  where l.handle <> ''
+  order by l.handle, l.n;
+  create unique index on pg_temp.import_products (handle);
+  analyze pg_temp.import_products;
+
+  -- Categories by path: each level a category of that name (names are unique in any letter case) under the
+  -- level before; a level that does not exist yet is created (on apply).
+  create temporary table import_categories on commit drop as
+  select distinct l.category_path as path, s.depth, s.name,
+         array_to_string((string_to_array(l.category_path, ' > '))[1:s.depth - 1], ' > ') as parent_path,
+         c.id as category_id, c.parent_id as existing_parent_id
+  from (select distinct category_path from pg_temp.import_lines where category_path is not null) l
+  cross join lateral unnest(string_to_array(l.category_path, ' > ')) with ordinality s(name, depth)
+  left join shop.categories c on lower(c.name) = lower(s.name);
+
+  create temporary table import_errors (n bigint, col text, code text, message text) on commit drop;
+  insert into pg_temp.import_errors
+  select l.n, e.col, e.code, e.message
+  from pg_temp.import_lines l
+  cross join lateral (values
+    ('product_handle', 'missing_value', 'product_handle is empty', l.handle = '' or l.handle is null),
+    ('product_handle', 'invalid_handle', 'a handle is lower-case letters and digits in words joined by hyphens',
+     l.handle <> '' and (l.handle !~ '^[a-z0-9]+(-[a-z0-9]+)*$' or length(l.handle) > 255)),
+    ('product_name', 'missing_value', 'product_name is empty', coalesce(l.name, '') = ''),
+    ('product_name', 'invalid_name', 'a product name is at most 255 characters', length(l.name) > 255),
+    ('category_path', 'invalid_category_path',
+     'a category path is names joined by " > ", none empty, each at most 100 characters',
+     exists (select from unnest(string_to_array(l.category_path, ' > ')) c where c = '' or length(c) > 100)),
+    ('sku', 'missing_value', 'sku is empty', coalesce(l.sku, '') = ''),
+    ('sku', 'invalid_sku', 'a SKU is at most 100 characters', length(l.sku) > 100),
+    ('price', 'invalid_price', format('%L is not an amount from 0 to 9999999999.99 with at most 2 decimals',
+                                      l.price_text), l.price is null),
+    ('compare_at_price', 'invalid_price', format('%L is not an amount', l.compare_text),
+     nullif(btrim(l.compare_text), '') is not null and l.compare_at_price is null),
+    ('compare_at_price', 'invalid_compare_at_price', 'compare_at_price must be above price',
+     l.compare_at_price <= l.price),
+    ('stock', 'negative_stock', format('stock %s is below 0', btrim(l.stock_text)), l.stock_text ~ '^\s*-[0-9]+\s*$'),
+    ('stock', 'invalid_stock', format('%L is not a whole number of units', l.stock_text),
+     l.stock is null and coalesce(l.stock_text, '') !~ '^\s*-[0-9]+\s*$'),
+    ('weight_grams', 'invalid_weight', format('%L is not a whole number of grams from 0', l.weight_text),
+     nullif(btrim(l.weight_text), '') is not null and l.weight_grams is null),
+    ('active', 'invalid_active', format('%L is not true or false', l.active_text),
+     nullif(btrim(l.active_text), '') is not null and l.is_active is null),
+    ('metadata', 'invalid_metadata', 'metadata is not a JSON object (at most 16 KB, 8 levels)',
+     nullif(btrim(l.metadata_text), '') is not null and l.metadata is null)
+  ) e(col, code, message, failed)
+  where e.failed;
+
+  insert into pg_temp.import_errors
+  select l.n, format('option%s_%s', o ->> 'n', case when o ->> 'name' = '' then 'name' else 'value' end),
+         case when o ->> 'name' = '' then 'missing_option_name' else 'missing_option_value' end,
+         case when o ->> 'name' = '' then format('option%s_value %L has no option name', o ->> 'n', o ->> 'value')
+              else format('%s has no value', o ->> 'name') end
+  from pg_temp.import_lines l cross join jsonb_array_elements(l.options) o
+  where o ->> 'name' = '' or o ->> 'value' = '';
+
+  insert into pg_temp.import_errors
+  select l.n, format('option%s_%s', o ->> 'n', k.part), 'invalid_option_values',
+         format('option%s_%s is longer than 100 characters', o ->> 'n', k.part)
+  from pg_temp.import_lines l cross join jsonb_array_elements(l.options) o
+  cross join lateral (values ('name'), ('value')) k(part)
+  where length(o ->> k.part) > 100;
+
+  -- A SKU twice in the file (any letter case): every row after the first.
+  insert into pg_temp.import_errors
+  select d.n, 'sku', 'duplicate_sku', format('SKU %s is also on row %s', d.sku, d.first_row)
+  from (select l.n, l.sku, first_value(l.n) over w as first_row, row_number() over w as k
+        from pg_temp.import_lines l where l.sku_key <> ''
+        window w as (partition by l.sku_key order by l.n)) d
+  where d.k > 1;
+
+  -- Rows of one product that disagree with its first row.
+  insert into pg_temp.import_errors
+  select l.n, c.col, 'conflicting_product',
+         format('product %s has another %s on row %s', l.handle, c.col, p.first_row)
+  from pg_temp.import_lines l
+  join pg_temp.import_products p on p.handle = l.handle and p.first_row <> l.n
+  cross join lateral (values
+    ('product_name', l.name is distinct from p.name),
+    ('description', l.description is distinct from p.description),
+    ('category_path', l.category_path is distinct from p.category_path),
+    ('metadata', l.metadata is distinct from p.metadata),
+    ('option1_name', (select array_agg(lower(o ->> 'name') order by (o ->> 'n')::integer)
+                      from jsonb_array_elements(l.options) o) is distinct from p.option_keys)
+  ) c(col, differs)
+  where c.differs;
+
+  -- A SKU of another product; options that are not the product's.
+  insert into pg_temp.import_errors
+  select l.n, 'sku', 'sku_taken', format('SKU %s belongs to product %s', v.sku, op.handle)
+  from pg_temp.import_lines l
+  join shop.variants v on lower(v.sku) = l.sku_key and v.deleted_at is null
+  join shop.products op on op.id = v.product_id
+  where op.handle <> l.handle;
+
+  insert into pg_temp.import_errors
+  select p.first_row, 'option1_name', 'options_mismatch',
+         format('product %s has the options %s; the file gives %s (change options through the API)', p.handle,
+                coalesce(array_to_string(p.old_option_keys, ', '), 'none'),
+                coalesce(array_to_string(p.option_keys, ', '), 'none'))
+  from pg_temp.import_products p
+  where p.product_id is not null
+    and coalesce(p.option_keys, '{}') is distinct from coalesce(p.old_option_keys, '{}');
+
+  insert into pg_temp.import_errors
+  select p.first_row, 'option1_name', 'duplicate_option', format('product %s names an option twice', p.handle)
+  from pg_temp.import_products p
+  where cardinality(p.option_keys) <> (select count(distinct k) from unnest(p.option_keys) k);
+
+  -- Two rows of one product with the same option values, or one with those of a live variant the file does
+  -- not name.
+  insert into pg_temp.import_errors
+  select d.n, 'option1_value', 'variant_exists',
+         format('row %s of product %s has the same option values', d.first_row, d.handle)
+  from (select l.n, l.handle, first_value(l.n) over w as first_row, row_number() over w as k
+        from pg_temp.import_lines l where l.handle <> ''
+        window w as (partition by l.handle, (select jsonb_agg(lower(o ->> 'value') order by (o ->> 'n')::integer)
+                                             from jsonb_array_elements(l.options) o)
+                     order by l.n)) d
+  where d.k > 1;
+
+  insert into pg_temp.import_errors
+  select l.n, 'option1_value', 'variant_exists', format('variant %s of product %s has these option values', v.sku,
+                                                        l.handle)
+  from pg_temp.import_lines l
+  join pg_temp.import_products p on p.handle = l.handle and p.product_id is not null
+  join shop.variants v on v.product_id = p.product_id and v.deleted_at is null and lower(v.sku) <> l.sku_key
+  where not exists (select from pg_temp.import_lines x where x.sku_key = lower(v.sku))
+    and coalesce((select jsonb_agg(lower(ov.value) order by po.position, po.id)
+                  from shop.variant_option_values vo
+                  join shop.product_options po on po.id = vo.option_id
+                  join shop.product_option_values ov on ov.id = vo.value_id
+                  where vo.variant_id = v.id), '[]')
+        = (select coalesce(jsonb_agg(lower(o ->> 'value') order by (o ->> 'n')::integer), '[]')
+           from jsonb_array_elements(l.options) o);
+
+  -- A new category name under two parents in the file, or a path whose level exists under another parent
+  -- (category names are unique in any letter case).
+  insert into pg_temp.import_errors
+  select l.n, 'category_path', 'invalid_category_path',
+         format('category %s is under two parents in the file (%s)', c.name, n.parents)
+  from (select lower(c.name) as name_key,
+               string_agg(distinct coalesce(nullif(lower(c.parent_path), ''), 'the root'), ', ') as parents
+        from pg_temp.import_categories c
+        where c.category_id is null and c.name <> ''
+        group by 1
+        having count(distinct lower(c.parent_path)) > 1) n
+  join pg_temp.import_categories c on lower(c.name) = n.name_key
+  join pg_temp.import_lines l on l.category_path = c.path
+  join pg_temp.import_products p on p.first_row = l.n;
+
+  insert into pg_temp.import_errors
+  select l.n, 'category_path', 'invalid_category_path',
+         format('category %s exists, but not under %s', c.name, coalesce(nullif(c.parent_path, ''), 'the root'))
+  from pg_temp.import_categories c
+  left join pg_temp.import_categories up on up.path = c.path and up.depth = c.depth - 1
+  join pg_temp.import_lines l on l.category_path = c.path
+  join pg_temp.import_products p on p.first_row = l.n
+  where c.category_id is not null
+    and c.existing_parent_id is distinct from up.category_id;
+
+  select count(*), coalesce(jsonb_agg(lib.import_error(e.n, e.col, e.code, e.message) order by e.n, e.col, e.code)
+                            filter (where e.k <= 1000), '[]')
+  into v_error_count, v_errors
+  from (select x.*, row_number() over (order by x.n, x.col, x.code) as k from pg_temp.import_errors x) e;
+  if v_error_count > 0 then
+    return lib.import_refused(v_sha256, p_filename, v_rows, v_errors, v_error_count);
+  end if;
+
+  -- The plan: each row's variant as it is and as the file says, field by field ([old, new] where they differ);
+  -- a product's own changes count on its first row.
+  create temporary table import_plan on commit drop as
+  select l.n, l.sku, l.handle, v.id as variant_id, v.product_id,
+         jsonb_strip_nulls(jsonb_build_object(
+           'price', case when l.price is distinct from v.price then jsonb_build_array(v.price::text, l.price::text) end,
+           'compare_at_price', case when l.compare_at_price is distinct from v.compare_at_price
+             then jsonb_build_array(v.compare_at_price::text, l.compare_at_price::text) end,
+           'stock', case when l.stock is distinct from v.stock_quantity
+             then jsonb_build_array(v.stock_quantity, l.stock) end,
+           'weight_grams', case when coalesce(l.weight_grams, 0) is distinct from v.weight_grams
+             then jsonb_build_array(v.weight_grams, coalesce(l.weight_grams, 0)) end,
+           'active', case when coalesce(l.is_active, true) is distinct from v.is_active
+             then jsonb_build_array(v.is_active, coalesce(l.is_active, true)) end,
+           'options', case when v.id is not null
+             and (select coalesce(jsonb_object_agg(lower(o ->> 'name'), lower(o ->> 'value')), '{}')
+                  from jsonb_array_elements(l.options) o)
+                 <> (select coalesce(jsonb_object_agg(lower(k), lower(val)), '{}')
+                     from json_each_text(lib.variant_options(v.id)) x(k, val))
+             then jsonb_build_array(lib.variant_options(v.id),
+                                    (select coalesce(jsonb_object_agg(o ->> 'name', o ->> 'value'), '{}')
+                                     from jsonb_array_elements(l.options) o)) end
+         )) || case when p.first_row = l.n and p.product_id is not null then jsonb_strip_nulls(jsonb_build_object(
+           'product_name', case when l.name is distinct from p.old_name then jsonb_build_array(p.old_name, l.name) end,
+           'description', case when l.description is distinct from p.old_description
+             then jsonb_build_array(p.old_description, l.description) end,
+           'category_path', case when l.category_path is distinct from lib.category_path(p.old_category_id)
+             then jsonb_build_array(lib.category_path(p.old_category_id), l.category_path) end,
+           'metadata', case when coalesce(l.metadata, '{}') is distinct from p.old_metadata
+             then jsonb_build_array(p.old_metadata, coalesce(l.metadata, '{}')) end))
+           else '{}' end as fields
+  from pg_temp.import_lines l
+  join pg_temp.import_products p on p.handle = l.handle
+  left join shop.variants v on lower(v.sku) = l.sku_key and v.deleted_at is null;
+  alter table pg_temp.import_plan add primary key (n);
+  analyze pg_temp.import_plan;
+
+  select jsonb_build_object('created', count(*) filter (where variant_id is null),
+                            'updated', count(*) filter (where variant_id is not null and fields <> '{}'),
+                            'unchanged', count(*) filter (where variant_id is not null and fields = '{}'))
+  into v_counts from pg_temp.import_plan;
+  select coalesce(jsonb_agg(jsonb_build_object(
+           'row', c.n, 'sku', c.sku, 'action', case when c.variant_id is null then 'create' else 'update' end,
+           'fields', (select coalesce(jsonb_object_agg(f.key, jsonb_build_object('old', f.value -> 0, 'new', f.value -> 1)),
+                                      '{}') from jsonb_each(c.fields) f)) order by c.n), '[]')
+  into v_changes
+  from (select * from pg_temp.import_plan x where x.variant_id is null or x.fields <> '{}' order by x.n limit 100) c;
+
+  if p_dry_run then
+    v_import := lib.import_record('dry_run', v_sha256, p_filename, v_rows, v_counts, v_changes, '[]', 0);
+    return lib.import_json(v_import);
+  end if;
+
+  -- Recorded first: a concurrent apply of the same file waits here, then finds it applied.
+  begin
+    v_import := lib.import_record('applied', v_sha256, p_filename, v_rows, v_counts, v_changes, '[]', 0);
+  exception when unique_violation then
+    v_import := lib.import_record('duplicate', v_sha256, p_filename, v_rows, '{}', '[]', '[]', 0);
+    return lib.import_json(v_import);
+  end;
+
+  -- Categories, level by level.
+  for v_depth in select distinct c.depth from pg_temp.import_categories c order by 1 loop
+    insert into shop.categories (name, parent_id)
+    select distinct on (lower(c.name)) c.name, up.category_id
+    from pg_temp.import_categories c
+    left join pg_temp.import_categories up on up.path = c.path and up.depth = c.depth - 1
+    where c.depth = v_depth and c.category_id is null
+    order by lower(c.name);
+    update pg_temp.import_categories c set category_id = k.id
+    from shop.categories k
+    where c.depth = v_depth and c.category_id is null and lower(k.name) = lower(c.name);
+  end loop;
+  update pg_temp.import_products p set category_id = c.category_id
+  from pg_temp.import_categories c
+  where c.path = p.category_path and c.depth = cardinality(string_to_array(p.category_path, ' > '));
+
+  -- Products: new ones, then the changes of the others.
+  with made as (
+    insert into shop.products (handle, name, description, category_id, metadata)
+    select p.handle, p.name, p.description, p.category_id, coalesce(p.metadata, '{}')
+    from pg_temp.import_products p
+    where p.product_id is null
+    order by p.first_row
+    returning id, handle
+  )
+  update pg_temp.import_products p set product_id = made.id from made where made.handle = p.handle;
+
+  update shop.products pr
+  set name = p.name,
+      description = p.description,
+      category_id = p.category_id,
+      metadata = coalesce(p.metadata, '{}')
+  from pg_temp.import_plan x
+  join pg_temp.import_products p on p.first_row = x.n
+  where pr.id = p.product_id
+    and x.fields ?| array['product_name', 'description', 'category_path', 'metadata'];
+
+  -- Options and values the file names that the product lacks (a new product's options, new values).
+  insert into shop.product_options (product_id, name, position)
+  select p.product_id, o ->> 'name', (o ->> 'n')::integer - 1
+  from pg_temp.import_products p cross join jsonb_array_elements(p.first_options) o
+  where p.old_option_keys is null and p.option_keys is not null;
+  -- A large file's tables are analysed as they grow (their statistics may predate a catalog this size), so that
+  -- each statement after joins rather than scans what it takes for a few rows.
+  if v_rows > 10000 then
+    analyze shop.products, shop.product_options;
+  end if;
+  -- The values the file's products have, read before the insert below adds to them: a statement that looked
+  -- them up in the table for each row it inserts would read the rows it inserted too (quadratic).
+  create temporary table import_values on commit drop as
+  select ov.option_id, lower(ov.value) as value_key, ov.position
+  from pg_temp.import_products p
+  join shop.product_options po on po.product_id = p.product_id
+  join shop.product_option_values ov on ov.option_id = po.id;
+  create index on pg_temp.import_values (option_id, value_key);
+  analyze pg_temp.import_values;
+  insert into shop.product_option_values (option_id, value, position)
+  select po.id, min(o ->> 'value'),
+         coalesce((select max(e.position) from pg_temp.import_values e where e.option_id = po.id), -1)
+           + row_number() over (partition by po.id order by min(l.n))
+  from pg_temp.import_lines l
+  join pg_temp.import_products p on p.handle = l.handle
+  cross join jsonb_array_elements(l.options) o
+  join shop.product_options po on po.product_id = p.product_id and lower(po.name) = lower(o ->> 'name')
+  where not exists (select from pg_temp.import_values e where e.option_id = po.id
+                    and e.value_key = lower(o ->> 'value'))
+  group by po.id, lower(o ->> 'value');
+  if v_rows > 10000 then
+    analyze shop.product_option_values;
+  end if;
+
+  -- Variants: changes, then new ones; the stock they change is the ledger's reason import. Their products'
+  -- search vectors are computed once, after their option values (not after each statement, by trigger).
+  perform shop.set_stock_context('import', null);
+  perform set_config('pgshop.search_deferred', 'on', true);
+  update shop.variants v
+  set price = l.price,
+      compare_at_price = l.compare_at_price,
+      stock_quantity = l.stock,
+      weight_grams = coalesce(l.weight_grams, 0),
+      is_active = coalesce(l.is_active, true)
+  from pg_temp.import_plan x
+  join pg_temp.import_lines l on l.n = x.n
+  where v.id = x.variant_id
+    and x.fields ?| array['price', 'compare_at_price', 'stock', 'weight_grams', 'active'];
+
+  -- New variants go after a product's live ones: their positions read first, for the reason above.
+  update pg_temp.import_products p set next_position = m.next_position
+  from (select v.product_id, max(v.position) + 1 as next_position
+        from shop.variants v
+        where v.product_id in (select x.product_id from pg_temp.import_products x) and v.deleted_at is null
+        group by v.product_id) m
+  where m.product_id = p.product_id;
+  with made as (
+    insert into shop.variants (product_id, sku, price, compare_at_price, stock_quantity, weight_grams, is_active,
+                               position)
+    select p.product_id, l.sku, l.price, l.compare_at_price, l.stock, coalesce(l.weight_grams, 0),
+           coalesce(l.is_active, true),
+           coalesce(p.next_position, 0) + row_number() over (partition by p.product_id order by l.n) - 1
+    from pg_temp.import_plan x
+    join pg_temp.import_lines l on l.n = x.n
+    join pg_temp.import_products p on p.handle = l.handle
+    where x.variant_id is null
+    order by l.n
+    returning id, product_id, sku
+  )
+  update pg_temp.import_plan x set variant_id = made.id, product_id = made.product_id, fields = '{"options": []}'
+  from made where made.sku = x.sku and x.variant_id is null;
+
+  if v_rows > 10000 then
+    analyze shop.variants;
+  end if;
+
+  -- Option values of the new variants and of those whose values changed.
+  delete from shop.variant_option_values vo
+  using pg_temp.import_plan x
+  where vo.variant_id = x.variant_id and x.fields ? 'options';
+  insert into shop.variant_option_values (variant_id, product_id, option_id, value_id)
+  select x.variant_id, po.product_id, po.id, ov.id
+  from pg_temp.import_plan x
+  join pg_temp.import_lines l on l.n = x.n
+  join pg_temp.import_products p on p.handle = l.handle
+  cross join jsonb_array_elements(l.options) o
+  join shop.product_options po on po.product_id = p.product_id and lower(po.name) = lower(o ->> 'name')
+  join shop.product_option_values ov on ov.option_id = po.id and lower(ov.value) = lower(o ->> 'value')
+  where x.fields ? 'options';
+  perform set_config('pgshop.search_deferred', '', true);
+  update shop.products p
+  set search = shop.product_search(p.id, p.name, p.description)
+  where p.id in (select x.product_id from pg_temp.import_plan x where x.fields ? 'options');
+  perform shop.set_stock_context(null, null);
+  perform lib.variants_check_now();
+  return lib.import_json(v_import);
+end
+$_$;
+
+
+--
+-- Name: FUNCTION import_apply(p_sha256 text, p_dry_run boolean, p_filename text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.import_apply(p_sha256 text, p_dry_run boolean, p_filename text) IS 'POST /api/admin/imports, last step (admin): validates the rows streamed into this transaction''s staging table and applies them all, or none: {id, status: applied | dry_run | duplicate, sha256, created, updated, unchanged, changes (first 100), errors: []}, or the problem 422 invalid_import {import_id, errors (first 1,000)}. The import is recorded either way.';
+
+
+--
+-- Name: import_begin(text[]); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.import_begin(p_columns text[]) RETURNS json
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+  perform lib.import_caller();
+  if lib.import_header_errors(p_columns) <> '[]' then
+    return json_build_object('copy', null);
+  end if;
+  -- The rest of the import runs under the import's own timeout, not the API's.
+  perform set_config('statement_timeout',
+                     (extract(epoch from lib.setting('import_timeout')::interval) * 1000)::bigint::text, true);
+  create temporary table import_rows (
+    n bigint generated always as identity primary key,
+    product_handle text, product_name text, description text, category_path text, sku text, price text,
+    compare_at_price text, stock text, weight_grams text, option1_name text, option1_value text,
+    option2_name text, option2_value text, option3_name text, option3_value text, active text, metadata text
+  ) on commit drop;
+  grant insert on pg_temp.import_rows to pgshop_api;
+  return json_build_object('copy', format(
+    'copy pg_temp.import_rows (%s) from stdin with (format csv, header true)',
+    (select string_agg(quote_ident(c), ', ' order by i) from unnest(p_columns) with ordinality u(c, i))));
+end
+$$;
+
+
+--
+-- Name: FUNCTION import_begin(p_columns text[]); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.import_begin(p_columns text[]) IS 'POST /api/admin/imports, step 1 (admin): {copy: the COPY statement that streams the file into this transaction''s staging table}, or {copy: null} when the header is refused (then record it with api.import_refuse). PT401, PT403.';
+
+
+--
+-- Name: import_get(bigint); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.import_get(p_id bigint) RETURNS json
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_import shop.imports;
+begin
+  perform lib.require_admin();
+  select * into v_import from shop.imports i where i.id = p_id;
+  if v_import.id is null then
+    perform lib.not_found('import', p_id);
+  end if;
+  return lib.import_json(v_import);
+end
+$$;
+
+
+--
+-- Name: FUNCTION import_get(p_id bigint); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.import_get(p_id bigint) IS 'GET /api/admin/imports/{id} (admin): an import with its changes and errors. PT404.';
+
+
+--
+-- Name: import_refuse(text, text, text[], jsonb); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.import_refuse(p_sha256 text, p_filename text, p_columns text[], p_copy_error jsonb DEFAULT NULL::jsonb) RETURNS json
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_errors jsonb := lib.import_header_errors(p_columns);
+begin
+  perform lib.import_caller();
+  if p_copy_error is not null then
+    v_errors := v_errors || jsonb_build_array(lib.import_copy_error(p_copy_error));
+  end if;
+  if v_errors = '[]' then
+    raise exception using errcode = 'PT422', message = 'validation_failed',
+      detail = 'nothing to refuse: the header is fine and no COPY error was given';
+  end if;
+  return lib.import_refused(lower(p_sha256), p_filename, 0, v_errors, jsonb_array_length(v_errors));
+end
+$$;
+
+
+--
+-- Name: FUNCTION import_refuse(p_sha256 text, p_filename text, p_columns text[], p_copy_error jsonb); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.import_refuse(p_sha256 text, p_filename text, p_columns text[], p_copy_error jsonb) IS 'POST /api/admin/imports, when the header or the COPY failed (admin): records the refusal and returns the problem 422 invalid_import {import_id, errors}. p_copy_error: {sqlstate, message, context} of the COPY.';
+
+
+--
+-- Name: imports_list(integer, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.imports_list(p_limit integer DEFAULT NULL::integer, p_cursor text DEFAULT NULL::text) RETURNS json
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_limit integer := lib.page_limit(p_limit, 20);
+  v_after jsonb := lib.cursor_decode(p_cursor, 'imports', 'bigint');
+  v_items json;
+  v_last bigint;
+begin
+  perform lib.require_admin();
+  select json_agg(json_build_object(
+           'id', i.id, 'status', i.status, 'sha256', i.sha256, 'filename', i.filename, 'user_id', i.user_id,
+           'db_role', i.db_role, 'rows', i.rows, 'created', i.created, 'updated', i.updated,
+           'unchanged', i.unchanged, 'error_count', i.error_count, 'created_at', i.created_at) order by i.id desc),
+         min(i.id)
+  into v_items, v_last
+  from (select * from shop.imports x
+        where v_after is null or x.id < (v_after ->> 'id')::bigint
+        order by x.id desc limit v_limit) i;
+  return json_build_object('items', coalesce(v_items, '[]'),
+    'next_cursor', case when v_last is not null and exists (select from shop.imports x where x.id < v_last)
+                        then lib.cursor_encode('imports', v_last::text, v_last) end);
+end
+$$;
+
+
+--
+-- Name: FUNCTION imports_list(p_limit integer, p_cursor text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.imports_list(p_limit integer, p_cursor text) IS 'GET /api/admin/imports (admin): the imports, newest first, without their changes and errors (keyset pages). PT422 invalid_limit, invalid_cursor.';
+
+
+--
 -- Name: low_stock_list(); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -527,20 +1146,24 @@ begin
   return (
   select json_build_object(
     'items', coalesce(json_agg(json_build_object(
-      'product_id', p.id,
+      'product_id', v.product_id,
+      'variant_id', v.id,
       'name', p.name,
-      'sku', p.sku,
-      'stock_quantity', p.stock_quantity,
-      'low_stock_threshold', p.low_stock_threshold,
+      'sku', v.sku,
+      'options', lib.variant_options(v.id),
+      'stock_quantity', v.stock_quantity,
+      'low_stock_threshold', v.low_stock_threshold,
       'since', a.opened_at
-    ) order by a.opened_at, p.id), '[]'),
+    ) order by a.opened_at, v.id), '[]'),
     'next_cursor', null
   )
   from shop.low_stock_alerts a
-  join shop.products p on p.id = a.product_id
+  join shop.variants v on v.id = a.variant_id
+  join shop.products p on p.id = v.product_id
   where a.closed_at is null
+    and v.deleted_at is null
     and p.deleted_at is null
-    and p.stock_quantity <= p.low_stock_threshold
+    and v.stock_quantity <= v.low_stock_threshold
   );
 end
 $$;
@@ -550,7 +1173,7 @@ $$;
 -- Name: FUNCTION low_stock_list(); Type: COMMENT; Schema: api; Owner: -
 --
 
-COMMENT ON FUNCTION api.low_stock_list() IS 'GET /api/admin/inventory/low-stock (admin): live products at or below their threshold, longest-low first, with the time their alert opened (since).';
+COMMENT ON FUNCTION api.low_stock_list() IS 'GET /api/admin/inventory/low-stock (admin): live variants at or below their threshold, longest-low first, with the time their alert opened (since).';
 
 
 --
@@ -834,10 +1457,10 @@ COMMENT ON FUNCTION api.payments_unmatched_list(p_limit integer, p_cursor text) 
 
 
 --
--- Name: product_create(text, numeric, text, text, bigint, integer, boolean, jsonb, integer); Type: FUNCTION; Schema: api; Owner: -
+-- Name: product_create(text, numeric, text, text, bigint, integer, boolean, jsonb, integer, integer, numeric, text); Type: FUNCTION; Schema: api; Owner: -
 --
 
-CREATE FUNCTION api.product_create(p_name text, p_price numeric, p_sku text, p_description text DEFAULT NULL::text, p_category_id bigint DEFAULT NULL::bigint, p_stock_quantity integer DEFAULT NULL::integer, p_is_active boolean DEFAULT NULL::boolean, p_metadata jsonb DEFAULT NULL::jsonb, p_low_stock_threshold integer DEFAULT NULL::integer) RETURNS json
+CREATE FUNCTION api.product_create(p_name text, p_price numeric, p_sku text, p_description text DEFAULT NULL::text, p_category_id bigint DEFAULT NULL::bigint, p_stock_quantity integer DEFAULT NULL::integer, p_is_active boolean DEFAULT NULL::boolean, p_metadata jsonb DEFAULT NULL::jsonb, p_low_stock_threshold integer DEFAULT NULL::integer, p_weight_grams integer DEFAULT NULL::integer, p_compare_at_price numeric DEFAULT NULL::numeric, p_handle text DEFAULT NULL::text) RETURNS json
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -848,17 +1471,19 @@ begin
     select coalesce(jsonb_object_agg(f.key, f.value), '{}')
     from jsonb_each(jsonb_build_object('description', p_description, 'category_id', p_category_id,
                                        'stock_quantity', p_stock_quantity, 'is_active', p_is_active,
-                                       'metadata', p_metadata, 'low_stock_threshold', p_low_stock_threshold)) f
+                                       'metadata', p_metadata, 'low_stock_threshold', p_low_stock_threshold,
+                                       'weight_grams', p_weight_grams, 'compare_at_price', p_compare_at_price,
+                                       'handle', p_handle)) f
     where f.value <> 'null'));
 end
 $$;
 
 
 --
--- Name: FUNCTION product_create(p_name text, p_price numeric, p_sku text, p_description text, p_category_id bigint, p_stock_quantity integer, p_is_active boolean, p_metadata jsonb, p_low_stock_threshold integer); Type: COMMENT; Schema: api; Owner: -
+-- Name: FUNCTION product_create(p_name text, p_price numeric, p_sku text, p_description text, p_category_id bigint, p_stock_quantity integer, p_is_active boolean, p_metadata jsonb, p_low_stock_threshold integer, p_weight_grams integer, p_compare_at_price numeric, p_handle text); Type: COMMENT; Schema: api; Owner: -
 --
 
-COMMENT ON FUNCTION api.product_create(p_name text, p_price numeric, p_sku text, p_description text, p_category_id bigint, p_stock_quantity integer, p_is_active boolean, p_metadata jsonb, p_low_stock_threshold integer) IS 'POST /api/products (admin): a product; optional fields left null take their column defaults. 409 sku_taken, 422 unknown_category, invalid_price (not a finite amount >= 0 with at most 2 decimals), invalid_metadata (over 16 KB or 8 levels); constraint failures (negative stock, blank name) surface as 422.';
+COMMENT ON FUNCTION api.product_create(p_name text, p_price numeric, p_sku text, p_description text, p_category_id bigint, p_stock_quantity integer, p_is_active boolean, p_metadata jsonb, p_low_stock_threshold integer, p_weight_grams integer, p_compare_at_price numeric, p_handle text) IS 'POST /api/products (admin): a product and its default variant; optional fields left null take their column defaults (a handle made from the name and id). 409 sku_taken, handle_taken, 422 invalid_handle, 422 unknown_category, invalid_price (not a finite amount >= 0 with at most 2 decimals), invalid_metadata (over 16 KB or 8 levels); constraint failures (negative stock, blank name) surface as 422.';
 
 
 --
@@ -908,7 +1533,7 @@ begin
   if v_product.id is null or not (v_product.is_active or lib.is_admin()) then
     perform lib.not_found('product', p_id);
   end if;
-  return lib.product_json(v_product);
+  return lib.product_json(v_product, true, lib.is_admin());
 end
 $$;
 
@@ -918,6 +1543,163 @@ $$;
 --
 
 COMMENT ON FUNCTION api.product_get(p_id bigint) IS 'GET /api/products/{id}: a live product; inactive ones only for admins. PT404 not_found otherwise.';
+
+
+--
+-- Name: product_option_create(bigint, text, jsonb); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.product_option_create(p_product_id bigint, p_name text, p_values jsonb) RETURNS json
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_product shop.products;
+  v_option shop.product_options;
+begin
+  perform lib.require_admin();
+  v_product := lib.product_for_write(p_product_id);
+  if (select count(*) from shop.product_options o where o.product_id = v_product.id) >= 3 then
+    raise exception using errcode = 'PT422', message = 'too_many_options',
+      detail = 'a product has at most 3 options (the catalog file has three option columns)';
+  end if;
+  begin
+    insert into shop.product_options (product_id, name, position)
+    values (v_product.id, btrim(p_name),
+            coalesce((select max(o.position) + 1 from shop.product_options o where o.product_id = v_product.id), 0))
+    returning * into v_option;
+  exception
+    when unique_violation then
+      raise exception using errcode = 'PT409', message = 'option_exists',
+        detail = format('the product already has an option %L', btrim(p_name));
+    when check_violation or not_null_violation then
+      raise exception using errcode = 'PT422', message = 'invalid_option_name',
+        detail = 'an option name is non-blank and at most 100 characters';
+  end;
+  perform lib.option_set_values(v_option, lib.option_values_list(p_values));
+  insert into shop.variant_option_values (variant_id, product_id, option_id, value_id)
+  select v.id, v.product_id, v_option.id,
+         (select ov.id from shop.product_option_values ov where ov.option_id = v_option.id
+          order by ov.position, ov.id limit 1)
+  from shop.variants v
+  where v.product_id = v_product.id and v.deleted_at is null;
+  perform lib.variants_check_now();
+  return lib.option_json(v_option);
+end
+$$;
+
+
+--
+-- Name: FUNCTION product_option_create(p_product_id bigint, p_name text, p_values jsonb); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.product_option_create(p_product_id bigint, p_name text, p_values jsonb) IS 'POST /api/products/{id}/options (admin) {name, values}: an option, last, with its values; existing live variants take its first value. 404, 409 option_exists, 422 invalid_option_name, invalid_option_values, too_many_options (a fourth).';
+
+
+--
+-- Name: product_option_delete(bigint, bigint); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.product_option_delete(p_product_id bigint, p_option_id bigint) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+  perform lib.require_admin();
+  perform lib.product_for_write(p_product_id);
+  delete from shop.product_options o where o.id = p_option_id and o.product_id = p_product_id;
+  if not found then
+    perform lib.not_found('option', p_option_id);
+  end if;
+  perform lib.variants_check_now();
+end
+$$;
+
+
+--
+-- Name: FUNCTION product_option_delete(p_product_id bigint, p_option_id bigint); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.product_option_delete(p_product_id bigint, p_option_id bigint) IS 'DELETE /api/products/{id}/options/{option_id} (admin): the option and its values, from every variant; 409 variant_exists when two live variants would then be the same.';
+
+
+--
+-- Name: product_option_update(bigint, bigint, jsonb); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.product_option_update(p_product_id bigint, p_option_id bigint, p_patch jsonb) RETURNS json
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_option shop.product_options;
+  v_unknown text;
+begin
+  perform lib.require_admin();
+  perform lib.product_for_write(p_product_id);
+  select string_agg(k, ', ' order by k) into v_unknown
+  from jsonb_object_keys(p_patch) k where k not in ('name', 'values', 'position');
+  if v_unknown is not null then
+    raise exception using errcode = 'PT422', message = 'unknown_field',
+      detail = format('these fields cannot be written: %s', v_unknown);
+  end if;
+  select * into v_option from shop.product_options o where o.id = p_option_id and o.product_id = p_product_id
+  for update;
+  if v_option.id is null then
+    perform lib.not_found('option', p_option_id);
+  end if;
+  begin
+    update shop.product_options o
+    set name = coalesce(btrim(p_patch ->> 'name'), o.name),
+        position = coalesce((p_patch ->> 'position')::integer, o.position)
+    where o.id = v_option.id
+    returning * into v_option;
+  exception
+    when unique_violation then
+      raise exception using errcode = 'PT409', message = 'option_exists',
+        detail = format('the product already has an option %L', btrim(p_patch ->> 'name'));
+    when check_violation then
+      raise exception using errcode = 'PT422', message = 'invalid_option_name',
+        detail = 'an option name is non-blank and at most 100 characters';
+  end;
+  if p_patch ? 'values' then
+    perform lib.option_set_values(v_option, lib.option_values_list(p_patch -> 'values'));
+  end if;
+  return lib.option_json(v_option);
+end
+$$;
+
+
+--
+-- Name: FUNCTION product_option_update(p_product_id bigint, p_option_id bigint, p_patch jsonb); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.product_option_update(p_product_id bigint, p_option_id bigint, p_patch jsonb) IS 'PUT /api/products/{id}/options/{option_id} (admin) {name?, position?, values?}: values replace the list, in order; removing one a live variant has is 409 option_value_in_use. 404, 409 option_exists, 422.';
+
+
+--
+-- Name: product_options_list(bigint); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.product_options_list(p_product_id bigint) RETURNS json
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+  if not exists (select from shop.products p where p.id = p_product_id and p.deleted_at is null
+                 and (p.is_active or lib.is_admin())) then
+    perform lib.not_found('product', p_product_id);
+  end if;
+  return json_build_object('items', lib.options_json(p_product_id), 'next_cursor', null);
+end
+$$;
+
+
+--
+-- Name: FUNCTION product_options_list(p_product_id bigint); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.product_options_list(p_product_id bigint) IS 'GET /api/products/{id}/options: the product''s options with their values, in order.';
 
 
 --
@@ -943,29 +1725,151 @@ COMMENT ON FUNCTION api.product_update(p_id bigint, p_patch jsonb) IS 'PUT /api/
 
 
 --
--- Name: products_list(text, bigint, numeric, numeric, boolean, text, integer, text); Type: FUNCTION; Schema: api; Owner: -
+-- Name: products_export(); Type: FUNCTION; Schema: api; Owner: -
 --
 
-CREATE FUNCTION api.products_list(p_q text DEFAULT NULL::text, p_category_id bigint DEFAULT NULL::bigint, p_min_price numeric DEFAULT NULL::numeric, p_max_price numeric DEFAULT NULL::numeric, p_in_stock boolean DEFAULT false, p_sort text DEFAULT NULL::text, p_limit integer DEFAULT 20, p_cursor text DEFAULT NULL::text) RETURNS json
+CREATE FUNCTION api.products_export() RETURNS TABLE(product_handle text, product_name text, description text, category_path text, sku text, price text, compare_at_price text, stock integer, weight_grams integer, option1_name text, option1_value text, option2_name text, option2_value text, option3_name text, option3_value text, active text, metadata text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+  perform lib.require_admin();
+  return query
+  with recursive paths (id, path) as (
+    select c.id, c.name::text from shop.categories c where c.parent_id is null
+    union all
+    select c.id, paths.path || ' > ' || c.name from shop.categories c join paths on c.parent_id = paths.id
+  )
+  select p.handle, p.name::text, p.description, paths.path, v.sku, v.price::text, v.compare_at_price::text,
+         v.stock_quantity, v.weight_grams, o[1] ->> 0, o[1] ->> 1, o[2] ->> 0, o[2] ->> 1, o[3] ->> 0, o[3] ->> 1,
+         v.is_active::text, p.metadata::text
+  from shop.products p
+  join shop.variants v on v.product_id = p.id and v.deleted_at is null
+  left join paths on paths.id = p.category_id
+  cross join lateral (
+    select array_agg(jsonb_build_array(po.name, ov.value) order by po.position, po.id) as o
+    from shop.variant_option_values vo
+    join shop.product_options po on po.id = vo.option_id
+    join shop.product_option_values ov on ov.id = vo.value_id
+    where vo.variant_id = v.id) opts
+  where p.deleted_at is null
+  order by p.id, v.position, v.id;
+end
+$$;
+
+
+--
+-- Name: FUNCTION products_export(); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.products_export() IS 'GET /api/admin/exports/products.csv (admin): the catalog in the import format, one row per live variant (COPY (select * from api.products_export()) TO STDOUT WITH (FORMAT csv, HEADER)).';
+
+
+--
+-- Name: products_facets(text, bigint, numeric, numeric, boolean, text[]); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.products_facets(p_q text DEFAULT NULL::text, p_category_id bigint DEFAULT NULL::bigint, p_min_price numeric DEFAULT NULL::numeric, p_max_price numeric DEFAULT NULL::numeric, p_in_stock boolean DEFAULT false, p_options text[] DEFAULT NULL::text[]) RETURNS json
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 declare
   v_q text := nullif(btrim(p_q), '');
-  v_tsq tsquery := case when v_q is not null then websearch_to_tsquery('english', v_q) end;
+  v_tsq tsquery := lib.products_tsquery(v_q);
+  v_options jsonb := lib.option_filter(p_options);
+  v_categories bigint[];
+  v_result json;
+begin
+  perform lib.products_filter_check(p_min_price, p_max_price);
+  if p_category_id is not null then
+    v_categories := lib.category_subtree(p_category_id);
+  end if;
+  execute format($q$
+    with recursive results as materialized (
+      select p.id, p.category_id, p.price, p.in_stock from shop.products p where %s
+    ), up (category_id, ancestor_id) as (
+      select c.id, c.id from shop.categories c
+      union all
+      select up.category_id, c.parent_id from up join shop.categories c on c.id = up.ancestor_id
+      where c.parent_id is not null
+    ), option_counts as (
+      -- Names and values in any letter case count as one, as the filter takes them.
+      select lower(o.name) as name_key, min(o.name) as name, min(ov.value) as value, count(distinct r.id) as products,
+             min(o.position) as option_position, min(ov.position) as value_position
+      from results r
+      join shop.variants v on v.product_id = r.id and v.deleted_at is null and v.is_active
+      join shop.variant_option_values vo on vo.variant_id = v.id
+      join shop.product_options o on o.id = vo.option_id
+      join shop.product_option_values ov on ov.id = vo.value_id
+      group by lower(o.name), lower(ov.value)
+    ), option_names as (
+      select min(oc.name) as name, json_agg(json_build_object('value', oc.value, 'count', oc.products)
+                                            order by oc.value_position, oc.value) as values,
+             min(oc.option_position) as position
+      from option_counts oc
+      group by oc.name_key
+    ), category_counts as (
+      select up.ancestor_id as category_id, count(*) as products
+      from results r join up on up.category_id = r.category_id
+      group by up.ancestor_id
+    ), bands as (
+      select b.lower_bound as lower, lead(b.lower_bound) over (order by b.lower_bound) as upper
+      from shop.price_bands b
+    )
+    select json_build_object(
+      'total', (select count(*) from results),
+      'options', (select coalesce(json_agg(json_build_object('name', n.name, 'values', n.values)
+                                           order by n.position, n.name), '[]') from option_names n),
+      'categories', (select coalesce(json_agg(json_build_object('category_id', cc.category_id, 'name', c.name,
+                                                                 'parent_id', c.parent_id, 'count', cc.products)
+                                              order by cc.category_id), '[]')
+                     from category_counts cc join shop.categories c on c.id = cc.category_id),
+      'price_bands', (select coalesce(json_agg(json_build_object('min', b.lower::text, 'max', b.upper::text,
+                                                                  'count', (select count(*) from results r
+                                                                            where r.price >= b.lower
+                                                                              and (b.upper is null or r.price < b.upper)))
+                                               order by b.lower), '[]') from bands b),
+      'stock', json_build_object('in_stock', (select count(*) from results r where r.in_stock),
+                                 'out_of_stock', (select count(*) from results r where not r.in_stock)))
+  $q$, lib.products_where(v_q, p_category_id, p_min_price, p_max_price, p_in_stock, v_options))
+  into v_result
+  using v_q, v_tsq, v_categories, p_min_price, p_max_price, null::text, null::bigint, null::integer, v_options;
+  return v_result;
+end
+$_$;
+
+
+--
+-- Name: FUNCTION products_facets(p_q text, p_category_id bigint, p_min_price numeric, p_max_price numeric, p_in_stock boolean, p_options text[]); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.products_facets(p_q text, p_category_id bigint, p_min_price numeric, p_max_price numeric, p_in_stock boolean, p_options text[]) IS 'GET /api/products/facets: for the products the list shows with the same filters, {total, options [{name, values [{value, count}]}], categories [{category_id, name, parent_id, count}] (subtree-aware), price_bands [{min, max, count}] (shop.price_bands), stock {in_stock, out_of_stock}}.';
+
+
+--
+-- Name: products_list(text, bigint, numeric, numeric, boolean, text, integer, text, text[]); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.products_list(p_q text DEFAULT NULL::text, p_category_id bigint DEFAULT NULL::bigint, p_min_price numeric DEFAULT NULL::numeric, p_max_price numeric DEFAULT NULL::numeric, p_in_stock boolean DEFAULT false, p_sort text DEFAULT NULL::text, p_limit integer DEFAULT 20, p_cursor text DEFAULT NULL::text, p_options text[] DEFAULT NULL::text[]) RETURNS json
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+  v_q text := nullif(btrim(p_q), '');
+  v_tsq tsquery := lib.products_tsquery(v_q);
   v_sort text := coalesce(p_sort, case when v_q is null then 'newest' else 'relevance' end);
   v_limit integer;
   v_categories bigint[];
+  v_options jsonb;
   v_cursor jsonb := lib.cursor_decode(p_cursor, v_sort, case
     when v_sort in ('price', '-price') then 'numeric'
     when v_sort = 'newest' then 'timestamptz'
     when v_sort = 'relevance' then 'float8'
     else 'text' end);
-  v_where text := 'p.deleted_at is null and p.is_active';
+  v_where text;
   v_order text;
   v_after text;
   v_select text;
-  v_typo boolean;
   v_rows shop.products[];
   v_last shop.products;
 begin
@@ -977,32 +1881,12 @@ begin
   if v_sort = 'relevance' and v_q is null then
     raise exception using errcode = 'PT422', message = 'invalid_sort', detail = 'sort=relevance needs q';
   end if;
-  perform lib.price(p_min_price::text, 'min_price'), lib.price(p_max_price::text, 'max_price');
-  if p_min_price > p_max_price then
-    raise exception using errcode = 'PT422', message = 'invalid_price_range',
-      detail = 'min_price is above max_price';
-  end if;
-  if v_q is not null then
-    v_where := v_where || ' and p.search @@ $2';
-  end if;
+  perform lib.products_filter_check(p_min_price, p_max_price);
+  v_options := lib.option_filter(p_options);
   if p_category_id is not null then
-    with recursive tree (id) as (
-      select p_category_id
-      union
-      select c.id from shop.categories c join tree on c.parent_id = tree.id
-    )
-    select array_agg(tree.id) into v_categories from tree;
-    v_where := v_where || ' and p.category_id = any ($3)';
+    v_categories := lib.category_subtree(p_category_id);
   end if;
-  if p_min_price is not null then
-    v_where := v_where || ' and p.price >= $4';
-  end if;
-  if p_max_price is not null then
-    v_where := v_where || ' and p.price <= $5';
-  end if;
-  if p_in_stock then
-    v_where := v_where || ' and p.stock_quantity > 0';
-  end if;
+  v_where := lib.products_where(v_q, p_category_id, p_min_price, p_max_price, p_in_stock, v_options);
 
   -- Keyset: each sort is a total order (ties broken by id) with its own index.
   case v_sort
@@ -1031,18 +1915,8 @@ begin
   v_select := format(
     'select array(select p from shop.products p where %s order by %s limit $8 + 1)', v_where, v_order);
   execute v_select into v_rows
-  using v_q, v_tsq, v_categories, p_min_price, p_max_price, v_cursor ->> 'k', (v_cursor ->> 'id')::bigint, v_limit;
-  -- An empty page, and the words as typed match no product at all: correct the typos and ask again.
-  -- (Dynamic SQL: a cached generic plan would look for a match with a sequential scan.)
-  if cardinality(v_rows) = 0 and v_q is not null then
-    execute 'select not exists (select from shop.products p where p.search @@ $1 and p.deleted_at is null and p.is_active)'
-    into v_typo using v_tsq;
-    if v_typo then
-      v_tsq := websearch_to_tsquery('english', lib.correct_query(v_q));
-      execute v_select into v_rows
-      using v_q, v_tsq, v_categories, p_min_price, p_max_price, v_cursor ->> 'k', (v_cursor ->> 'id')::bigint, v_limit;
-    end if;
-  end if;
+  using v_q, v_tsq, v_categories, p_min_price, p_max_price, v_cursor ->> 'k', (v_cursor ->> 'id')::bigint, v_limit,
+        v_options;
 
   if cardinality(v_rows) > v_limit then
     v_last := v_rows[v_limit];
@@ -1064,10 +1938,10 @@ $_$;
 
 
 --
--- Name: FUNCTION products_list(p_q text, p_category_id bigint, p_min_price numeric, p_max_price numeric, p_in_stock boolean, p_sort text, p_limit integer, p_cursor text); Type: COMMENT; Schema: api; Owner: -
+-- Name: FUNCTION products_list(p_q text, p_category_id bigint, p_min_price numeric, p_max_price numeric, p_in_stock boolean, p_sort text, p_limit integer, p_cursor text, p_options text[]); Type: COMMENT; Schema: api; Owner: -
 --
 
-COMMENT ON FUNCTION api.products_list(p_q text, p_category_id bigint, p_min_price numeric, p_max_price numeric, p_in_stock boolean, p_sort text, p_limit integer, p_cursor text) IS 'GET /api/products: live active products filtered by q (full text ranked by a RUM index; typos corrected when the query matches nothing), category (whole subtree), price range and stock; sorted by relevance, price, -price, newest or name; one page of {items, next_cursor} with an opaque keyset cursor. PT422 invalid_limit, invalid_sort, invalid_cursor, invalid_price (a bound that is not an amount), invalid_price_range.';
+COMMENT ON FUNCTION api.products_list(p_q text, p_category_id bigint, p_min_price numeric, p_max_price numeric, p_in_stock boolean, p_sort text, p_limit integer, p_cursor text, p_options text[]) IS 'GET /api/products: active, live products with a live variant; q (websearch syntax, over names, descriptions, variant SKUs and option values; typos corrected when nothing matches), category_id (its whole subtree), min_price / max_price (the default variant''s price), in_stock (any variant), options (name:value, values of one option or''ed, options and''ed, by one variant); sort relevance|price|-price|newest|name; keyset pages.';
 
 
 --
@@ -1108,7 +1982,7 @@ begin
       'next_cursor', null)
     from (
       select oi.product_id, p.name, sum(oi.quantity) as units_sold, sum(oi.total_price) as revenue,
-             count(*) as orders
+             count(distinct oi.order_id) as orders
       from shop.orders o
       join shop.order_items oi on oi.order_id = o.id
       join shop.products p on p.id = oi.product_id
@@ -1338,6 +2212,151 @@ COMMENT ON FUNCTION api.user_register(p_email text, p_password text, p_first_nam
 
 
 --
+-- Name: variant_create(bigint, jsonb); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.variant_create(p_product_id bigint, p_fields jsonb) RETURNS json
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_variant shop.variants;
+begin
+  perform lib.require_admin();
+  perform lib.product_for_write(p_product_id);
+  v_variant := lib.variant_write(p_product_id, null, jsonb_build_object('options', '{}'::jsonb) || p_fields);
+  perform lib.variants_check_now();
+  select * into v_variant from shop.variants v where v.id = v_variant.id;
+  return lib.variant_json(v_variant);
+end
+$$;
+
+
+--
+-- Name: FUNCTION variant_create(p_product_id bigint, p_fields jsonb); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.variant_create(p_product_id bigint, p_fields jsonb) IS 'POST /api/products/{id}/variants (admin) {sku, price, compare_at_price?, weight_grams?, stock_quantity, low_stock_threshold?, is_active?, position?, options}: a variant. 404, 409 sku_taken, variant_exists, 422 invalid_option_values, invalid_price, invalid_compare_at_price, unknown_field.';
+
+
+--
+-- Name: variant_delete(bigint, bigint); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.variant_delete(p_product_id bigint, p_variant_id bigint) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+  perform lib.require_admin();
+  perform lib.product_for_write(p_product_id);
+  update shop.variants v set deleted_at = now()
+  where v.id = p_variant_id and v.product_id = p_product_id and v.deleted_at is null;
+  if not found then
+    perform lib.not_found('variant', p_variant_id);
+  end if;
+  delete from shop.cart_items ci where ci.variant_id = p_variant_id;
+end
+$$;
+
+
+--
+-- Name: FUNCTION variant_delete(p_product_id bigint, p_variant_id bigint); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.variant_delete(p_product_id bigint, p_variant_id bigint) IS 'DELETE /api/products/{id}/variants/{variant_id} (admin): soft delete; it leaves every cart, orders keep it.';
+
+
+--
+-- Name: variant_get(bigint, bigint); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.variant_get(p_product_id bigint, p_variant_id bigint) RETURNS json
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_variant shop.variants;
+begin
+  select v.* into v_variant
+  from shop.variants v join shop.products p on p.id = v.product_id
+  where v.id = p_variant_id and v.product_id = p_product_id and v.deleted_at is null and p.deleted_at is null
+    and ((v.is_active and p.is_active) or lib.is_admin());
+  if v_variant.id is null then
+    perform lib.not_found('variant', p_variant_id);
+  end if;
+  return lib.variant_json(v_variant);
+end
+$$;
+
+
+--
+-- Name: FUNCTION variant_get(p_product_id bigint, p_variant_id bigint); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.variant_get(p_product_id bigint, p_variant_id bigint) IS 'GET /api/products/{id}/variants/{variant_id}: a live variant (an inactive one for admins only).';
+
+
+--
+-- Name: variant_update(bigint, bigint, jsonb); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.variant_update(p_product_id bigint, p_variant_id bigint, p_patch jsonb) RETURNS json
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_variant shop.variants;
+begin
+  perform lib.require_admin();
+  perform lib.product_for_write(p_product_id);
+  v_variant := lib.variant_write(p_product_id, p_variant_id, p_patch);
+  perform lib.variants_check_now();
+  select * into v_variant from shop.variants v where v.id = v_variant.id;
+  return lib.variant_json(v_variant);
+end
+$$;
+
+
+--
+-- Name: FUNCTION variant_update(p_product_id bigint, p_variant_id bigint, p_patch jsonb); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.variant_update(p_product_id bigint, p_variant_id bigint, p_patch jsonb) IS 'PUT /api/products/{id}/variants/{variant_id} (admin): any subset of the variant''s fields (options as a whole). 404, 409 sku_taken, variant_exists, 422.';
+
+
+--
+-- Name: variants_list(bigint); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.variants_list(p_product_id bigint) RETURNS json
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_admin boolean := lib.is_admin();
+begin
+  if not exists (select from shop.products p where p.id = p_product_id and p.deleted_at is null
+                 and (p.is_active or v_admin)) then
+    perform lib.not_found('product', p_product_id);
+  end if;
+  return json_build_object(
+    'items', (select coalesce(json_agg(lib.variant_json(v) order by v.position, v.id), '[]')
+              from shop.variants v
+              where v.product_id = p_product_id and v.deleted_at is null and (v.is_active or v_admin)),
+    'next_cursor', null);
+end
+$$;
+
+
+--
+-- Name: FUNCTION variants_list(p_product_id bigint); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.variants_list(p_product_id bigint) IS 'GET /api/products/{id}/variants: its live variants in order (inactive ones for admins only).';
+
+
+--
 -- Name: webhook_create(text, jsonb); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -1559,7 +2578,7 @@ COMMENT ON FUNCTION audit.tg__append_only() IS 'Trigger: the audit log is append
 
 CREATE FUNCTION audit.tg__log() RETURNS trigger
     LANGUAGE plpgsql
-    AS $$
+    AS $_$
 declare
   -- Columns never logged: the trigger's arguments (secrets, derived data) plus updated_at.
   v_skip text[] := array['updated_at'] || tg_argv;
@@ -1576,26 +2595,29 @@ begin
     from old_rows o
     order by o.id;
   else
-    insert into audit.log (table_name, row_id, operation, old_values, new_values, actor_id)
-    select tg_table_name, d.id, tg_op, d.old_values, d.new_values, v_actor
-    from (
-      select
-        n.id,
-        (select jsonb_object_agg(e.key, e.value) from jsonb_each(j.old_row) e
-         where e.value is distinct from j.new_row -> e.key) as old_values,
-        (select jsonb_object_agg(e.key, e.value) from jsonb_each(j.new_row) e
-         where e.value is distinct from j.old_row -> e.key) as new_values
-      from new_rows n
-      join old_rows o on o.id = n.id
-      -- Each row turned into JSON once (offset 0 keeps the planner from inlining it per use).
-      cross join lateral (select to_jsonb(o) - v_skip as old_row, to_jsonb(n) - v_skip as new_row offset 0) j
-    ) d
-    where d.new_values is not null
-    order by d.id;
+    -- EXECUTE: planned for this statement's rows (see db/README.md, transition tables).
+    execute $q$
+      insert into audit.log (table_name, row_id, operation, old_values, new_values, actor_id)
+      select $1, d.id, 'UPDATE', d.old_values, d.new_values, $3
+      from (
+        select
+          n.id,
+          (select jsonb_object_agg(e.key, e.value) from jsonb_each(j.old_row) e
+           where e.value is distinct from j.new_row -> e.key) as old_values,
+          (select jsonb_object_agg(e.key, e.value) from jsonb_each(j.new_row) e
+           where e.value is distinct from j.old_row -> e.key) as new_values
+        from new_rows n
+        join old_rows o on o.id = n.id
+        -- Each row turned into JSON once (offset 0 keeps the planner from inlining it per use).
+        cross join lateral (select to_jsonb(o) - $2 as old_row, to_jsonb(n) - $2 as new_row offset 0) j
+      ) d
+      where d.new_values is not null
+      order by d.id$q$
+    using tg_table_name, v_skip, v_actor;
   end if;
   return null;
 end
-$$;
+$_$;
 
 
 --
@@ -1786,8 +2808,10 @@ CREATE FUNCTION lib.cart_json(p_cart shop.carts) RETURNS json
     'token', p_cart.token,
     'items', coalesce(json_agg(json_build_object(
       'product_id', l.product_id,
+      'variant_id', l.variant_id,
       'name', l.name,
       'sku', l.sku,
+      'options', lib.variant_options(l.variant_id),
       'unit_price', l.unit_price::text,
       'quantity', l.quantity,
       'line_total', (l.unit_price * l.quantity)::text
@@ -1810,15 +2834,18 @@ COMMENT ON FUNCTION lib.cart_json(p_cart shop.carts) IS 'A cart as the API shows
 -- Name: cart_lines(bigint); Type: FUNCTION; Schema: lib; Owner: -
 --
 
-CREATE FUNCTION lib.cart_lines(p_cart_id bigint) RETURNS TABLE(line_id bigint, product_id bigint, name text, sku text, unit_price numeric, quantity integer, stock_quantity integer)
+CREATE FUNCTION lib.cart_lines(p_cart_id bigint) RETURNS TABLE(line_id bigint, product_id bigint, variant_id bigint, name text, sku text, unit_price numeric, quantity integer, stock_quantity integer)
     LANGUAGE sql STABLE
     AS $$
-  select ci.id, p.id, p.name, p.sku, p.price, ci.quantity, p.stock_quantity
+  select ci.id, p.id, v.id, p.name, v.sku, v.price, ci.quantity, v.stock_quantity
   from shop.cart_items ci
-  join shop.products p on p.id = ci.product_id
+  join shop.variants v on v.id = ci.variant_id
+  join shop.products p on p.id = v.product_id
   where ci.cart_id = p_cart_id
     and p.deleted_at is null
     and p.is_active
+    and v.deleted_at is null
+    and v.is_active
 $$;
 
 
@@ -1826,7 +2853,7 @@ $$;
 -- Name: FUNCTION cart_lines(p_cart_id bigint); Type: COMMENT; Schema: lib; Owner: -
 --
 
-COMMENT ON FUNCTION lib.cart_lines(p_cart_id bigint) IS 'The lines of a cart that count: live, active products at current prices, with the stock on hand.';
+COMMENT ON FUNCTION lib.cart_lines(p_cart_id bigint) IS 'The lines of a cart that count: live, active variants of live, active products at current prices, with the stock on hand.';
 
 
 --
@@ -1859,35 +2886,39 @@ begin
   with lines as (
     select
       g.product_id,
+      g.variant_id,
       g.quantity + coalesce(u.quantity, 0) as wanted,
-      case when p.deleted_at is null and p.is_active
-           then least(g.quantity + coalesce(u.quantity, 0), p.stock_quantity) else 0 end as quantity,
-      case when p.deleted_at is not null or not p.is_active then 'unavailable'
-           when p.stock_quantity = 0 then 'out_of_stock'
-           when g.quantity + coalesce(u.quantity, 0) > p.stock_quantity then 'capped_at_stock' end as reason
+      case when a.sellable then least(g.quantity + coalesce(u.quantity, 0), v.stock_quantity) else 0 end as quantity,
+      case when not a.sellable then 'unavailable'
+           when v.stock_quantity = 0 then 'out_of_stock'
+           when g.quantity + coalesce(u.quantity, 0) > v.stock_quantity then 'capped_at_stock' end as reason
     from shop.cart_items g
-    join shop.products p on p.id = g.product_id
-    left join shop.cart_items u on u.cart_id = v_cart and u.product_id = g.product_id
+    join shop.variants v on v.id = g.variant_id
+    join shop.products p on p.id = v.product_id
+    cross join lateral (select p.deleted_at is null and p.is_active and v.deleted_at is null and v.is_active
+                        as sellable) a
+    left join shop.cart_items u on u.cart_id = v_cart and u.variant_id = g.variant_id
     where g.cart_id = v_guest.id
   ), kept as (
-    insert into shop.cart_items as ci (cart_id, product_id, quantity)
-    select v_cart, l.product_id, l.quantity
+    insert into shop.cart_items as ci (cart_id, product_id, variant_id, quantity)
+    select v_cart, l.product_id, l.variant_id, l.quantity
     from lines l
     where l.quantity > 0
-    on conflict (cart_id, product_id) do update set quantity = excluded.quantity
+    on conflict (cart_id, variant_id) do update set quantity = excluded.quantity
   ), emptied as (
     delete from shop.cart_items ci
     using lines l
     where ci.cart_id = v_cart
-      and ci.product_id = l.product_id
+      and ci.variant_id = l.variant_id
       and l.quantity = 0
   ), guest as (
     delete from shop.carts c
     where c.id = v_guest.id
   )
   select coalesce(json_agg(json_build_object(
-    'product_id', l.product_id, 'requested', l.wanted, 'quantity', l.quantity, 'reason', l.reason
-  ) order by l.product_id) filter (where l.reason is not null), '[]')
+    'product_id', l.product_id, 'variant_id', l.variant_id, 'requested', l.wanted, 'quantity', l.quantity,
+    'reason', l.reason
+  ) order by l.product_id, l.variant_id) filter (where l.reason is not null), '[]')
   into v_adjustments
   from lines l;
   return json_build_object('merged', true, 'adjustments', v_adjustments);
@@ -1899,7 +2930,7 @@ $$;
 -- Name: FUNCTION cart_merge(p_user_id bigint, p_token text); Type: COMMENT; Schema: lib; Owner: -
 --
 
-COMMENT ON FUNCTION lib.cart_merge(p_user_id bigint, p_token text) IS 'Merges the guest cart of p_token into the user''s cart (sum, capped at stock; unavailable products dropped), deletes the guest cart and reports {merged, adjustments: [{product_id, requested, quantity, reason}]}.';
+COMMENT ON FUNCTION lib.cart_merge(p_user_id bigint, p_token text) IS 'Merges the guest cart of p_token into the user''s cart (sum per variant, capped at stock; unavailable ones dropped), deletes the guest cart and reports {merged, adjustments: [{product_id, variant_id, requested, quantity, reason}]}.';
 
 
 --
@@ -1922,6 +2953,143 @@ $$;
 --
 
 COMMENT ON FUNCTION lib.cart_token(p_token text) IS 'A guest cart token as uuid; null when absent or malformed.';
+
+
+--
+-- Name: variants; Type: TABLE; Schema: shop; Owner: -
+--
+
+CREATE TABLE shop.variants (
+    id bigint NOT NULL,
+    product_id bigint NOT NULL,
+    sku text NOT NULL,
+    price numeric(12,2) NOT NULL,
+    compare_at_price numeric(12,2),
+    weight_grams integer DEFAULT 0 NOT NULL,
+    stock_quantity integer DEFAULT 0 NOT NULL,
+    low_stock_threshold integer DEFAULT 5 NOT NULL,
+    is_active boolean DEFAULT true NOT NULL,
+    "position" integer DEFAULT 0 NOT NULL,
+    combination text,
+    deleted_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT variants_compare_at_price_above_price CHECK ((compare_at_price > price)),
+    CONSTRAINT variants_compare_at_price_finite CHECK ((compare_at_price <> 'NaN'::numeric)),
+    CONSTRAINT variants_low_stock_threshold_not_negative CHECK ((low_stock_threshold >= 0)),
+    CONSTRAINT variants_price_finite CHECK ((price <> 'NaN'::numeric)),
+    CONSTRAINT variants_price_not_negative CHECK ((price >= (0)::numeric)),
+    CONSTRAINT variants_sku_size CHECK (((btrim(sku) <> ''::text) AND (length(sku) <= 100))),
+    CONSTRAINT variants_stock_not_negative CHECK ((stock_quantity >= 0)),
+    CONSTRAINT variants_weight_not_negative CHECK ((weight_grams >= 0))
+)
+WITH (fillfactor='80');
+
+
+--
+-- Name: TABLE variants; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON TABLE shop.variants IS 'What is sold: a product''s variants, each with its own SKU, price, weight and stock and one value of each of the product''s options. The first live variant (position, id) is the product''s default.';
+
+
+--
+-- Name: COLUMN variants.sku; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.variants.sku IS 'Unique among live variants, in any letter case.';
+
+
+--
+-- Name: COLUMN variants.compare_at_price; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.variants.compare_at_price IS 'A former or list price shown struck through; above price.';
+
+
+--
+-- Name: COLUMN variants.weight_grams; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.variants.weight_grams IS 'Shipping weight of one unit, in grams.';
+
+
+--
+-- Name: COLUMN variants.stock_quantity; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.variants.stock_quantity IS 'Units on hand; never negative (checkout takes it conditionally).';
+
+
+--
+-- Name: COLUMN variants."position"; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.variants."position" IS 'Order among the product''s variants; the first live one is the default.';
+
+
+--
+-- Name: COLUMN variants.combination; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.variants.combination IS 'The variant''s option value ids in option order (derived by the layer from shop.variant_option_values; empty for a product without options).';
+
+
+--
+-- Name: COLUMN variants.deleted_at; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.variants.deleted_at IS 'Soft delete: the variant is no longer sold; past orders keep it.';
+
+
+--
+-- Name: cart_variant(bigint, bigint); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.cart_variant(p_product_id bigint, p_variant_id bigint) RETURNS shop.variants
+    LANGUAGE plpgsql STABLE
+    AS $$
+declare
+  v_variant shop.variants;
+  v_live integer;
+begin
+  if p_variant_id is null and p_product_id is null then
+    raise exception using errcode = 'PT422', message = 'variant_required',
+      detail = 'say which variant: variant_id, or product_id for a product with one variant';
+  elsif p_variant_id is not null then
+    select v.* into v_variant
+    from shop.variants v join shop.products p on p.id = v.product_id
+    where v.id = p_variant_id and (p_product_id is null or v.product_id = p_product_id)
+      and p.deleted_at is null and p.is_active;
+    if v_variant.id is null then
+      perform lib.not_found('variant', p_variant_id);
+    end if;
+  else
+    if not exists (select from shop.products p where p.id = p_product_id and p.deleted_at is null and p.is_active) then
+      perform lib.not_found('product', p_product_id);
+    end if;
+    select count(*) into v_live from shop.variants v
+    where v.product_id = p_product_id and v.deleted_at is null and v.is_active;
+    if v_live > 1 then
+      raise exception using errcode = 'PT422', message = 'variant_required',
+        detail = format('product %s has %s variants: say which, with variant_id', p_product_id, v_live);
+    end if;
+    v_variant := lib.default_variant(p_product_id);
+  end if;
+  if v_variant.id is null or v_variant.deleted_at is not null or not v_variant.is_active then
+    raise exception using errcode = 'PT409', message = 'variant_unavailable',
+      detail = format('%s is not for sale', coalesce('variant ' || v_variant.sku, 'product ' || p_product_id));
+  end if;
+  return v_variant;
+end
+$$;
+
+
+--
+-- Name: FUNCTION cart_variant(p_product_id bigint, p_variant_id bigint); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.cart_variant(p_product_id bigint, p_variant_id bigint) IS 'The variant a cart line is for (given, or the only one of the product): PT404, PT422 variant_required, PT409 variant_unavailable.';
 
 
 --
@@ -1983,6 +3151,52 @@ $$;
 --
 
 COMMENT ON FUNCTION lib.category_json(p_category shop.categories) IS 'The public shape of a category.';
+
+
+--
+-- Name: category_path(bigint); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.category_path(p_category_id bigint) RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+  with recursive up (id, parent_id, name, depth) as (
+    select c.id, c.parent_id, c.name, 0 from shop.categories c where c.id = p_category_id
+    union all
+    select c.id, c.parent_id, c.name, up.depth + 1 from up join shop.categories c on c.id = up.parent_id
+  )
+  select string_agg(up.name, ' > ' order by up.depth desc) from up
+$$;
+
+
+--
+-- Name: FUNCTION category_path(p_category_id bigint); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.category_path(p_category_id bigint) IS 'A category''s names from the root down, joined by " > ".';
+
+
+--
+-- Name: category_subtree(bigint); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.category_subtree(p_category_id bigint) RETURNS bigint[]
+    LANGUAGE sql STABLE
+    AS $$
+  with recursive tree (id) as (
+    select p_category_id
+    union
+    select c.id from shop.categories c join tree on c.parent_id = tree.id
+  )
+  select array_agg(tree.id) from tree
+$$;
+
+
+--
+-- Name: FUNCTION category_subtree(p_category_id bigint); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.category_subtree(p_category_id bigint) IS 'A category''s id and those of every category below it.';
 
 
 --
@@ -2074,8 +3288,8 @@ begin
   -- The cart as it is now, at current prices; lines short already fail here, before any stock is locked.
   select c.id into v_cart from shop.carts c where c.user_id = p_user for update;
   select count(*),
-         jsonb_agg(jsonb_build_object('product_id', l.product_id, 'sku', l.sku, 'requested', l.quantity,
-                                      'available', l.stock_quantity) order by l.product_id)
+         jsonb_agg(jsonb_build_object('product_id', l.product_id, 'variant_id', l.variant_id, 'sku', l.sku,
+                                      'requested', l.quantity, 'available', l.stock_quantity) order by l.variant_id)
            filter (where l.stock_quantity < l.quantity)
   into v_lines, v_short
   from lib.cart_lines(v_cart) l;
@@ -2241,6 +3455,27 @@ $$;
 --
 
 COMMENT ON FUNCTION lib.cursor_encode(p_sort text, p_key text, p_id bigint) IS 'The next_cursor after a row with sort key p_key and id p_id; null when p_id is null (no next page).';
+
+
+--
+-- Name: default_variant(bigint); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.default_variant(p_product_id bigint) RETURNS shop.variants
+    LANGUAGE sql STABLE
+    AS $$
+  select v.* from shop.variants v
+  where v.product_id = p_product_id and v.deleted_at is null
+  order by not v.is_active, v.position, v.id
+  limit 1
+$$;
+
+
+--
+-- Name: FUNCTION default_variant(p_product_id bigint); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.default_variant(p_product_id bigint) IS 'A product''s default variant: its first live one, active ones first (position, id); its price, SKU and stock are the product''s.';
 
 
 --
@@ -2455,6 +3690,276 @@ COMMENT ON FUNCTION lib.idempotency_claim(p_user bigint, p_key text, p_request j
 
 
 --
+-- Name: import_caller(); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.import_caller() RETURNS bigint
+    LANGUAGE plpgsql STABLE
+    AS $$
+begin
+  if shop.current_user_id() is null
+     and has_table_privilege(coalesce(nullif(current_setting('role'), 'none'), session_user), 'shop.variants',
+                             'INSERT') then
+    return null;
+  end if;
+  return lib.require_admin();
+end
+$$;
+
+
+--
+-- Name: FUNCTION import_caller(); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.import_caller() IS 'The importing admin''s id; null for a database role that may write the catalog itself (the pgshop command). PT401, PT403 otherwise.';
+
+
+--
+-- Name: import_columns(); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.import_columns() RETURNS text[]
+    LANGUAGE sql IMMUTABLE
+    AS $$
+  select array['product_handle', 'product_name', 'description', 'category_path', 'sku', 'price', 'compare_at_price',
+               'stock', 'weight_grams', 'option1_name', 'option1_value', 'option2_name', 'option2_value',
+               'option3_name', 'option3_value', 'active', 'metadata']
+$$;
+
+
+--
+-- Name: FUNCTION import_columns(); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.import_columns() IS 'The columns of a catalog file, in export order; an import has each once, in any order.';
+
+
+--
+-- Name: import_copy_error(jsonb); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.import_copy_error(p_copy_error jsonb) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    AS $$
+  select lib.import_error(
+    coalesce((substring(p_copy_error ->> 'context' from 'line ([0-9]+)'))::bigint - 1, 0),
+    substring(p_copy_error ->> 'context' from 'line [0-9]+, column ([a-z0-9_]+)'),
+    case
+      when p_copy_error ->> 'message' ~ '0x00' then 'nul_byte'
+      when p_copy_error ->> 'sqlstate' in ('22021', '22P05') then 'invalid_utf8'
+      when p_copy_error ->> 'message' ~* 'unterminated CSV quoted field' then 'unclosed_quote'
+      when p_copy_error ->> 'sqlstate' = '22P04' then 'invalid_row'
+      else 'invalid_file' end,
+    case
+      when p_copy_error ->> 'message' ~ '0x00' then 'a NUL byte: text cannot hold it'
+      when p_copy_error ->> 'message' ~* 'unterminated CSV quoted field'
+        then 'a quoted cell is not closed by the end of the file'
+      when p_copy_error ->> 'sqlstate' in ('22021', '22P05') then 'not valid UTF-8: ' || (p_copy_error ->> 'message')
+      else p_copy_error ->> 'message' end)
+$$;
+
+
+--
+-- Name: FUNCTION import_copy_error(p_copy_error jsonb); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.import_copy_error(p_copy_error jsonb) IS 'The import error of a failed COPY {sqlstate, message, context}: nul_byte, invalid_utf8, unclosed_quote, invalid_row (missing or extra cells), invalid_file.';
+
+
+--
+-- Name: import_error(bigint, text, text, text); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.import_error(p_row bigint, p_column text, p_code text, p_message text) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    AS $$
+  select jsonb_build_object('row', p_row, 'column', p_column, 'code', p_code, 'message', p_message)
+$$;
+
+
+--
+-- Name: FUNCTION import_error(p_row bigint, p_column text, p_code text, p_message text); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.import_error(p_row bigint, p_column text, p_code text, p_message text) IS 'An import error {row, column, code, message}.';
+
+
+--
+-- Name: import_header_errors(text[]); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.import_header_errors(p_columns text[]) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    AS $$
+  select coalesce(jsonb_agg(e order by e ->> 'code', e ->> 'column'), '[]')
+  from (
+    select jsonb_build_object('row', 0, 'column', c, 'code', 'unknown_column',
+                              'message', format('%s is not a column of the format (%s)', c,
+                                                array_to_string(lib.import_columns(), ', '))) as e
+    from unnest(p_columns) c where c <> all (lib.import_columns()) or c is null
+    union all
+    select jsonb_build_object('row', 0, 'column', c, 'code', 'duplicate_column',
+                              'message', format('%s is in the header %s times', c, count(*)))
+    from unnest(p_columns) c group by c having count(*) > 1
+    union all
+    select jsonb_build_object('row', 0, 'column', r, 'code', 'missing_column',
+                              'message', format('the header has no %s column', r))
+    from unnest(lib.import_columns()) r where r <> all (coalesce(p_columns, '{}'))
+  ) x
+$$;
+
+
+--
+-- Name: FUNCTION import_header_errors(p_columns text[]); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.import_header_errors(p_columns text[]) IS 'A header''s errors as [{row: 0, column, code: unknown_column | duplicate_column | missing_column, message}].';
+
+
+--
+-- Name: imports; Type: TABLE; Schema: shop; Owner: -
+--
+
+CREATE TABLE shop.imports (
+    id bigint NOT NULL,
+    status text NOT NULL,
+    sha256 text NOT NULL,
+    user_id bigint,
+    db_role text DEFAULT SESSION_USER NOT NULL,
+    filename text,
+    rows integer DEFAULT 0 NOT NULL,
+    created integer DEFAULT 0 NOT NULL,
+    updated integer DEFAULT 0 NOT NULL,
+    unchanged integer DEFAULT 0 NOT NULL,
+    changes jsonb DEFAULT '[]'::jsonb NOT NULL,
+    errors jsonb DEFAULT '[]'::jsonb NOT NULL,
+    error_count integer DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT imports_counts_not_negative CHECK ((LEAST(rows, created, updated, unchanged, error_count) >= 0)),
+    CONSTRAINT imports_lists CHECK (((jsonb_typeof(changes) = 'array'::text) AND (jsonb_typeof(errors) = 'array'::text))),
+    CONSTRAINT imports_sha256_format CHECK ((sha256 ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT imports_status_known CHECK ((status = ANY (ARRAY['applied'::text, 'dry_run'::text, 'duplicate'::text, 'refused'::text])))
+);
+
+
+--
+-- Name: TABLE imports; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON TABLE shop.imports IS 'Each catalog import: applied, dry_run (what it would change), duplicate (a file already applied: nothing done) or refused (its errors; nothing applied). user_id is the admin who sent it (null from the pgshop command, run by a database role that may write the catalog itself: db_role).';
+
+
+--
+-- Name: COLUMN imports.user_id; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.imports.user_id IS 'The admin (shop.users.id; no foreign key, so that imports can stay on the coordinator when users are sharded).';
+
+
+--
+-- Name: COLUMN imports.changes; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.imports.changes IS 'The first 100 differences: [{row, sku, action, fields}].';
+
+
+--
+-- Name: COLUMN imports.errors; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.imports.errors IS 'The first 1,000 errors: [{row, column, code, message}].';
+
+
+--
+-- Name: import_json(shop.imports); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.import_json(p_import shop.imports) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+  select json_build_object(
+    'id', p_import.id, 'status', p_import.status, 'sha256', p_import.sha256, 'filename', p_import.filename,
+    'user_id', p_import.user_id, 'db_role', p_import.db_role, 'rows', p_import.rows,
+    'created', p_import.created, 'updated', p_import.updated, 'unchanged', p_import.unchanged,
+    'changes', p_import.changes, 'errors', p_import.errors, 'error_count', p_import.error_count,
+    'created_at', p_import.created_at)
+$$;
+
+
+--
+-- Name: FUNCTION import_json(p_import shop.imports); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.import_json(p_import shop.imports) IS 'An import as the API shows it.';
+
+
+--
+-- Name: import_money_ok(text); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.import_money_ok(p_value text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    AS $_$
+  select p_value ~ '^\s*[0-9]{1,10}(\.[0-9]{1,2})?\s*$'
+$_$;
+
+
+--
+-- Name: FUNCTION import_money_ok(p_value text); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.import_money_ok(p_value text) IS 'Whether a cell is an amount lib.price accepts.';
+
+
+--
+-- Name: import_record(text, text, text, bigint, jsonb, jsonb, jsonb, bigint); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.import_record(p_status text, p_sha256 text, p_filename text, p_rows bigint, p_counts jsonb, p_changes jsonb, p_errors jsonb, p_error_count bigint) RETURNS shop.imports
+    LANGUAGE sql
+    AS $$
+  insert into shop.imports (status, sha256, user_id, filename, rows, created, updated, unchanged, changes, errors,
+                            error_count)
+  values (p_status, p_sha256, shop.current_user_id(), p_filename, p_rows, coalesce((p_counts ->> 'created')::integer, 0),
+          coalesce((p_counts ->> 'updated')::integer, 0), coalesce((p_counts ->> 'unchanged')::integer, 0),
+          p_changes, p_errors, p_error_count)
+  returning *
+$$;
+
+
+--
+-- Name: FUNCTION import_record(p_status text, p_sha256 text, p_filename text, p_rows bigint, p_counts jsonb, p_changes jsonb, p_errors jsonb, p_error_count bigint); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.import_record(p_status text, p_sha256 text, p_filename text, p_rows bigint, p_counts jsonb, p_changes jsonb, p_errors jsonb, p_error_count bigint) IS 'Inserts a shop.imports row.';
+
+
+--
+-- Name: import_refused(text, text, bigint, jsonb, bigint); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.import_refused(p_sha256 text, p_filename text, p_rows bigint, p_errors jsonb, p_error_count bigint) RETURNS json
+    LANGUAGE plpgsql
+    AS $$
+declare
+  v_import shop.imports;
+begin
+  v_import := lib.import_record('refused', p_sha256, p_filename, p_rows, '{}', '[]', p_errors, p_error_count);
+  return lib.problem(422, 'invalid_import',
+                     format('the file has %s error(s); nothing was imported', p_error_count),
+                     jsonb_build_object('import_id', v_import.id, 'errors', p_errors));
+end
+$$;
+
+
+--
+-- Name: FUNCTION import_refused(p_sha256 text, p_filename text, p_rows bigint, p_errors jsonb, p_error_count bigint); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.import_refused(p_sha256 text, p_filename text, p_rows bigint, p_errors jsonb, p_error_count bigint) IS 'Records a refused import and returns the problem 422 invalid_import {import_id, errors}.';
+
+
+--
 -- Name: insufficient_stock(jsonb); Type: FUNCTION; Schema: lib; Owner: -
 --
 
@@ -2463,7 +3968,8 @@ CREATE FUNCTION lib.insufficient_stock(p_short jsonb) RETURNS json
     AS $$
   select lib.problem(409, 'insufficient_stock',
     'not enough stock for ' || string_agg(format('%s (%s wanted, %s in stock)', s ->> 'sku', s ->> 'requested',
-                                                 s ->> 'available'), ', ' order by (s ->> 'product_id')::bigint),
+                                                 s ->> 'available'), ', '
+                                                 order by (s ->> 'product_id')::bigint, (s ->> 'variant_id')::bigint),
     jsonb_build_object('products', p_short))
   from jsonb_array_elements(p_short) s
 $$;
@@ -2473,7 +3979,7 @@ $$;
 -- Name: FUNCTION insufficient_stock(p_short jsonb); Type: COMMENT; Schema: lib; Owner: -
 --
 
-COMMENT ON FUNCTION lib.insufficient_stock(p_short jsonb) IS 'The 409 insufficient_stock problem for the lines short of stock [{product_id, sku, requested, available}].';
+COMMENT ON FUNCTION lib.insufficient_stock(p_short jsonb) IS 'The 409 insufficient_stock problem for the lines short of stock [{product_id, variant_id, sku, requested, available}].';
 
 
 --
@@ -2496,6 +4002,29 @@ $$;
 --
 
 COMMENT ON FUNCTION lib.is_admin() IS 'True when the caller is an admin according to shop.users (not merely according to the token).';
+
+
+--
+-- Name: jsonb_object_or_null(text); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.jsonb_object_or_null(p_value text) RETURNS jsonb
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+begin
+  return case when jsonb_typeof(p_value::jsonb) = 'object' and shop.jsonb_within(p_value::jsonb, 8, 16384)
+              then p_value::jsonb end;
+exception when others then
+  return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION jsonb_object_or_null(p_value text); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.jsonb_object_or_null(p_value text) IS 'The text as a JSON object within the metadata limits (8 levels, 16 KB); null when it is not one.';
 
 
 --
@@ -2569,6 +4098,191 @@ $$;
 --
 
 COMMENT ON FUNCTION lib.not_found(p_what text, p_id bigint) IS 'Raises PT404 not_found for a missing or deleted row.';
+
+
+--
+-- Name: option_filter(text[]); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.option_filter(p_options text[]) RETURNS jsonb
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+begin
+  if exists (select from unnest(p_options) f where f !~ '^[^:]*[^:\s][^:]*:\s*\S') then
+    raise exception using errcode = 'PT422', message = 'invalid_option_filter',
+      detail = 'option is name:value, e.g. option=Colour:Red (repeat it for more)';
+  end if;
+  return (
+    select jsonb_agg(jsonb_build_object('name', g.name, 'values', g.values) order by g.name)
+    from (select lower(btrim(split_part(f, ':', 1))) as name,
+                 jsonb_agg(distinct lower(btrim(substr(f, strpos(f, ':') + 1)))) as values
+          from unnest(p_options) f
+          group by 1) g);
+end
+$$;
+
+
+--
+-- Name: FUNCTION option_filter(p_options text[]); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.option_filter(p_options text[]) IS 'The list''s option filter (name:value strings) grouped by option name, lower case; PT422 invalid_option_filter.';
+
+
+--
+-- Name: product_options; Type: TABLE; Schema: shop; Owner: -
+--
+
+CREATE TABLE shop.product_options (
+    id bigint NOT NULL,
+    product_id bigint NOT NULL,
+    name text NOT NULL,
+    "position" integer DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT product_options_name_size CHECK (((btrim(name) <> ''::text) AND (length(name) <= 100)))
+);
+
+
+--
+-- Name: TABLE product_options; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON TABLE shop.product_options IS 'A product''s options (Size, Colour), ordered by position: every live variant of the product has exactly one value of each.';
+
+
+--
+-- Name: COLUMN product_options."position"; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.product_options."position" IS 'Display order of the options of a product (0 first).';
+
+
+--
+-- Name: option_json(shop.product_options); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.option_json(p_option shop.product_options) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+  select json_build_object(
+    'id', p_option.id,
+    'name', p_option.name,
+    'position', p_option.position,
+    'values', coalesce((select json_agg(json_build_object('id', v.id, 'value', v.value, 'position', v.position)
+                                        order by v.position, v.id)
+                        from shop.product_option_values v where v.option_id = p_option.id), '[]'))
+$$;
+
+
+--
+-- Name: FUNCTION option_json(p_option shop.product_options); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.option_json(p_option shop.product_options) IS 'An option with its values, in order.';
+
+
+--
+-- Name: option_set_values(shop.product_options, text[]); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.option_set_values(p_option shop.product_options, p_values text[]) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+declare
+  v_in_use text;
+begin
+  select string_agg(ov.value, ', ' order by ov.position) into v_in_use
+  from shop.product_option_values ov
+  where ov.option_id = p_option.id
+    and lower(ov.value) <> all (select lower(v) from unnest(p_values) v)
+    and exists (select from shop.variant_option_values vo join shop.variants va on va.id = vo.variant_id
+                where vo.value_id = ov.id and va.deleted_at is null);
+  if v_in_use is not null then
+    raise exception using errcode = 'PT409', message = 'option_value_in_use',
+      detail = format('live variants of the product use %s of %s: change or delete them first', v_in_use,
+                      p_option.name);
+  end if;
+  -- Values of deleted variants only: those rows go with the value.
+  delete from shop.variant_option_values vo
+  using shop.product_option_values ov
+  where vo.value_id = ov.id and ov.option_id = p_option.id
+    and lower(ov.value) <> all (select lower(v) from unnest(p_values) v);
+  delete from shop.product_option_values ov
+  where ov.option_id = p_option.id
+    and lower(ov.value) <> all (select lower(v) from unnest(p_values) v);
+  update shop.product_option_values ov
+  set position = w.n - 1, value = w.v
+  from unnest(p_values) with ordinality w(v, n)
+  where ov.option_id = p_option.id and lower(ov.value) = lower(w.v)
+    and (ov.position, ov.value) is distinct from (w.n - 1, w.v);
+  insert into shop.product_option_values (option_id, value, position)
+  select p_option.id, w.v, w.n - 1
+  from unnest(p_values) with ordinality w(v, n)
+  where not exists (select from shop.product_option_values ov where ov.option_id = p_option.id
+                    and lower(ov.value) = lower(w.v))
+  order by w.n;
+end
+$$;
+
+
+--
+-- Name: FUNCTION option_set_values(p_option shop.product_options, p_values text[]); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.option_set_values(p_option shop.product_options, p_values text[]) IS 'Makes an option''s values exactly the given list, in order (PT409 option_value_in_use for a value a live variant has).';
+
+
+--
+-- Name: option_values_list(jsonb); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.option_values_list(p_values jsonb) RETURNS text[]
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+declare
+  v_values text[];
+begin
+  if jsonb_typeof(p_values) is distinct from 'array' or jsonb_array_length(p_values) = 0
+     or exists (select from jsonb_array_elements(p_values) e where jsonb_typeof(e) <> 'string') then
+    raise exception using errcode = 'PT422', message = 'invalid_option_values',
+      detail = 'values must be a non-empty list of strings';
+  end if;
+  select array_agg(btrim(e #>> '{}') order by n) into v_values from jsonb_array_elements(p_values) with ordinality x(e, n);
+  if exists (select from unnest(v_values) v where v = '' or length(v) > 100)
+     or (select count(distinct lower(v)) from unnest(v_values) v) <> cardinality(v_values) then
+    raise exception using errcode = 'PT422', message = 'invalid_option_values',
+      detail = 'values must be distinct (in any letter case), non-blank, at most 100 characters';
+  end if;
+  return v_values;
+end
+$$;
+
+
+--
+-- Name: FUNCTION option_values_list(p_values jsonb); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.option_values_list(p_values jsonb) IS 'An option''s values from a JSON list: distinct (case-insensitively), trimmed, non-blank; PT422 otherwise.';
+
+
+--
+-- Name: options_json(bigint); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.options_json(p_product_id bigint) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+  select coalesce(json_agg(lib.option_json(o) order by o.position, o.id), '[]')
+  from shop.product_options o
+  where o.product_id = p_product_id
+$$;
+
+
+--
+-- Name: FUNCTION options_json(p_product_id bigint); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.options_json(p_product_id bigint) IS 'A product''s options, in order.';
 
 
 --
@@ -2662,18 +4376,20 @@ begin
     from lines l
     returning *
   ), items as (
-    insert into shop.order_items (order_id, product_id, name, sku, quantity, unit_price, total_price)
-    select o.id, l.product_id, l.name, l.sku, l.quantity, l.unit_price, l.unit_price * l.quantity
+    insert into shop.order_items (order_id, product_id, variant_id, name, sku, options, quantity, unit_price,
+                                  total_price)
+    select o.id, l.product_id, l.variant_id, l.name, l.sku, lib.variant_options(l.variant_id)::jsonb, l.quantity,
+           l.unit_price, l.unit_price * l.quantity
     from lines l
     cross join placed o
-    order by l.product_id
+    order by l.variant_id
   )
   select * into v_order from placed;
   delete from shop.cart_items ci
   using shop.order_items oi
   where ci.cart_id = p_cart
     and oi.order_id = v_order.id
-    and oi.product_id = ci.product_id;
+    and oi.variant_id = ci.variant_id;
   return v_order;
 end
 $$;
@@ -2683,7 +4399,7 @@ $$;
 -- Name: FUNCTION order_place(p_user bigint, p_address shop.address, p_cart bigint); Type: COMMENT; Schema: lib; Owner: -
 --
 
-COMMENT ON FUNCTION lib.order_place(p_user bigint, p_address shop.address, p_cart bigint) IS 'Writes the pending order of a cart: its live lines (lib.cart_lines) at current prices, name and SKU snapshotted, and removes those lines from the cart. Takes no stock.';
+COMMENT ON FUNCTION lib.order_place(p_user bigint, p_address shop.address, p_cart bigint) IS 'Writes the pending order of a cart: its live lines (lib.cart_lines) at current prices, name, SKU and options snapshotted, and removes those lines from the cart. Takes no stock.';
 
 
 --
@@ -2712,11 +4428,11 @@ begin
     limit p_limit
     for update skip locked
   ) into v_due;
-  -- Their products locked in id order first, as checkout locks them: the returns cannot deadlock with it.
+  -- Their variants locked in id order first, as checkout locks them: the returns cannot deadlock with it.
   perform
-  from shop.products p
-  where p.id in (select oi.product_id from shop.order_items oi where oi.order_id = any (v_due))
-  order by p.id
+  from shop.variants v
+  where v.id in (select oi.variant_id from shop.order_items oi where oi.order_id = any (v_due))
+  order by v.id
   for no key update;
   -- Checked again now that they are locked: a payment may have committed since the list was read.
   perform shop.set_status_context('expiry', 'unpaid');
@@ -2866,25 +4582,22 @@ CREATE TABLE shop.products (
     id bigint NOT NULL,
     name character varying(255) NOT NULL,
     description text,
-    price numeric(12,2) NOT NULL,
+    price numeric(12,2),
     category_id bigint,
-    stock_quantity integer DEFAULT 0 NOT NULL,
-    sku character varying(100) NOT NULL,
     is_active boolean DEFAULT true NOT NULL,
     metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
-    low_stock_threshold integer DEFAULT 5 NOT NULL,
-    search tsvector GENERATED ALWAYS AS ((setweight(to_tsvector('english'::regconfig, (COALESCE(name, ''::character varying))::text), 'A'::"char") || setweight(to_tsvector('english'::regconfig, COALESCE(description, ''::text)), 'B'::"char"))) STORED,
+    search tsvector,
     deleted_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT products_low_stock_threshold_not_negative CHECK ((low_stock_threshold >= 0)),
+    in_stock boolean DEFAULT false NOT NULL,
+    handle text NOT NULL,
+    CONSTRAINT products_handle_format CHECK (((handle ~ '^[a-z0-9]+(-[a-z0-9]+)*$'::text) AND (length(handle) <= 255))),
     CONSTRAINT products_metadata_is_object CHECK ((jsonb_typeof(metadata) = 'object'::text)),
     CONSTRAINT products_metadata_limits CHECK (shop.jsonb_within(metadata, 8, 16384)),
     CONSTRAINT products_name_not_blank CHECK ((btrim((name)::text) <> ''::text)),
     CONSTRAINT products_price_finite CHECK ((price <> 'NaN'::numeric)),
-    CONSTRAINT products_price_not_negative CHECK ((price >= (0)::numeric)),
-    CONSTRAINT products_sku_not_blank CHECK ((btrim((sku)::text) <> ''::text)),
-    CONSTRAINT products_stock_not_negative CHECK ((stock_quantity >= 0))
+    CONSTRAINT products_price_not_negative CHECK ((price >= (0)::numeric))
 )
 WITH (fillfactor='80');
 
@@ -2900,14 +4613,7 @@ COMMENT ON TABLE shop.products IS 'The catalog. Soft-deleted rows (deleted_at) s
 -- Name: COLUMN products.price; Type: COMMENT; Schema: shop; Owner: -
 --
 
-COMMENT ON COLUMN shop.products.price IS 'Current unit price; orders snapshot it.';
-
-
---
--- Name: COLUMN products.stock_quantity; Type: COMMENT; Schema: shop; Owner: -
---
-
-COMMENT ON COLUMN shop.products.stock_quantity IS 'Units on hand; never negative.';
+COMMENT ON COLUMN shop.products.price IS 'The price of the default variant (the first live one), derived by the layer; null without a live variant.';
 
 
 --
@@ -2918,17 +4624,10 @@ COMMENT ON COLUMN shop.products.metadata IS 'Free-form JSON object shown with th
 
 
 --
--- Name: COLUMN products.low_stock_threshold; Type: COMMENT; Schema: shop; Owner: -
---
-
-COMMENT ON COLUMN shop.products.low_stock_threshold IS 'At or below this stock the product counts as low on stock.';
-
-
---
 -- Name: COLUMN products.search; Type: COMMENT; Schema: shop; Owner: -
 --
 
-COMMENT ON COLUMN shop.products.search IS 'Full-text vector: name weight A, description weight B (english).';
+COMMENT ON COLUMN shop.products.search IS 'Full-text vector: name (A), description (B), variant SKUs (A) and option values (C), kept by the layer.';
 
 
 --
@@ -2939,34 +4638,85 @@ COMMENT ON COLUMN shop.products.deleted_at IS 'Soft delete: set when an admin de
 
 
 --
--- Name: product_json(shop.products); Type: FUNCTION; Schema: lib; Owner: -
+-- Name: COLUMN products.in_stock; Type: COMMENT; Schema: shop; Owner: -
 --
 
-CREATE FUNCTION lib.product_json(p_product shop.products) RETURNS json
-    LANGUAGE sql STABLE
+COMMENT ON COLUMN shop.products.in_stock IS 'True when a live, active variant has stock, derived by the layer.';
+
+
+--
+-- Name: COLUMN products.handle; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.products.handle IS 'The product''s stable name in files and URLs: lower-case letters and digits in words joined by hyphens, unique among live products (one is made from the name and id when none is given).';
+
+
+--
+-- Name: product_for_write(bigint); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.product_for_write(p_product_id bigint) RETURNS shop.products
+    LANGUAGE plpgsql
     AS $$
-  select json_build_object(
-    'id', p_product.id,
-    'name', p_product.name,
-    'description', p_product.description,
-    'price', p_product.price::text,
-    'category_id', p_product.category_id,
-    'stock_quantity', p_product.stock_quantity,
-    'sku', p_product.sku,
-    'is_active', p_product.is_active,
-    'metadata', p_product.metadata,
-    'low_stock_threshold', p_product.low_stock_threshold,
-    'created_at', p_product.created_at,
-    'updated_at', p_product.updated_at
-  )
+declare
+  v_product shop.products;
+begin
+  select * into v_product from shop.products p where p.id = p_product_id and p.deleted_at is null for update;
+  if v_product.id is null then
+    perform lib.not_found('product', p_product_id);
+  end if;
+  return v_product;
+end
 $$;
 
 
 --
--- Name: FUNCTION product_json(p_product shop.products); Type: COMMENT; Schema: lib; Owner: -
+-- Name: FUNCTION product_for_write(p_product_id bigint); Type: COMMENT; Schema: lib; Owner: -
 --
 
-COMMENT ON FUNCTION lib.product_json(p_product shop.products) IS 'The public shape of a product; price as a decimal string.';
+COMMENT ON FUNCTION lib.product_for_write(p_product_id bigint) IS 'A live product, locked for the change of its options or variants; PT404 not_found otherwise.';
+
+
+--
+-- Name: product_json(shop.products, boolean, boolean); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.product_json(p_product shop.products, p_detail boolean DEFAULT false, p_admin boolean DEFAULT false) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+  select json_build_object(
+    'id', p_product.id,
+    'handle', p_product.handle,
+    'name', p_product.name,
+    'description', p_product.description,
+    'price', p_product.price::text,
+    'category_id', p_product.category_id,
+    'stock_quantity', d.stock_quantity,
+    'sku', d.sku,
+    'is_active', p_product.is_active,
+    'metadata', p_product.metadata,
+    'low_stock_threshold', d.low_stock_threshold,
+    'in_stock', p_product.in_stock,
+    'price_range', (select json_build_object('min', min(v.price)::text, 'max', max(v.price)::text)
+                    from shop.variants v
+                    where v.product_id = p_product.id and v.deleted_at is null and v.is_active),
+    'created_at', p_product.created_at,
+    'updated_at', p_product.updated_at
+  )::jsonb || case when p_detail then jsonb_build_object(
+    'options', lib.options_json(p_product.id),
+    'variants', (select coalesce(jsonb_agg(lib.variant_json(v) order by v.position, v.id), '[]')
+                 from shop.variants v
+                 where v.product_id = p_product.id and v.deleted_at is null and (v.is_active or p_admin)))
+  else '{}' end
+  from lib.default_variant(p_product.id) d
+$$;
+
+
+--
+-- Name: FUNCTION product_json(p_product shop.products, p_detail boolean, p_admin boolean); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.product_json(p_product shop.products, p_detail boolean, p_admin boolean) IS 'The public shape of a product (its default variant''s price, SKU and stock; price_range; in_stock); with p_detail its options and live variants too (inactive ones for an admin).';
 
 
 --
@@ -2977,53 +4727,68 @@ CREATE FUNCTION lib.product_write(p_id bigint, p_fields jsonb) RETURNS json
     LANGUAGE plpgsql
     AS $_$
 declare
-  v_writable text[] := array['name', 'description', 'price', 'category_id', 'stock_quantity', 'sku', 'is_active',
-                             'metadata', 'low_stock_threshold'];
-  v_fields jsonb := p_fields;
+  v_own text[] := array['name', 'handle', 'description', 'category_id', 'is_active', 'metadata'];
+  v_of_variant text[] := array['price', 'sku', 'stock_quantity', 'low_stock_threshold', 'weight_grams',
+                               'compare_at_price'];
+  v_fields jsonb := p_fields - v_of_variant;  -- the product's own (a variant's field never reaches its record)
+  v_variant_fields jsonb;
   v_columns text;
   v_unknown text;
   v_product shop.products;
   v_constraint text;
 begin
-  select string_agg(k, ', ' order by k) filter (where k <> all (v_writable)),
-         string_agg(quote_ident(k), ', ' order by k) filter (where k = any (v_writable))
+  select string_agg(k, ', ' order by k) filter (where k <> all (v_own || v_of_variant)),
+         string_agg(quote_ident(k), ', ' order by k) filter (where k = any (v_own))
   into v_unknown, v_columns
   from jsonb_object_keys(p_fields) k;
   if v_unknown is not null then
     raise exception using errcode = 'PT422', message = 'unknown_field',
       detail = format('these fields cannot be written: %s', v_unknown);
   end if;
-  if v_fields ? 'price' then
-    v_fields := v_fields || jsonb_build_object('price', lib.price(v_fields ->> 'price'));
+  select coalesce(jsonb_object_agg(f.key, f.value), '{}') into v_variant_fields
+  from jsonb_each(p_fields) f where f.key = any (v_of_variant);
+  if jsonb_typeof(v_fields -> 'name') = 'string' then
+    v_fields := v_fields || jsonb_build_object('name', btrim(v_fields ->> 'name'));
   end if;
-  v_fields := v_fields || coalesce((select jsonb_object_agg(k, btrim(v_fields ->> k)) from unnest(array['name', 'sku']) k
-                                    where jsonb_typeof(v_fields -> k) = 'string'), '{}');
   if p_id is null then
     execute format('insert into shop.products (%1$s) select %1$s from jsonb_populate_record(null::shop.products, $1) '
                    'returning *', v_columns)
     into v_product using v_fields;
-  elsif v_columns is null then
-    select * into v_product from shop.products p where p.id = p_id and p.deleted_at is null;
+    perform lib.variant_write(v_product.id, null, v_variant_fields || '{"options": {}}');
   else
-    execute format('update shop.products p set (%1$s) = (select %1$s from jsonb_populate_record(null::shop.products, $1)) '
-                   'where p.id = $2 and p.deleted_at is null returning p.*', v_columns)
-    into v_product using v_fields, p_id;
+    if v_columns is null then  -- the default variant's fields alone: the product was edited all the same
+      update shop.products p set updated_at = now() where p.id = p_id and p.deleted_at is null returning p.* into v_product;
+    else
+      execute format('update shop.products p set (%1$s) = (select %1$s from jsonb_populate_record(null::shop.products, $1)) '
+                     'where p.id = $2 and p.deleted_at is null returning p.*', v_columns)
+      into v_product using v_fields, p_id;
+    end if;
+    if v_product.id is null then
+      perform lib.not_found('product', p_id);
+    end if;
+    if v_variant_fields <> '{}' then
+      perform lib.variant_write(v_product.id, coalesce((lib.default_variant(v_product.id)).id, 0), v_variant_fields);
+    end if;
   end if;
-  if v_product.id is null then
-    perform lib.not_found('product', p_id);
-  end if;
-  return lib.product_json(v_product);
+  perform lib.variants_check_now();
+  select * into v_product from shop.products p where p.id = v_product.id;
+  return lib.product_json(v_product, true, true);
 exception
-  when unique_violation then
-    raise exception using
-      errcode = 'PT409', message = 'sku_taken',
-      detail = format('a live product already has SKU %L', v_fields ->> 'sku');
   when foreign_key_violation then
     raise exception using
       errcode = 'PT422', message = 'unknown_category',
       detail = format('there is no category %s', v_fields ->> 'category_id');
+  when unique_violation then  -- a variant's SKU is answered by lib.variant_write
+    raise exception using
+      errcode = 'PT409', message = 'handle_taken',
+      detail = format('a live product already has the handle %L', v_fields ->> 'handle');
   when check_violation then
     get stacked diagnostics v_constraint = constraint_name;
+    if v_constraint = 'products_handle_format' then
+      raise exception using
+        errcode = 'PT422', message = 'invalid_handle',
+        detail = 'a handle is lower-case letters and digits in words joined by hyphens, at most 255 characters';
+    end if;
     if v_constraint = 'products_metadata_limits' then
       raise exception using
         errcode = 'PT422', message = 'invalid_metadata',
@@ -3038,7 +4803,88 @@ $_$;
 -- Name: FUNCTION product_write(p_id bigint, p_fields jsonb); Type: COMMENT; Schema: lib; Owner: -
 --
 
-COMMENT ON FUNCTION lib.product_write(p_id bigint, p_fields jsonb) IS 'Inserts (p_id null) or updates a product from a JSON object of writable fields. PT404 not_found, PT409 sku_taken, PT422 unknown_field, unknown_category, invalid_price, invalid_metadata; other constraint failures (blank name, negative stock) as 23514, a missing required field as 23502.';
+COMMENT ON FUNCTION lib.product_write(p_id bigint, p_fields jsonb) IS 'Inserts (p_id null, with its default variant) or updates a product from a JSON object of writable fields (its own and its default variant''s). PT404 not_found, PT409 sku_taken, PT422 unknown_field, unknown_category, invalid_price, invalid_metadata; other constraint failures (blank name, negative stock) as 23514, a missing required field as 23502.';
+
+
+--
+-- Name: products_filter_check(numeric, numeric); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.products_filter_check(p_min_price numeric, p_max_price numeric) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+begin
+  perform lib.price(p_min_price::text, 'min_price'), lib.price(p_max_price::text, 'max_price');
+  if p_min_price > p_max_price then
+    raise exception using errcode = 'PT422', message = 'invalid_price_range',
+      detail = 'min_price is above max_price';
+  end if;
+end
+$$;
+
+
+--
+-- Name: FUNCTION products_filter_check(p_min_price numeric, p_max_price numeric); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.products_filter_check(p_min_price numeric, p_max_price numeric) IS 'PT422 invalid_price or invalid_price_range for a list''s price filters.';
+
+
+--
+-- Name: products_tsquery(text); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.products_tsquery(p_q text) RETURNS tsquery
+    LANGUAGE plpgsql STABLE
+    AS $_$
+declare
+  v_tsq tsquery := websearch_to_tsquery('english', p_q);
+  v_matches boolean;
+begin
+  if p_q is null then
+    return null;
+  end if;
+  execute 'select exists (select from shop.products p where p.search @@ $1 and p.deleted_at is null and p.is_active)'
+  into v_matches using v_tsq;
+  return case when v_matches then v_tsq else websearch_to_tsquery('english', lib.correct_query(p_q)) end;
+end
+$_$;
+
+
+--
+-- Name: FUNCTION products_tsquery(p_q text); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.products_tsquery(p_q text) IS 'The tsquery of a list''s q: as typed, or typo-corrected when nothing matches it as typed; null without q.';
+
+
+--
+-- Name: products_where(text, bigint, numeric, numeric, boolean, jsonb); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.products_where(p_q text, p_category_id bigint, p_min_price numeric, p_max_price numeric, p_in_stock boolean, p_options jsonb) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $_$
+  select concat_ws(' and ', 'p.deleted_at is null and p.is_active and p.price is not null',
+    case when p_q is not null then 'p.search @@ $2' end,
+    case when p_category_id is not null then 'p.category_id = any ($3)' end,
+    case when p_min_price is not null then 'p.price >= $4' end,
+    case when p_max_price is not null then 'p.price <= $5' end,
+    case when p_in_stock then 'p.in_stock' end,
+    case when p_options is not null then
+      'exists (select from shop.variants v where v.product_id = p.id and v.deleted_at is null and v.is_active '
+      'and not exists (select from jsonb_array_elements($9) f where not exists ('
+      'select from shop.variant_option_values vo join shop.product_options o on o.id = vo.option_id '
+      'join shop.product_option_values ov on ov.id = vo.value_id where vo.variant_id = v.id '
+      'and lower(o.name) = f ->> ''name'' and f -> ''values'' ? lower(ov.value))))' end)
+$_$;
+
+
+--
+-- Name: FUNCTION products_where(p_q text, p_category_id bigint, p_min_price numeric, p_max_price numeric, p_in_stock boolean, p_options jsonb); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.products_where(p_q text, p_category_id bigint, p_min_price numeric, p_max_price numeric, p_in_stock boolean, p_options jsonb) IS 'The WHERE of a product list or its facets for the filters given ($1 q, $2 tsquery, $3 categories, $4 min_price, $5 max_price, $9 options).';
 
 
 --
@@ -3225,40 +5071,33 @@ COMMENT ON FUNCTION lib.require_user() IS 'Returns the calling user''s id; raise
 
 
 --
--- Name: set_cart_line(text, bigint, integer, boolean); Type: FUNCTION; Schema: lib; Owner: -
+-- Name: set_cart_line(text, bigint, bigint, integer, boolean); Type: FUNCTION; Schema: lib; Owner: -
 --
 
-CREATE FUNCTION lib.set_cart_line(p_token text, p_product_id bigint, p_quantity integer, p_add boolean) RETURNS json
+CREATE FUNCTION lib.set_cart_line(p_token text, p_product_id bigint, p_variant_id bigint, p_quantity integer, p_add boolean) RETURNS json
     LANGUAGE plpgsql
     AS $$
 declare
-  v_product shop.products;
+  v_variant shop.variants;
   v_cart shop.carts;
   v_quantity integer;
 begin
   if p_quantity is null or p_quantity < 1 then
     raise exception using errcode = 'PT422', message = 'invalid_quantity', detail = 'quantity must be at least 1';
   end if;
-  select * into v_product
-  from shop.products p
-  where p.id = p_product_id
-    and p.deleted_at is null
-    and p.is_active;
-  if v_product.id is null then
-    perform lib.not_found('product', p_product_id);
-  end if;
+  v_variant := lib.cart_variant(p_product_id, p_variant_id);
   v_cart := lib.cart_for_write(p_token);
-  insert into shop.cart_items as ci (cart_id, product_id, quantity)
-  values (v_cart.id, p_product_id, p_quantity)
-  on conflict (cart_id, product_id) do update
+  insert into shop.cart_items as ci (cart_id, product_id, variant_id, quantity)
+  values (v_cart.id, v_variant.product_id, v_variant.id, p_quantity)
+  on conflict (cart_id, variant_id) do update
     -- Summed in bigint and capped, so an absurd quantity is refused as insufficient stock, not an overflow.
     set quantity = case when p_add then least(ci.quantity::bigint + excluded.quantity, 2147483647)::integer
                         else excluded.quantity end
   returning ci.quantity into v_quantity;
-  if v_quantity > v_product.stock_quantity then
+  if v_quantity > v_variant.stock_quantity then
     perform lib.raise_problem(lib.insufficient_stock(jsonb_build_array(jsonb_build_object(
-      'product_id', v_product.id, 'sku', v_product.sku, 'requested', v_quantity,
-      'available', v_product.stock_quantity))));
+      'product_id', v_variant.product_id, 'variant_id', v_variant.id, 'sku', v_variant.sku,
+      'requested', v_quantity, 'available', v_variant.stock_quantity))));
   end if;
   return lib.cart_json(v_cart);
 end
@@ -3266,10 +5105,10 @@ $$;
 
 
 --
--- Name: FUNCTION set_cart_line(p_token text, p_product_id bigint, p_quantity integer, p_add boolean); Type: COMMENT; Schema: lib; Owner: -
+-- Name: FUNCTION set_cart_line(p_token text, p_product_id bigint, p_variant_id bigint, p_quantity integer, p_add boolean); Type: COMMENT; Schema: lib; Owner: -
 --
 
-COMMENT ON FUNCTION lib.set_cart_line(p_token text, p_product_id bigint, p_quantity integer, p_add boolean) IS 'Adds to (p_add) or sets a cart line; PT422 invalid_quantity, PT404 not_found, PT409 insufficient_stock.';
+COMMENT ON FUNCTION lib.set_cart_line(p_token text, p_product_id bigint, p_variant_id bigint, p_quantity integer, p_add boolean) IS 'Adds to (p_add) or sets the quantity of a cart line of a variant (lib.cart_variant), creating the cart when needed; never above the stock on hand (PT409 insufficient_stock). PT422 invalid_quantity.';
 
 
 --
@@ -3616,6 +5455,228 @@ $$;
 --
 
 COMMENT ON FUNCTION lib.user_json(p_user shop.users) IS 'The public shape of a user: never any password material.';
+
+
+--
+-- Name: variant_json(shop.variants); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.variant_json(p_variant shop.variants) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+  select json_build_object(
+    'id', p_variant.id,
+    'product_id', p_variant.product_id,
+    'sku', p_variant.sku,
+    'price', p_variant.price::text,
+    'compare_at_price', p_variant.compare_at_price::text,
+    'weight_grams', p_variant.weight_grams,
+    'stock_quantity', p_variant.stock_quantity,
+    'low_stock_threshold', p_variant.low_stock_threshold,
+    'is_active', p_variant.is_active,
+    'position', p_variant.position,
+    'options', lib.variant_options(p_variant.id),
+    'in_stock', p_variant.deleted_at is null and p_variant.is_active and p_variant.stock_quantity > 0,
+    'deleted_at', p_variant.deleted_at,
+    'created_at', p_variant.created_at,
+    'updated_at', p_variant.updated_at
+  )
+$$;
+
+
+--
+-- Name: FUNCTION variant_json(p_variant shop.variants); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.variant_json(p_variant shop.variants) IS 'A variant as the API shows it: prices as decimal strings, options by name, in_stock.';
+
+
+--
+-- Name: variant_options(bigint); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.variant_options(p_variant_id bigint) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+  select coalesce(json_object_agg(o.name, ov.value order by o.position, o.id), '{}')
+  from shop.variant_option_values vo
+  join shop.product_options o on o.id = vo.option_id
+  join shop.product_option_values ov on ov.id = vo.value_id
+  where vo.variant_id = p_variant_id
+$$;
+
+
+--
+-- Name: FUNCTION variant_options(p_variant_id bigint); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.variant_options(p_variant_id bigint) IS 'A variant''s option values as {"option name": "value"}, in option order.';
+
+
+--
+-- Name: variant_set_options(shop.variants, jsonb); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.variant_set_options(p_variant shop.variants, p_options jsonb) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+declare
+  v_problem text;
+begin
+  if jsonb_typeof(p_options) is distinct from 'object'
+     or exists (select from jsonb_each(p_options) e where jsonb_typeof(e.value) <> 'string') then
+    raise exception using errcode = 'PT422', message = 'invalid_option_values',
+      detail = 'options must be an object of option name to value, {"Size": "M"}';
+  end if;
+  if (select count(distinct lower(k)) <> count(*) from jsonb_object_keys(p_options) k) then
+    raise exception using errcode = 'PT422', message = 'invalid_option_values',
+      detail = 'options name an option twice';
+  end if;
+  select string_agg(p.problem, '; ' order by p.kind, p.problem) into v_problem
+  from (
+    select 1 as kind, format('no option %s', e.key) as problem
+    from jsonb_each_text(p_options) e
+    where not exists (select from shop.product_options o where o.product_id = p_variant.product_id
+                      and lower(o.name) = lower(e.key))
+    union all
+    select 2, format('%s has no value %s', o.name, e.value)
+    from jsonb_each_text(p_options) e
+    join shop.product_options o on o.product_id = p_variant.product_id and lower(o.name) = lower(e.key)
+    where not exists (select from shop.product_option_values ov where ov.option_id = o.id
+                      and lower(ov.value) = lower(btrim(e.value)))
+    union all
+    select 3, format('%s is missing', o.name)
+    from shop.product_options o
+    where o.product_id = p_variant.product_id
+      and not exists (select from jsonb_object_keys(p_options) k where lower(k) = lower(o.name))
+  ) p;
+  if v_problem is not null then
+    raise exception using errcode = 'PT422', message = 'invalid_option_values', detail = v_problem;
+  end if;
+  delete from shop.variant_option_values vo where vo.variant_id = p_variant.id;
+  insert into shop.variant_option_values (variant_id, product_id, option_id, value_id)
+  select p_variant.id, p_variant.product_id, o.id, ov.id
+  from jsonb_each_text(p_options) e
+  join shop.product_options o on o.product_id = p_variant.product_id and lower(o.name) = lower(e.key)
+  join shop.product_option_values ov on ov.option_id = o.id and lower(ov.value) = lower(btrim(e.value));
+end
+$$;
+
+
+--
+-- Name: FUNCTION variant_set_options(p_variant shop.variants, p_options jsonb); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.variant_set_options(p_variant shop.variants, p_options jsonb) IS 'Sets a variant''s option values from {"option": "value"}: one of each option of its product; PT422 invalid_option_values otherwise.';
+
+
+--
+-- Name: variant_write(bigint, bigint, jsonb); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.variant_write(p_product_id bigint, p_variant_id bigint, p_fields jsonb) RETURNS shop.variants
+    LANGUAGE plpgsql
+    AS $_$
+declare
+  v_writable text[] := array['sku', 'price', 'compare_at_price', 'weight_grams', 'stock_quantity',
+                             'low_stock_threshold', 'is_active', 'position'];
+  v_fields jsonb := p_fields - 'options';
+  v_columns text;
+  v_unknown text;
+  v_variant shop.variants;
+  v_constraint text;
+begin
+  select string_agg(k, ', ' order by k) filter (where k <> all (v_writable)),
+         string_agg(quote_ident(k), ', ' order by k) filter (where k = any (v_writable))
+  into v_unknown, v_columns
+  from jsonb_object_keys(v_fields) k;
+  if v_unknown is not null then
+    raise exception using errcode = 'PT422', message = 'unknown_field',
+      detail = format('these fields cannot be written: %s', v_unknown);
+  end if;
+  if v_fields ? 'price' then
+    v_fields := v_fields || jsonb_build_object('price', lib.price(v_fields ->> 'price'));
+  end if;
+  if jsonb_typeof(v_fields -> 'compare_at_price') = 'string' or jsonb_typeof(v_fields -> 'compare_at_price') = 'number' then
+    v_fields := v_fields || jsonb_build_object('compare_at_price', lib.price(v_fields ->> 'compare_at_price',
+                                                                             'compare_at_price'));
+  end if;
+  if jsonb_typeof(v_fields -> 'sku') = 'string' then
+    v_fields := v_fields || jsonb_build_object('sku', btrim(v_fields ->> 'sku'));
+  end if;
+  v_fields := v_fields || jsonb_build_object('product_id', p_product_id);
+  if p_variant_id is null then
+    execute format('insert into shop.variants (product_id%1$s) select product_id%1$s '
+                   'from jsonb_populate_record(null::shop.variants, $1) returning *',
+                   coalesce(', ' || v_columns, ''))
+    into v_variant using v_fields;
+  elsif v_columns is null then
+    select * into v_variant from shop.variants v
+    where v.id = p_variant_id and v.product_id = p_product_id and v.deleted_at is null;
+  else
+    execute format('update shop.variants v set (%1$s) = (select %1$s from jsonb_populate_record(null::shop.variants, $1)) '
+                   'where v.id = $2 and v.product_id = $3 and v.deleted_at is null returning v.*', v_columns)
+    into v_variant using v_fields, p_variant_id, p_product_id;
+  end if;
+  if v_variant.id is null then
+    perform lib.not_found('variant', p_variant_id);
+  end if;
+  if p_fields ? 'options' then
+    perform lib.variant_set_options(v_variant, p_fields -> 'options');
+  end if;
+  return v_variant;
+exception
+  when unique_violation then
+    get stacked diagnostics v_constraint = constraint_name;
+    if v_constraint = 'variants_sku_live_key' then
+      raise exception using
+        errcode = 'PT409', message = 'sku_taken',
+        detail = format('a live variant already has SKU %L (in any letter case)', v_fields ->> 'sku');
+    end if;
+    raise;
+  when check_violation then
+    get stacked diagnostics v_constraint = constraint_name;
+    if v_constraint = 'variants_compare_at_price_above_price' then
+      raise exception using
+        errcode = 'PT422', message = 'invalid_compare_at_price',
+        detail = 'compare_at_price must be above price';
+    end if;
+    raise;
+end
+$_$;
+
+
+--
+-- Name: FUNCTION variant_write(p_product_id bigint, p_variant_id bigint, p_fields jsonb); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.variant_write(p_product_id bigint, p_variant_id bigint, p_fields jsonb) IS 'Inserts (p_variant_id null) or updates a variant of a product from {sku, price, compare_at_price, weight_grams, stock_quantity, low_stock_threshold, is_active, position, options}. PT404, PT409 sku_taken, PT422 unknown_field, invalid_price, invalid_compare_at_price, invalid_option_values; other constraints as 23514.';
+
+
+--
+-- Name: variants_check_now(); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.variants_check_now() RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+begin
+  set constraints shop.variants_one_per_combination, shop.variant_checks_complete immediate;
+  set constraints shop.variants_one_per_combination, shop.variant_checks_complete deferred;
+exception
+  when exclusion_violation or deadlock_detected then
+    -- A deadlock here is two transactions writing the same combination, each waiting for the other's.
+    raise exception using errcode = 'PT409', message = 'variant_exists',
+      detail = 'a live variant of this product already has these option values';
+end
+$$;
+
+
+--
+-- Name: FUNCTION variants_check_now(); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.variants_check_now() IS 'Checks the deferred variant rules at once: PT409 variant_exists, PT422 invalid_option_values.';
 
 
 --
@@ -4410,7 +6471,9 @@ begin
     select p.oid::regprocedure as routine
     from pg_catalog.pg_proc p
     where p.pronamespace = any (v_schemas)
-      and p.oid <> 'shop.drop_function_layer()'::regprocedure
+      -- itself and what it calls, for the down of the migration before (when several roll back)
+      and p.oid not in ('shop.drop_function_layer()'::regprocedure, 'shop.layer_schemas()'::regprocedure,
+                        'shop.layer_unschedule()'::regprocedure)
       and not exists (select from pg_catalog.pg_depend d
                       where d.refclassid = 'pg_catalog.pg_proc'::regclass and d.refobjid = p.oid and d.deptype = 'n')
   loop
@@ -4457,9 +6520,9 @@ begin
   perform queue.procrastinate_defer_jobs_v1(array(
     select row('webhooks', 'deliver', 0, format('webhook %s %s', d.endpoint_id, o.resource), null,
                jsonb_build_object('delivery_id', d.id), null)::queue.procrastinate_job_to_defer_v1
-    from shop.webhook_deliveries d
+    from unnest(p_deliveries) x(id)
+    join shop.webhook_deliveries d on d.id = x.id
     join shop.outbox o on o.id = d.outbox_id
-    where d.id = any (p_deliveries)
     order by d.id));
 end
 $$;
@@ -4702,8 +6765,10 @@ begin
       'items', (
         select coalesce(json_agg(json_build_object(
           'product_id', oi.product_id,
+          'variant_id', oi.variant_id,
           'name', oi.name,
           'sku', oi.sku,
+          'options', oi.options,
           'quantity', oi.quantity,
           'unit_price', oi.unit_price::text,
           'total_price', oi.total_price::text
@@ -4865,6 +6930,33 @@ COMMENT ON FUNCTION shop.payment_document(p_payment shop.payments) IS 'A payment
 
 
 --
+-- Name: product_search(bigint, text, text); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.product_search(p_id bigint, p_name text, p_description text) RETURNS tsvector
+    LANGUAGE sql STABLE
+    AS $$
+  select setweight(to_tsvector('english', coalesce(p_name, '')), 'A')
+         || setweight(to_tsvector('english', coalesce(p_description, '')), 'B')
+         || setweight(to_tsvector('english', coalesce((select string_agg(v.sku, ' ') from shop.variants v
+                                                       where v.product_id = p_id and v.deleted_at is null), '')), 'A')
+         || setweight(to_tsvector('english', coalesce((
+              select string_agg(distinct ov.value, ' ')
+              from shop.variants v
+              join shop.variant_option_values vo on vo.variant_id = v.id
+              join shop.product_option_values ov on ov.id = vo.value_id
+              where v.product_id = p_id and v.deleted_at is null), '')), 'C')
+$$;
+
+
+--
+-- Name: FUNCTION product_search(p_id bigint, p_name text, p_description text); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.product_search(p_id bigint, p_name text, p_description text) IS 'A product''s search vector: name (A), description (B), live variant SKUs (A), their option values (C).';
+
+
+--
 -- Name: return_stock(bigint); Type: FUNCTION; Schema: shop; Owner: -
 --
 
@@ -4873,16 +6965,16 @@ CREATE FUNCTION shop.return_stock(p_order_id bigint) RETURNS void
     AS $$
 begin
   perform
-  from shop.products p
-  where p.id in (select oi.product_id from shop.order_items oi where oi.order_id = p_order_id)
-  order by p.id
+  from shop.variants v
+  where v.id in (select oi.variant_id from shop.order_items oi where oi.order_id = p_order_id)
+  order by v.id
   for no key update;
   perform shop.set_stock_context('cancel', p_order_id);
-  update shop.products p
-  set stock_quantity = p.stock_quantity + oi.quantity
+  update shop.variants v
+  set stock_quantity = v.stock_quantity + oi.quantity
   from shop.order_items oi
   where oi.order_id = p_order_id
-    and oi.product_id = p.id;
+    and oi.variant_id = v.id;
   perform shop.set_stock_context(null, null);
 end
 $$;
@@ -4892,7 +6984,7 @@ $$;
 -- Name: FUNCTION return_stock(p_order_id bigint); Type: COMMENT; Schema: shop; Owner: -
 --
 
-COMMENT ON FUNCTION shop.return_stock(p_order_id bigint) IS 'Gives back the stock of an order''s lines (ledger reason cancel), rows locked in product id order.';
+COMMENT ON FUNCTION shop.return_stock(p_order_id bigint) IS 'Gives back the stock of an order''s lines (ledger reason cancel), variant rows locked in id order.';
 
 
 --
@@ -4944,29 +7036,29 @@ declare
   v_short jsonb;
 begin
   perform
-  from shop.products p
-  where p.id in (select oi.product_id from shop.order_items oi where oi.order_id = p_order_id)
-  order by p.id
+  from shop.variants v
+  where v.id in (select oi.variant_id from shop.order_items oi where oi.order_id = p_order_id)
+  order by v.id
   for no key update;
   perform shop.set_stock_context('sale', p_order_id);
   -- One conditional decrement; the lines it could not take are the ones short (the outer query sees the
   -- stock as it was before the update).
   with sold as (
-    update shop.products p
-    set stock_quantity = p.stock_quantity - oi.quantity
+    update shop.variants v
+    set stock_quantity = v.stock_quantity - oi.quantity
     from shop.order_items oi
     where oi.order_id = p_order_id
-      and oi.product_id = p.id
-      and p.stock_quantity >= oi.quantity
-    returning p.id
+      and oi.variant_id = v.id
+      and v.stock_quantity >= oi.quantity
+    returning v.id
   )
-  select jsonb_agg(jsonb_build_object('product_id', p.id, 'sku', p.sku, 'requested', oi.quantity,
-                                      'available', p.stock_quantity) order by p.id)
+  select jsonb_agg(jsonb_build_object('product_id', v.product_id, 'variant_id', v.id, 'sku', v.sku,
+                                      'requested', oi.quantity, 'available', v.stock_quantity) order by v.id)
   into v_short
   from shop.order_items oi
-  join shop.products p on p.id = oi.product_id
+  join shop.variants v on v.id = oi.variant_id
   where oi.order_id = p_order_id
-    and p.id not in (select sold.id from sold);
+    and v.id not in (select sold.id from sold);
   perform shop.set_stock_context(null, null);
   return v_short;
 end
@@ -4977,7 +7069,7 @@ $$;
 -- Name: FUNCTION take_stock(p_order_id bigint); Type: COMMENT; Schema: shop; Owner: -
 --
 
-COMMENT ON FUNCTION shop.take_stock(p_order_id bigint) IS 'Takes the stock of an order''s lines (ledger reason sale), rows locked in product id order; returns the lines it could not take as [{product_id, sku, requested, available}], or null when it took them all.';
+COMMENT ON FUNCTION shop.take_stock(p_order_id bigint) IS 'Takes the stock of an order''s lines (ledger reason sale), variant rows locked in id order; returns the lines it could not take as [{product_id, variant_id, sku, requested, available}], or null when it took them all.';
 
 
 --
@@ -4988,21 +7080,35 @@ CREATE FUNCTION shop.tg__announce_catalog_change() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 declare
-  v_ids jsonb;
+  v_ids bigint[];
 begin
   if tg_table_name = 'categories' then
     perform shop.announce('pgshop_catalog', '{"categories": true}');
     return null;
   end if;
-  if tg_op = 'DELETE' then
-    select jsonb_agg(o.id order by o.id) into v_ids from old_rows o;
+  -- The products concerned: the rows themselves, or the product of a variant, an option or an option value.
+  -- (Each branch names only its own table's columns: PL/pgSQL plans a statement when it first runs it.)
+  if tg_table_name = 'products' then
+    if tg_op = 'DELETE' then select array_agg(o.id) into v_ids from old_rows o;
+    else select array_agg(n.id) into v_ids from new_rows n; end if;
+  elsif tg_table_name = 'product_option_values' then
+    if tg_op = 'DELETE' then
+      select array_agg(o.product_id) into v_ids from shop.product_options o where o.id in (select r.option_id from old_rows r);
+    else
+      select array_agg(o.product_id) into v_ids from shop.product_options o where o.id in (select r.option_id from new_rows r);
+    end if;
+  elsif tg_op = 'DELETE' then
+    select array_agg(distinct o.product_id) into v_ids from old_rows o;
   else
-    select jsonb_agg(n.id order by n.id) into v_ids from new_rows n;
+    select array_agg(distinct n.product_id) into v_ids from new_rows n;
   end if;
   if v_ids is not null then
     -- A notification carries less than 8000 bytes: a big statement says "all" instead of every id.
-    perform shop.announce('pgshop_catalog', case when length(v_ids::text) < 7900
-      then jsonb_build_object('products', v_ids)::text else '{"products": "all"}' end);
+    perform shop.announce('pgshop_catalog', coalesce(
+      (select m.message from (select jsonb_build_object('products', jsonb_agg(distinct i order by i))::text as message
+                              from unnest(v_ids) i where cardinality(v_ids) <= 2000) m
+       where length(m.message) < 7900),
+      '{"products": "all"}'));
   end if;
   return null;
 end
@@ -5036,6 +7142,88 @@ $$;
 --
 
 COMMENT ON FUNCTION shop.tg__append_only() IS 'Trigger: refuses to change or delete rows of a ledger (PT409 append_only).';
+
+
+--
+-- Name: tg__product_search_follows(); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.tg__product_search_follows() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+declare
+  v_products bigint[];
+begin
+  if current_setting('pgshop.search_deferred', true) = 'on' then
+    return null;  -- an import writes variants, then their values: it computes the vectors once, after both
+  end if;
+  if tg_op = 'DELETE' then
+    select array_agg(distinct o.product_id) into v_products from old_rows o;
+  elsif tg_op = 'INSERT' then
+    select array_agg(distinct n.product_id) into v_products from new_rows n;
+  elsif tg_table_name = 'variant_option_values' then
+    select array_agg(distinct r.product_id) into v_products
+    from (select n.product_id from new_rows n union select o.product_id from old_rows o) r;
+  else
+    -- Variants whose SKU changed, or that were deleted or undeleted: a sale changes no product's vector.
+    -- EXECUTE: planned for this statement's rows (see db/README.md, transition tables).
+    execute 'select array_agg(distinct n.product_id) from new_rows n join old_rows o on o.id = n.id
+             where n.sku <> o.sku or n.deleted_at is distinct from o.deleted_at'
+    into v_products;
+  end if;
+  if v_products is not null then
+    update shop.products p
+    set search = shop.product_search(p.id, p.name, p.description)
+    from unnest(v_products) x(id)
+    where p.id = x.id;
+  end if;
+  return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION tg__product_search_follows(); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.tg__product_search_follows() IS 'Trigger (statement, variants and their option values): the search vectors of the products touched (for an update of variants, those whose SKU or deletion changed); nothing while pgshop.search_deferred is on (an import, which computes them itself).';
+
+
+--
+-- Name: tg__queue_variant_check(); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.tg__queue_variant_check() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+declare
+  v_products bigint[];
+begin
+  if tg_op = 'DELETE' then
+    select array_agg(distinct o.product_id) into v_products from old_rows o;
+  elsif tg_op = 'INSERT' then
+    select array_agg(distinct n.product_id) into v_products from new_rows n;
+  else
+    -- A variant or option moved to another product, a variant deleted or undeleted: a sale (stock only)
+    -- queues nothing. EXECUTE: planned for this statement's rows (see db/README.md, transition tables).
+    execute 'select array_agg(distinct n.product_id) from new_rows n join old_rows o on o.id = n.id
+             where n.product_id <> o.product_id'
+            || case when tg_table_name = 'variants' then ' or n.deleted_at is distinct from o.deleted_at' else '' end
+    into v_products;
+  end if;
+  if v_products is not null then
+    insert into shop.variant_checks (product_ids) values (v_products);
+  end if;
+  return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION tg__queue_variant_check(); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.tg__queue_variant_check() IS 'Trigger (statement, variants and product options): queues the products touched for the completeness check (for an update, those whose variants or options moved, or whose variants were deleted or undeleted).';
 
 
 --
@@ -5099,12 +7287,15 @@ CREATE FUNCTION shop.tg_low_stock_alerts__emit() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 begin
-  perform shop.emit('stock.low', 'product/' || new.product_id, (
-    select json_build_object('product_id', p.id, 'name', p.name, 'sku', p.sku, 'stock_quantity', new.stock_quantity,
-                             'low_stock_threshold', new.low_stock_threshold, 'alert_id', new.id,
-                             'opened_at', new.opened_at)
-    from shop.products p
-    where p.id = new.product_id));
+  insert into shop.outbox (type, resource, data)
+  select 'stock.low', 'product/' || n.product_id,
+         json_build_object('product_id', v.product_id, 'variant_id', v.id, 'name', p.name, 'sku', v.sku,
+                           'options', lib.variant_options(v.id), 'stock_quantity', n.stock_quantity,
+                           'low_stock_threshold', n.low_stock_threshold, 'alert_id', n.id, 'opened_at', n.opened_at)
+  from new_rows n
+  join shop.variants v on v.id = n.variant_id
+  join shop.products p on p.id = v.product_id
+  order by n.id;
   return null;
 end
 $$;
@@ -5114,7 +7305,7 @@ $$;
 -- Name: FUNCTION tg_low_stock_alerts__emit(); Type: COMMENT; Schema: shop; Owner: -
 --
 
-COMMENT ON FUNCTION shop.tg_low_stock_alerts__emit() IS 'Trigger: stock.low when a low-stock alert opens.';
+COMMENT ON FUNCTION shop.tg_low_stock_alerts__emit() IS 'Trigger (statement): stock.low for each low-stock alert opened.';
 
 
 --
@@ -5123,7 +7314,7 @@ COMMENT ON FUNCTION shop.tg_low_stock_alerts__emit() IS 'Trigger: stock.low when
 
 CREATE FUNCTION shop.tg_order_items__daily_sales() RETURNS trigger
     LANGUAGE plpgsql
-    AS $$
+    AS $_$
 declare
   v_changes jsonb;
 begin
@@ -5132,15 +7323,18 @@ begin
   elsif tg_op = 'DELETE' then
     select jsonb_agg(jsonb_build_object('order_id', o.order_id, 'units', -o.quantity)) into v_changes from old_rows o;
   else
-    select jsonb_agg(c.change) into v_changes
-    from new_rows n
-    join old_rows o on o.id = n.id
-    cross join lateral (
-      select jsonb_build_object('order_id', o.order_id, 'units', -o.quantity)
-      union all
-      select jsonb_build_object('order_id', n.order_id, 'units', n.quantity)
-    ) c (change)
-    where (o.order_id, o.quantity) is distinct from (n.order_id, n.quantity);
+    -- EXECUTE: planned for this statement's rows (see db/README.md, transition tables).
+    execute $q$
+      select jsonb_agg(c.change)
+      from new_rows n
+      join old_rows o on o.id = n.id
+      cross join lateral (
+        select jsonb_build_object('order_id', o.order_id, 'units', -o.quantity)
+        union all
+        select jsonb_build_object('order_id', n.order_id, 'units', n.quantity)
+      ) c (change)
+      where (o.order_id, o.quantity) is distinct from (n.order_id, n.quantity)$q$
+    into v_changes;
   end if;
   update shop.daily_sales d
   set units = d.units + x.units
@@ -5155,7 +7349,7 @@ begin
     and x.units <> 0;
   return null;
 end
-$$;
+$_$;
 
 
 --
@@ -5230,7 +7424,7 @@ COMMENT ON FUNCTION shop.tg_orders__check_transition() IS 'Trigger: refuses a st
 
 CREATE FUNCTION shop.tg_orders__daily_sales() RETURNS trigger
     LANGUAGE plpgsql
-    AS $$
+    AS $_$
 declare
   v_changes jsonb := '[]';
 begin
@@ -5249,18 +7443,20 @@ begin
     from old_rows o
     where o.status in (select s.status from shop.order_statuses s where s.counts_as_revenue);
   else
-    select coalesce(jsonb_agg(c.change), '[]')
-    into v_changes
-    from new_rows n
-    join old_rows o on o.id = n.id
-    cross join lateral (
-      select jsonb_build_object('order_id', o.id, 'created_at', o.created_at, 'revenue', o.total_amount, 'sign', -1)
-      where o.status in (select s.status from shop.order_statuses s where s.counts_as_revenue)
-      union all
-      select jsonb_build_object('order_id', n.id, 'created_at', n.created_at, 'revenue', n.total_amount, 'sign', 1)
-      where n.status in (select s.status from shop.order_statuses s where s.counts_as_revenue)
-    ) c (change)
-    where (o.status, o.total_amount, o.created_at) is distinct from (n.status, n.total_amount, n.created_at);
+    -- EXECUTE: planned for this statement's rows (see db/README.md, transition tables).
+    execute $q$
+      select coalesce(jsonb_agg(c.change), '[]')
+      from new_rows n
+      join old_rows o on o.id = n.id
+      cross join lateral (
+        select jsonb_build_object('order_id', o.id, 'created_at', o.created_at, 'revenue', o.total_amount, 'sign', -1)
+        where o.status in (select s.status from shop.order_statuses s where s.counts_as_revenue)
+        union all
+        select jsonb_build_object('order_id', n.id, 'created_at', n.created_at, 'revenue', n.total_amount, 'sign', 1)
+        where n.status in (select s.status from shop.order_statuses s where s.counts_as_revenue)
+      ) c (change)
+      where (o.status, o.total_amount, o.created_at) is distinct from (n.status, n.total_amount, n.created_at)$q$
+    into v_changes;
   end if;
   if jsonb_array_length(v_changes) = 0 then
     return null;
@@ -5299,7 +7495,7 @@ begin
         revenue = d.revenue + excluded.revenue;
   return null;
 end
-$$;
+$_$;
 
 
 --
@@ -5450,77 +7646,119 @@ COMMENT ON FUNCTION shop.tg_payments__only_grow() IS 'Trigger: a payment keeps i
 
 
 --
--- Name: tg_products__low_stock(); Type: FUNCTION; Schema: shop; Owner: -
+-- Name: tg_product_option_values__search(); Type: FUNCTION; Schema: shop; Owner: -
 --
 
-CREATE FUNCTION shop.tg_products__low_stock() RETURNS trigger
+CREATE FUNCTION shop.tg_product_option_values__search() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 begin
-  if new.stock_quantity <= new.low_stock_threshold and new.deleted_at is null then
-    insert into shop.low_stock_alerts (product_id, stock_quantity, low_stock_threshold)
-    values (new.id, new.stock_quantity, new.low_stock_threshold)
-    on conflict (product_id) where closed_at is null do nothing;
-    if found then
-      perform pg_notify('low_stock', json_build_object(
-        'product_id', new.id, 'name', new.name, 'sku', new.sku,
-        'stock_quantity', new.stock_quantity, 'low_stock_threshold', new.low_stock_threshold)::text);
-    end if;
-  else
-    update shop.low_stock_alerts a
-    set closed_at = now()
-    where a.product_id = new.id
-      and a.closed_at is null;
-  end if;
+  -- EXECUTE: planned for this statement's rows (see db/README.md, transition tables).
+  execute 'update shop.products p
+           set search = shop.product_search(p.id, p.name, p.description)
+           where p.id in (select o.product_id from new_rows n join old_rows r on r.id = n.id
+                          join shop.product_options o on o.id = n.option_id where n.value <> r.value)';
   return null;
 end
 $$;
 
 
 --
--- Name: FUNCTION tg_products__low_stock(); Type: COMMENT; Schema: shop; Owner: -
+-- Name: FUNCTION tg_product_option_values__search(); Type: COMMENT; Schema: shop; Owner: -
 --
 
-COMMENT ON FUNCTION shop.tg_products__low_stock() IS 'Trigger: opens a low-stock alert and fires pg_notify(''low_stock'', product json) when stock falls to or below the threshold; closes it when stock rises above (or the product is deleted).';
+COMMENT ON FUNCTION shop.tg_product_option_values__search() IS 'Trigger (statement): a renamed option value reaches the search vectors of its product.';
 
 
 --
--- Name: tg_products__record_stock(); Type: FUNCTION; Schema: shop; Owner: -
+-- Name: tg_products__delete_variants(); Type: FUNCTION; Schema: shop; Owner: -
 --
 
-CREATE FUNCTION shop.tg_products__record_stock() RETURNS trigger
+CREATE FUNCTION shop.tg_products__delete_variants() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
-declare
-  v_reason text := nullif(current_setting('pgshop.stock_reason', true), '');
-  v_order_id bigint := nullif(current_setting('pgshop.stock_order_id', true), '')::bigint;
 begin
-  if tg_op = 'INSERT' then
-    insert into shop.stock_movements (product_id, delta, stock_after, reason, order_id, actor_id)
-    select n.id, n.stock_quantity, n.stock_quantity, coalesce(v_reason, 'initial'), v_order_id,
-           shop.current_user_id()
-    from new_rows n
-    where n.stock_quantity <> 0
-    order by n.id;
-  else
-    insert into shop.stock_movements (product_id, delta, stock_after, reason, order_id, actor_id)
-    select n.id, n.stock_quantity - o.stock_quantity, n.stock_quantity, coalesce(v_reason, 'adjustment'),
-           v_order_id, shop.current_user_id()
-    from new_rows n
-    join old_rows o on o.id = n.id
-    where n.stock_quantity <> o.stock_quantity
-    order by n.id;
-  end if;
+  update shop.variants v set deleted_at = new.deleted_at where v.product_id = new.id and v.deleted_at is null;
   return null;
 end
 $$;
 
 
 --
--- Name: FUNCTION tg_products__record_stock(); Type: COMMENT; Schema: shop; Owner: -
+-- Name: FUNCTION tg_products__delete_variants(); Type: COMMENT; Schema: shop; Owner: -
 --
 
-COMMENT ON FUNCTION shop.tg_products__record_stock() IS 'Trigger: writes a shop.stock_movements row for every change of stock_quantity (reason from pgshop.stock_reason).';
+COMMENT ON FUNCTION shop.tg_products__delete_variants() IS 'Trigger: a soft-deleted product soft-deletes its live variants (their SKUs are free again).';
+
+
+--
+-- Name: tg_products__derived(); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.tg_products__derived() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+  new.price := (lib.default_variant(new.id)).price;
+  new.in_stock := exists (select from shop.variants a where a.product_id = new.id and a.deleted_at is null
+                          and a.is_active and a.stock_quantity > 0);
+  return new;
+end
+$$;
+
+
+--
+-- Name: FUNCTION tg_products__derived(); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.tg_products__derived() IS 'Trigger: shop.products.price (its default variant''s) and in_stock (a live, active variant with stock) as its variants say, whatever the write says.';
+
+
+--
+-- Name: tg_products__handle(); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.tg_products__handle() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+  new.handle := coalesce(nullif(btrim(left(regexp_replace(lower(new.name), '[^a-z0-9]+', '-', 'g'), 200), '-'), ''), 'product')
+                || '-' || new.id;
+  -- Someone may have chosen this very handle for another product: the id once more makes it this one's.
+  if exists (select from shop.products p where p.handle = new.handle and p.deleted_at is null) then
+    new.handle := new.handle || '-' || new.id;
+  end if;
+  return new;
+end
+$$;
+
+
+--
+-- Name: FUNCTION tg_products__handle(); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.tg_products__handle() IS 'Trigger: the handle of a product inserted without one, from its name and id (the id twice if another live product was given that handle).';
+
+
+--
+-- Name: tg_products__search(); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.tg_products__search() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+  new.search := shop.product_search(new.id, new.name, new.description);
+  return new;
+end
+$$;
+
+
+--
+-- Name: FUNCTION tg_products__search(); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.tg_products__search() IS 'Trigger: a product''s search vector when it is written.';
 
 
 --
@@ -5568,6 +7806,241 @@ $$;
 --
 
 COMMENT ON FUNCTION shop.tg_stock_movements__append_only() IS 'Trigger: the stock ledger is append-only.';
+
+
+--
+-- Name: tg_variant_checks__complete(); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.tg_variant_checks__complete() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  v_missing text;
+begin
+  select string_agg(format('%s lacks %s', v.sku, m.options), '; ' order by v.id) into v_missing
+  from unnest(new.product_ids) q(id)
+  join shop.variants v on v.product_id = q.id
+  cross join lateral (
+    select string_agg(o.name, ', ' order by o.position, o.id) as options
+    from shop.product_options o
+    where o.product_id = v.product_id
+      and not exists (select from shop.variant_option_values vo where vo.variant_id = v.id and vo.option_id = o.id)
+  ) m
+  where v.deleted_at is null
+    and m.options is not null;
+  delete from shop.variant_checks c where c.id = new.id;
+  if v_missing is not null then
+    raise exception using
+      errcode = 'PT422', message = 'invalid_option_values',
+      detail = format('every variant needs one value of each option of its product: %s', left(v_missing, 500));
+  end if;
+  return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION tg_variant_checks__complete(); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.tg_variant_checks__complete() IS 'Trigger (deferred to commit): PT422 invalid_option_values when a live variant of the queued products lacks a value for an option of its product.';
+
+
+--
+-- Name: tg_variant_option_values__changed(); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.tg_variant_option_values__changed() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+declare
+  v_variants bigint[];
+  v_products bigint[];
+begin
+  if tg_op = 'INSERT' then
+    select array_agg(distinct n.variant_id), array_agg(distinct n.product_id) into v_variants, v_products
+    from new_rows n;
+  elsif tg_op = 'DELETE' then
+    select array_agg(distinct o.variant_id), array_agg(distinct o.product_id) into v_variants, v_products
+    from old_rows o;
+  else
+    select array_agg(distinct r.variant_id), array_agg(distinct r.product_id) into v_variants, v_products
+    from (select n.variant_id, n.product_id from new_rows n union select o.variant_id, o.product_id from old_rows o) r;
+  end if;
+  if v_variants is not null then
+    -- Joined with unnest, not "= any (array)": a cached plan would search the array once per row (an import's
+    -- million variants).
+    update shop.variants v set combination = null from unnest(v_variants) x(id) where v.id = x.id;
+    insert into shop.variant_checks (product_ids) values (v_products);
+  end if;
+  return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION tg_variant_option_values__changed(); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.tg_variant_option_values__changed() IS 'Trigger (statement): derives the combinations of the variants whose option values changed again, and queues their products for the completeness check.';
+
+
+--
+-- Name: tg_variants__combination(); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.tg_variants__combination() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+  new.combination := case when tg_op = 'INSERT' then '' else
+    (select coalesce(string_agg(vo.value_id::text, ',' order by vo.option_id), '')
+     from shop.variant_option_values vo where vo.variant_id = new.id) end;
+  return new;
+end
+$$;
+
+
+--
+-- Name: FUNCTION tg_variants__combination(); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.tg_variants__combination() IS 'Trigger: shop.variants.combination derived from its option values (the exclusion constraint compares it).';
+
+
+--
+-- Name: tg_variants__low_stock(); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.tg_variants__low_stock() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+declare
+  v_opened integer;
+begin
+  with opened as (
+    insert into shop.low_stock_alerts (product_id, variant_id, stock_quantity, low_stock_threshold)
+    select n.product_id, n.id, n.stock_quantity, n.low_stock_threshold
+    from new_rows n
+    where n.stock_quantity <= n.low_stock_threshold and n.deleted_at is null
+    order by n.id
+    on conflict (variant_id) where closed_at is null do nothing
+    returning product_id, variant_id, stock_quantity, low_stock_threshold
+  )
+  select count(pg_notify('low_stock', json_build_object(
+           'product_id', o.product_id, 'variant_id', o.variant_id, 'name', p.name, 'sku', v.sku,
+           'stock_quantity', o.stock_quantity, 'low_stock_threshold', o.low_stock_threshold)::text))
+  into v_opened
+  from (select * from opened order by variant_id) o
+  join shop.variants v on v.id = o.variant_id
+  join shop.products p on p.id = o.product_id;
+  update shop.low_stock_alerts a
+  set closed_at = now()
+  from new_rows n
+  where a.variant_id = n.id
+    and a.closed_at is null
+    and not (n.stock_quantity <= n.low_stock_threshold and n.deleted_at is null);
+  return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION tg_variants__low_stock(); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.tg_variants__low_stock() IS 'Trigger (statement): opens a low-stock alert and fires pg_notify(''low_stock'', variant json) for each variant whose stock is at or below its threshold without one; closes the alerts of those above it (or deleted).';
+
+
+--
+-- Name: tg_variants__product_summary(); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.tg_variants__product_summary() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+declare
+  v_products bigint[];
+begin
+  if tg_op = 'INSERT' then
+    select array_agg(distinct n.product_id) into v_products from new_rows n;
+  elsif tg_op = 'DELETE' then
+    select array_agg(distinct o.product_id) into v_products from old_rows o;
+  else
+    -- EXECUTE: planned for this statement's rows (see db/README.md, transition tables).
+    execute 'select array_agg(distinct n.product_id) from new_rows n join old_rows o on o.id = n.id
+             where n.price <> o.price or n.position <> o.position or n.is_active <> o.is_active
+                or n.deleted_at is distinct from o.deleted_at or n.product_id <> o.product_id
+                or (n.stock_quantity > 0) <> (o.stock_quantity > 0)'
+    into v_products;
+  end if;
+  if v_products is not null then
+    -- The products locked first, in id order: two buyers emptying sibling variants at once each see the other's
+    -- stock as it was; the second waits here for the first to commit, and the update below, a statement of its
+    -- own, sees both.
+    perform from unnest(v_products) q(id) join shop.products p on p.id = q.id order by p.id for no key update of p;
+    update shop.products p
+    set price = s.price, in_stock = s.in_stock
+    from (select q.id,
+                 (lib.default_variant(q.id)).price,
+                 exists (select from shop.variants a where a.product_id = q.id and a.deleted_at is null
+                         and a.is_active and a.stock_quantity > 0) as in_stock
+          from unnest(v_products) q(id)) s
+    where p.id = s.id
+      and (p.price is distinct from s.price or p.in_stock <> s.in_stock);
+  end if;
+  return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION tg_variants__product_summary(); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.tg_variants__product_summary() IS 'Trigger (statement): keeps shop.products.price (the default variant''s) and in_stock as its variants say.';
+
+
+--
+-- Name: tg_variants__record_stock(); Type: FUNCTION; Schema: shop; Owner: -
+--
+
+CREATE FUNCTION shop.tg_variants__record_stock() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $_$
+declare
+  v_reason text := nullif(current_setting('pgshop.stock_reason', true), '');
+  v_order_id bigint := nullif(current_setting('pgshop.stock_order_id', true), '')::bigint;
+begin
+  if tg_op = 'INSERT' then
+    insert into shop.stock_movements (product_id, variant_id, delta, stock_after, reason, order_id, actor_id)
+    select n.product_id, n.id, n.stock_quantity, n.stock_quantity, coalesce(v_reason, 'initial'), v_order_id,
+           shop.current_user_id()
+    from new_rows n
+    where n.stock_quantity <> 0
+    order by n.id;
+  else
+  -- EXECUTE: planned for this statement's rows (see db/README.md, transition tables).
+    execute 'insert into shop.stock_movements (product_id, variant_id, delta, stock_after, reason, order_id, actor_id)
+             select n.product_id, n.id, n.stock_quantity - o.stock_quantity, n.stock_quantity,
+                    coalesce($1, ''adjustment''), $2, shop.current_user_id()
+             from new_rows n join old_rows o on o.id = n.id
+             where n.stock_quantity <> o.stock_quantity
+             order by n.id'
+    using v_reason, v_order_id;
+  end if;
+  return null;
+end
+$_$;
+
+
+--
+-- Name: FUNCTION tg_variants__record_stock(); Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON FUNCTION shop.tg_variants__record_stock() IS 'Trigger: writes a shop.stock_movements row for every change of a variant''s stock_quantity (reason from pgshop.stock_reason).';
 
 
 --
@@ -6838,7 +9311,8 @@ CREATE TABLE shop.low_stock_alerts (
     stock_quantity integer NOT NULL,
     low_stock_threshold integer NOT NULL,
     opened_at timestamp with time zone DEFAULT now() NOT NULL,
-    closed_at timestamp with time zone
+    closed_at timestamp with time zone,
+    variant_id bigint NOT NULL
 );
 
 
@@ -6846,7 +9320,14 @@ CREATE TABLE shop.low_stock_alerts (
 -- Name: TABLE low_stock_alerts; Type: COMMENT; Schema: shop; Owner: -
 --
 
-COMMENT ON TABLE shop.low_stock_alerts IS 'Opened when a product''s stock falls to or below its threshold (one open alert per product), closed when restocked above it.';
+COMMENT ON TABLE shop.low_stock_alerts IS 'Opened when a variant''s stock falls to or below its threshold (one open alert per variant), closed when restocked above it.';
+
+
+--
+-- Name: COLUMN low_stock_alerts.variant_id; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.low_stock_alerts.variant_id IS 'The variant low on stock.';
 
 
 --
@@ -6862,6 +9343,8 @@ CREATE TABLE shop.order_items (
     quantity integer NOT NULL,
     unit_price numeric(12,2) NOT NULL,
     total_price numeric(12,2) NOT NULL,
+    variant_id bigint NOT NULL,
+    options jsonb DEFAULT '{}'::jsonb NOT NULL,
     CONSTRAINT order_items_prices_finite CHECK (((unit_price <> 'NaN'::numeric) AND (total_price <> 'NaN'::numeric))),
     CONSTRAINT order_items_quantity_positive CHECK ((quantity > 0)),
     CONSTRAINT order_items_total_is_price_times_quantity CHECK ((total_price = (unit_price * (quantity)::numeric))),
@@ -6877,33 +9360,101 @@ COMMENT ON TABLE shop.order_items IS 'Order lines with name, SKU and unit price 
 
 
 --
+-- Name: COLUMN order_items.variant_id; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.order_items.variant_id IS 'The variant sold (its SKU and options as they were: sku, options).';
+
+
+--
+-- Name: COLUMN order_items.options; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.order_items.options IS 'The variant''s option values at checkout, {"Size": "M", "Colour": "Red"}.';
+
+
+--
+-- Name: product_option_values; Type: TABLE; Schema: shop; Owner: -
+--
+
+CREATE TABLE shop.product_option_values (
+    id bigint NOT NULL,
+    option_id bigint NOT NULL,
+    value text NOT NULL,
+    "position" integer DEFAULT 0 NOT NULL,
+    CONSTRAINT product_option_values_value_size CHECK (((btrim(value) <> ''::text) AND (length(value) <= 100)))
+);
+
+
+--
+-- Name: TABLE product_option_values; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON TABLE shop.product_option_values IS 'The values an option offers (S, M, L), ordered by position.';
+
+
+--
+-- Name: variant_option_values; Type: TABLE; Schema: shop; Owner: -
+--
+
+CREATE TABLE shop.variant_option_values (
+    variant_id bigint NOT NULL,
+    product_id bigint NOT NULL,
+    option_id bigint NOT NULL,
+    value_id bigint NOT NULL
+);
+
+
+--
+-- Name: TABLE variant_option_values; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON TABLE shop.variant_option_values IS 'The value a variant has for each option of its product: one per option (the key), of that option and product (the foreign keys); that none is missing is checked at commit.';
+
+
+--
 -- Name: inventory_status; Type: MATERIALIZED VIEW; Schema: reporting; Owner: -
 --
 
 CREATE MATERIALIZED VIEW reporting.inventory_status AS
- SELECT p.id AS product_id,
+ SELECT v.product_id,
+    v.id AS variant_id,
     p.name,
-    p.sku,
+    v.sku,
+    COALESCE(( SELECT jsonb_object_agg(o.name, ov.value ORDER BY o."position", o.id) AS jsonb_object_agg
+           FROM ((shop.variant_option_values vo
+             JOIN shop.product_options o ON ((o.id = vo.option_id)))
+             JOIN shop.product_option_values ov ON ((ov.id = vo.value_id)))
+          WHERE (vo.variant_id = v.id)), '{}'::jsonb) AS options,
     p.category_id,
-    p.is_active,
-    p.stock_quantity,
-    p.low_stock_threshold,
-    (p.stock_quantity <= p.low_stock_threshold) AS is_low,
+    (p.is_active AND v.is_active) AS is_active,
+    v.stock_quantity,
+    v.low_stock_threshold,
+    (v.stock_quantity <= v.low_stock_threshold) AS is_low,
     a.opened_at AS low_since,
     COALESCE(s.units, (0)::bigint) AS units_last_30_days,
-    round(((p.stock_quantity)::numeric / NULLIF(((s.units)::numeric / 30.0), (0)::numeric)), 1) AS days_of_cover,
+    round(((v.stock_quantity)::numeric / NULLIF(((s.units)::numeric / 30.0), (0)::numeric)), 1) AS days_of_cover,
+    COALESCE(s.units_sold, (0)::bigint) AS units_sold,
+    (COALESCE(s.revenue, (0)::numeric))::numeric(14,2) AS revenue,
+    COALESCE(s.orders, (0)::bigint) AS orders,
+    s.last_sold_at,
     now() AS refreshed_at
-   FROM ((shop.products p
-     LEFT JOIN shop.low_stock_alerts a ON (((a.product_id = p.id) AND (a.closed_at IS NULL))))
-     LEFT JOIN ( SELECT oi.product_id,
-            sum(oi.quantity) AS units
+   FROM (((shop.variants v
+     JOIN shop.products p ON ((p.id = v.product_id)))
+     LEFT JOIN shop.low_stock_alerts a ON (((a.variant_id = v.id) AND (a.closed_at IS NULL))))
+     LEFT JOIN ( SELECT oi.variant_id,
+            sum(oi.quantity) AS units_sold,
+            sum(oi.total_price) AS revenue,
+            count(DISTINCT oi.order_id) AS orders,
+            max(o.created_at) AS last_sold_at,
+            sum(oi.quantity) FILTER (WHERE (o.created_at >= (now() - '30 days'::interval))) AS units
            FROM (shop.order_items oi
              JOIN shop.orders o ON ((o.id = oi.order_id)))
-          WHERE (((o.status)::text IN ( SELECT s_1.status
+          WHERE ((o.status)::text IN ( SELECT s_1.status
                    FROM shop.order_statuses s_1
-                  WHERE s_1.counts_as_revenue)) AND (o.created_at >= (now() - '30 days'::interval)))
-          GROUP BY oi.product_id) s ON ((s.product_id = p.id)))
-  WHERE (p.deleted_at IS NULL)
+                  WHERE s_1.counts_as_revenue))
+          GROUP BY oi.variant_id) s ON ((s.variant_id = v.id)))
+  WHERE ((v.deleted_at IS NULL) AND (p.deleted_at IS NULL))
   WITH NO DATA;
 
 
@@ -6911,7 +9462,7 @@ CREATE MATERIALIZED VIEW reporting.inventory_status AS
 -- Name: MATERIALIZED VIEW inventory_status; Type: COMMENT; Schema: reporting; Owner: -
 --
 
-COMMENT ON MATERIALIZED VIEW reporting.inventory_status IS 'Stock position of every live product: on hand, threshold, low or not since when, and days of cover at the last 30 days'' pace. Refreshed by lib.refresh_reporting(); the admin API''s low-stock list is real time.';
+COMMENT ON MATERIALIZED VIEW reporting.inventory_status IS 'Stock position and sales of every live variant: on hand, threshold, low or not since when, days of cover at the last 30 days'' pace, and what it sold (revenue orders, all time). Refreshed by lib.refresh_reporting(); the admin API''s low-stock list is real time.';
 
 
 --
@@ -6919,6 +9470,13 @@ COMMENT ON MATERIALIZED VIEW reporting.inventory_status IS 'Stock position of ev
 --
 
 COMMENT ON COLUMN reporting.inventory_status.product_id IS 'Product id (shop.products.id).';
+
+
+--
+-- Name: COLUMN inventory_status.variant_id; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.inventory_status.variant_id IS 'Variant id (shop.variants.id): one row each.';
 
 
 --
@@ -6932,7 +9490,14 @@ COMMENT ON COLUMN reporting.inventory_status.name IS 'Product name.';
 -- Name: COLUMN inventory_status.sku; Type: COMMENT; Schema: reporting; Owner: -
 --
 
-COMMENT ON COLUMN reporting.inventory_status.sku IS 'SKU.';
+COMMENT ON COLUMN reporting.inventory_status.sku IS 'The variant''s SKU.';
+
+
+--
+-- Name: COLUMN inventory_status.options; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.inventory_status.options IS 'The variant''s option values, {"Size": "M"} ({} without options).';
 
 
 --
@@ -6946,7 +9511,7 @@ COMMENT ON COLUMN reporting.inventory_status.category_id IS 'Category the produc
 -- Name: COLUMN inventory_status.is_active; Type: COMMENT; Schema: reporting; Owner: -
 --
 
-COMMENT ON COLUMN reporting.inventory_status.is_active IS 'False when the product is hidden from the shop.';
+COMMENT ON COLUMN reporting.inventory_status.is_active IS 'False when the product or the variant is hidden from the shop.';
 
 
 --
@@ -6960,7 +9525,7 @@ COMMENT ON COLUMN reporting.inventory_status.stock_quantity IS 'Units on hand at
 -- Name: COLUMN inventory_status.low_stock_threshold; Type: COMMENT; Schema: reporting; Owner: -
 --
 
-COMMENT ON COLUMN reporting.inventory_status.low_stock_threshold IS 'At or below this the product is low on stock.';
+COMMENT ON COLUMN reporting.inventory_status.low_stock_threshold IS 'At or below this the variant is low on stock.';
 
 
 --
@@ -6974,28 +9539,56 @@ COMMENT ON COLUMN reporting.inventory_status.is_low IS 'stock_quantity <= low_st
 -- Name: COLUMN inventory_status.low_since; Type: COMMENT; Schema: reporting; Owner: -
 --
 
-COMMENT ON COLUMN reporting.inventory_status.low_since IS 'When the open low-stock alert was raised; null when not low.';
+COMMENT ON COLUMN reporting.inventory_status.low_since IS 'When its open low-stock alert opened (null: none open).';
 
 
 --
 -- Name: COLUMN inventory_status.units_last_30_days; Type: COMMENT; Schema: reporting; Owner: -
 --
 
-COMMENT ON COLUMN reporting.inventory_status.units_last_30_days IS 'Units sold in revenue orders placed in the last 30 days.';
+COMMENT ON COLUMN reporting.inventory_status.units_last_30_days IS 'Units sold in revenue orders of the last 30 days.';
 
 
 --
 -- Name: COLUMN inventory_status.days_of_cover; Type: COMMENT; Schema: reporting; Owner: -
 --
 
-COMMENT ON COLUMN reporting.inventory_status.days_of_cover IS 'Days the stock lasts at the last 30 days'' average daily sales; null when nothing sold in that time.';
+COMMENT ON COLUMN reporting.inventory_status.days_of_cover IS 'stock_quantity / (units_last_30_days / 30); null when nothing sold.';
+
+
+--
+-- Name: COLUMN inventory_status.units_sold; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.inventory_status.units_sold IS 'Units of the variant sold in revenue orders, all time.';
+
+
+--
+-- Name: COLUMN inventory_status.revenue; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.inventory_status.revenue IS 'Revenue of those units at the prices they sold for.';
+
+
+--
+-- Name: COLUMN inventory_status.orders; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.inventory_status.orders IS 'Revenue orders with at least one line of the variant.';
+
+
+--
+-- Name: COLUMN inventory_status.last_sold_at; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.inventory_status.last_sold_at IS 'When the latest of those orders was placed.';
 
 
 --
 -- Name: COLUMN inventory_status.refreshed_at; Type: COMMENT; Schema: reporting; Owner: -
 --
 
-COMMENT ON COLUMN reporting.inventory_status.refreshed_at IS 'When this view was last refreshed.';
+COMMENT ON COLUMN reporting.inventory_status.refreshed_at IS 'When this row was computed.';
 
 
 --
@@ -7007,7 +9600,7 @@ CREATE MATERIALIZED VIEW reporting.product_performance AS
          SELECT oi.product_id,
             sum(oi.quantity) AS units_sold,
             sum(oi.total_price) AS revenue,
-            count(*) AS orders,
+            count(DISTINCT oi.order_id) AS orders,
             max(o.created_at) AS last_sold_at,
             COALESCE(sum(oi.quantity) FILTER (WHERE (o.created_at >= (now() - '30 days'::interval))), (0)::bigint) AS units_last_30_days
            FROM (shop.order_items oi
@@ -7016,10 +9609,18 @@ CREATE MATERIALIZED VIEW reporting.product_performance AS
                    FROM shop.order_statuses s_1
                   WHERE s_1.counts_as_revenue))
           GROUP BY oi.product_id
+        ), stock AS (
+         SELECT v.product_id,
+            sum(v.stock_quantity) AS on_hand,
+            count(*) AS variants,
+            (array_agg(v.sku ORDER BY v."position", v.id))[1] AS sku
+           FROM shop.variants v
+          WHERE (v.deleted_at IS NULL)
+          GROUP BY v.product_id
         )
  SELECT p.id AS product_id,
     p.name,
-    p.sku,
+    st.sku,
     p.category_id,
     p.price AS current_price,
     p.is_active,
@@ -7028,12 +9629,14 @@ CREATE MATERIALIZED VIEW reporting.product_performance AS
     (COALESCE(s.revenue, (0)::numeric))::numeric(14,2) AS revenue,
     COALESCE(s.orders, (0)::bigint) AS orders,
     s.last_sold_at,
-    p.stock_quantity AS stock_on_hand,
+    COALESCE(st.on_hand, (0)::bigint) AS stock_on_hand,
     COALESCE(s.units_last_30_days, (0)::bigint) AS units_last_30_days,
-    round(((p.stock_quantity)::numeric / NULLIF(((s.units_last_30_days)::numeric / 30.0), (0)::numeric)), 1) AS days_of_cover,
+    round(((COALESCE(st.on_hand, (0)::bigint))::numeric / NULLIF(((s.units_last_30_days)::numeric / 30.0), (0)::numeric)), 1) AS days_of_cover,
+    COALESCE(st.variants, (0)::bigint) AS variants,
     now() AS refreshed_at
-   FROM (shop.products p
+   FROM ((shop.products p
      LEFT JOIN sales s ON ((s.product_id = p.id)))
+     LEFT JOIN stock st ON ((st.product_id = p.id)))
   WITH NO DATA;
 
 
@@ -7041,7 +9644,7 @@ CREATE MATERIALIZED VIEW reporting.product_performance AS
 -- Name: MATERIALIZED VIEW product_performance; Type: COMMENT; Schema: reporting; Owner: -
 --
 
-COMMENT ON MATERIALIZED VIEW reporting.product_performance IS 'One row per product (deleted ones included, flagged): what it sold (paid, shipped, delivered orders), its stock and how long that stock lasts at the last 30 days'' pace. Refreshed by lib.refresh_reporting().';
+COMMENT ON MATERIALIZED VIEW reporting.product_performance IS 'One row per product (deleted ones included, flagged): what it sold (paid, shipped, delivered orders, all its variants), its stock (all live variants) and how long that stock lasts at the last 30 days'' pace. Refreshed by lib.refresh_reporting(); per variant: reporting.inventory_status.';
 
 
 --
@@ -7062,7 +9665,7 @@ COMMENT ON COLUMN reporting.product_performance.name IS 'Current product name.';
 -- Name: COLUMN product_performance.sku; Type: COMMENT; Schema: reporting; Owner: -
 --
 
-COMMENT ON COLUMN reporting.product_performance.sku IS 'Current SKU.';
+COMMENT ON COLUMN reporting.product_performance.sku IS 'SKU of its default variant (the first live one).';
 
 
 --
@@ -7076,7 +9679,7 @@ COMMENT ON COLUMN reporting.product_performance.category_id IS 'Category the pro
 -- Name: COLUMN product_performance.current_price; Type: COMMENT; Schema: reporting; Owner: -
 --
 
-COMMENT ON COLUMN reporting.product_performance.current_price IS 'Current list price (orders keep the price they were sold at).';
+COMMENT ON COLUMN reporting.product_performance.current_price IS 'Current price of its default variant (orders keep the price they were sold at).';
 
 
 --
@@ -7097,56 +9700,63 @@ COMMENT ON COLUMN reporting.product_performance.is_deleted IS 'True when the pro
 -- Name: COLUMN product_performance.units_sold; Type: COMMENT; Schema: reporting; Owner: -
 --
 
-COMMENT ON COLUMN reporting.product_performance.units_sold IS 'Units sold in revenue orders, all time.';
+COMMENT ON COLUMN reporting.product_performance.units_sold IS 'Units sold in revenue orders, all time, every variant.';
 
 
 --
 -- Name: COLUMN product_performance.revenue; Type: COMMENT; Schema: reporting; Owner: -
 --
 
-COMMENT ON COLUMN reporting.product_performance.revenue IS 'Revenue from those units at the prices they were sold at.';
+COMMENT ON COLUMN reporting.product_performance.revenue IS 'Revenue of those units at the prices they sold for.';
 
 
 --
 -- Name: COLUMN product_performance.orders; Type: COMMENT; Schema: reporting; Owner: -
 --
 
-COMMENT ON COLUMN reporting.product_performance.orders IS 'Number of revenue orders containing the product.';
+COMMENT ON COLUMN reporting.product_performance.orders IS 'Revenue orders with at least one line of the product.';
 
 
 --
 -- Name: COLUMN product_performance.last_sold_at; Type: COMMENT; Schema: reporting; Owner: -
 --
 
-COMMENT ON COLUMN reporting.product_performance.last_sold_at IS 'When the latest revenue order containing it was placed.';
+COMMENT ON COLUMN reporting.product_performance.last_sold_at IS 'When the latest of those orders was placed.';
 
 
 --
 -- Name: COLUMN product_performance.stock_on_hand; Type: COMMENT; Schema: reporting; Owner: -
 --
 
-COMMENT ON COLUMN reporting.product_performance.stock_on_hand IS 'Units in stock at refresh time.';
+COMMENT ON COLUMN reporting.product_performance.stock_on_hand IS 'Units on hand, all live variants, at refresh time.';
 
 
 --
 -- Name: COLUMN product_performance.units_last_30_days; Type: COMMENT; Schema: reporting; Owner: -
 --
 
-COMMENT ON COLUMN reporting.product_performance.units_last_30_days IS 'Units sold in revenue orders placed in the 30 days before refresh.';
+COMMENT ON COLUMN reporting.product_performance.units_last_30_days IS 'Units sold in revenue orders of the last 30 days.';
 
 
 --
 -- Name: COLUMN product_performance.days_of_cover; Type: COMMENT; Schema: reporting; Owner: -
 --
 
-COMMENT ON COLUMN reporting.product_performance.days_of_cover IS 'Days the stock on hand lasts at the last 30 days'' average daily sales; null when nothing sold in that time.';
+COMMENT ON COLUMN reporting.product_performance.days_of_cover IS 'stock_on_hand / (units_last_30_days / 30): days until sold out at that pace; null when nothing sold.';
+
+
+--
+-- Name: COLUMN product_performance.variants; Type: COMMENT; Schema: reporting; Owner: -
+--
+
+COMMENT ON COLUMN reporting.product_performance.variants IS 'Live variants of the product.';
 
 
 --
 -- Name: COLUMN product_performance.refreshed_at; Type: COMMENT; Schema: reporting; Owner: -
 --
 
-COMMENT ON COLUMN reporting.product_performance.refreshed_at IS 'When this view was last refreshed.';
+COMMENT ON COLUMN reporting.product_performance.refreshed_at IS 'When this row was computed.';
 
 
 --
@@ -7290,6 +9900,7 @@ CREATE TABLE shop.cart_items (
     quantity integer NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    variant_id bigint NOT NULL,
     CONSTRAINT cart_items_quantity_positive CHECK ((quantity > 0))
 );
 
@@ -7298,7 +9909,14 @@ CREATE TABLE shop.cart_items (
 -- Name: TABLE cart_items; Type: COMMENT; Schema: shop; Owner: -
 --
 
-COMMENT ON TABLE shop.cart_items IS 'Cart lines: one per product and cart, quantity at least 1.';
+COMMENT ON TABLE shop.cart_items IS 'Cart lines: one per variant and cart, quantity at least 1.';
+
+
+--
+-- Name: COLUMN cart_items.variant_id; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.cart_items.variant_id IS 'The variant in the cart.';
 
 
 --
@@ -7399,6 +10017,20 @@ CREATE TABLE shop.idempotency_keys (
 --
 
 COMMENT ON TABLE shop.idempotency_keys IS 'Idempotency-Key of checkouts, per user: the request''s hash and the response to replay. Kept 24 hours at least.';
+
+
+--
+-- Name: imports_id_seq; Type: SEQUENCE; Schema: shop; Owner: -
+--
+
+ALTER TABLE shop.imports ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME shop.imports_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 
 --
@@ -7640,6 +10272,51 @@ ALTER TABLE shop.payments ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 
 
 --
+-- Name: price_bands; Type: TABLE; Schema: shop; Owner: -
+--
+
+CREATE TABLE shop.price_bands (
+    lower_bound numeric(12,2) NOT NULL,
+    CONSTRAINT price_bands_lower_bound_valid CHECK (((lower_bound >= (0)::numeric) AND (lower_bound <> 'NaN'::numeric)))
+);
+
+
+--
+-- Name: TABLE price_bands; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON TABLE shop.price_bands IS 'Price bands of GET /api/products/facets: each band runs from its lower bound up to the next one''s (the last has no upper bound). Change the rows to change the bands.';
+
+
+--
+-- Name: product_option_values_id_seq; Type: SEQUENCE; Schema: shop; Owner: -
+--
+
+ALTER TABLE shop.product_option_values ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME shop.product_option_values_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: product_options_id_seq; Type: SEQUENCE; Schema: shop; Owner: -
+--
+
+ALTER TABLE shop.product_options ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME shop.product_options_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
 -- Name: products_id_seq; Type: SEQUENCE; Schema: shop; Owner: -
 --
 
@@ -7684,9 +10361,10 @@ CREATE TABLE shop.stock_movements (
     actor_id bigint,
     db_role text DEFAULT SESSION_USER NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    variant_id bigint NOT NULL,
     CONSTRAINT stock_movements_delta_not_zero CHECK ((delta <> 0)),
     CONSTRAINT stock_movements_order_for_sale_and_cancel CHECK (((reason = ANY (ARRAY['sale'::text, 'cancel'::text])) = (order_id IS NOT NULL))),
-    CONSTRAINT stock_movements_reason_known CHECK ((reason = ANY (ARRAY['initial'::text, 'restock'::text, 'sale'::text, 'cancel'::text, 'adjustment'::text]))),
+    CONSTRAINT stock_movements_reason_known CHECK ((reason = ANY (ARRAY['initial'::text, 'restock'::text, 'sale'::text, 'cancel'::text, 'adjustment'::text, 'import'::text]))),
     CONSTRAINT stock_movements_stock_after_not_negative CHECK ((stock_after >= 0))
 );
 
@@ -7713,6 +10391,13 @@ COMMENT ON COLUMN shop.stock_movements.actor_id IS 'The API user who caused it; 
 
 
 --
+-- Name: COLUMN stock_movements.variant_id; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON COLUMN shop.stock_movements.variant_id IS 'The variant whose stock changed.';
+
+
+--
 -- Name: stock_movements_id_seq; Type: SEQUENCE; Schema: shop; Owner: -
 --
 
@@ -7731,22 +10416,23 @@ ALTER TABLE shop.stock_movements ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTIT
 --
 
 CREATE VIEW shop.stock_reconciliation AS
- SELECT p.id AS product_id,
-    p.stock_quantity,
+ SELECT v.product_id,
+    v.id AS variant_id,
+    v.stock_quantity,
     (COALESCE(m.ledger_quantity, (0)::bigint))::integer AS ledger_quantity,
-    (p.stock_quantity - COALESCE(m.ledger_quantity, (0)::bigint)) AS difference
-   FROM (shop.products p
-     LEFT JOIN ( SELECT sm.product_id,
+    (v.stock_quantity - COALESCE(m.ledger_quantity, (0)::bigint)) AS difference
+   FROM (shop.variants v
+     LEFT JOIN ( SELECT sm.variant_id,
             sum(sm.delta) AS ledger_quantity
            FROM shop.stock_movements sm
-          GROUP BY sm.product_id) m ON ((m.product_id = p.id)));
+          GROUP BY sm.variant_id) m ON ((m.variant_id = v.id)));
 
 
 --
 -- Name: VIEW stock_reconciliation; Type: COMMENT; Schema: shop; Owner: -
 --
 
-COMMENT ON VIEW shop.stock_reconciliation IS 'Stock on hand against the sum of the ledger, per product; difference is always 0.';
+COMMENT ON VIEW shop.stock_reconciliation IS 'Stock on hand against the sum of the ledger, per variant; difference is always 0.';
 
 
 --
@@ -7755,6 +10441,51 @@ COMMENT ON VIEW shop.stock_reconciliation IS 'Stock on hand against the sum of t
 
 ALTER TABLE shop.users ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME shop.users_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: variant_checks; Type: TABLE; Schema: shop; Owner: -
+--
+
+CREATE TABLE shop.variant_checks (
+    id bigint NOT NULL,
+    product_ids bigint[] NOT NULL
+);
+
+
+--
+-- Name: TABLE variant_checks; Type: COMMENT; Schema: shop; Owner: -
+--
+
+COMMENT ON TABLE shop.variant_checks IS 'Products whose variants a statement changed, queued for the completeness check at commit (a deferred trigger checks and removes them: empty between transactions).';
+
+
+--
+-- Name: variant_checks_id_seq; Type: SEQUENCE; Schema: shop; Owner: -
+--
+
+ALTER TABLE shop.variant_checks ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME shop.variant_checks_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: variants_id_seq; Type: SEQUENCE; Schema: shop; Owner: -
+--
+
+ALTER TABLE shop.variants ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME shop.variants_id_seq
     START WITH 1
     INCREMENT BY 1
     NO MINVALUE
@@ -7885,11 +10616,11 @@ ALTER TABLE ONLY shop.backups
 
 
 --
--- Name: cart_items cart_items_one_line_per_product; Type: CONSTRAINT; Schema: shop; Owner: -
+-- Name: cart_items cart_items_one_line_per_variant; Type: CONSTRAINT; Schema: shop; Owner: -
 --
 
 ALTER TABLE ONLY shop.cart_items
-    ADD CONSTRAINT cart_items_one_line_per_product UNIQUE (cart_id, product_id);
+    ADD CONSTRAINT cart_items_one_line_per_variant UNIQUE (cart_id, variant_id);
 
 
 --
@@ -7965,6 +10696,14 @@ ALTER TABLE ONLY shop.idempotency_keys
 
 
 --
+-- Name: imports imports_pkey; Type: CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.imports
+    ADD CONSTRAINT imports_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: layer_legacy layer_legacy_pkey; Type: CONSTRAINT; Schema: shop; Owner: -
 --
 
@@ -7981,11 +10720,11 @@ ALTER TABLE ONLY shop.low_stock_alerts
 
 
 --
--- Name: order_items order_items_one_line_per_product; Type: CONSTRAINT; Schema: shop; Owner: -
+-- Name: order_items order_items_one_line_per_variant; Type: CONSTRAINT; Schema: shop; Owner: -
 --
 
 ALTER TABLE ONLY shop.order_items
-    ADD CONSTRAINT order_items_one_line_per_product UNIQUE (order_id, product_id);
+    ADD CONSTRAINT order_items_one_line_per_variant UNIQUE (order_id, variant_id);
 
 
 --
@@ -8085,6 +10824,46 @@ ALTER TABLE ONLY shop.payments
 
 
 --
+-- Name: price_bands price_bands_pkey; Type: CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.price_bands
+    ADD CONSTRAINT price_bands_pkey PRIMARY KEY (lower_bound);
+
+
+--
+-- Name: product_option_values product_option_values_id_option_key; Type: CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.product_option_values
+    ADD CONSTRAINT product_option_values_id_option_key UNIQUE (id, option_id);
+
+
+--
+-- Name: product_option_values product_option_values_pkey; Type: CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.product_option_values
+    ADD CONSTRAINT product_option_values_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: product_options product_options_id_product_key; Type: CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.product_options
+    ADD CONSTRAINT product_options_id_product_key UNIQUE (id, product_id);
+
+
+--
+-- Name: product_options product_options_pkey; Type: CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.product_options
+    ADD CONSTRAINT product_options_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: products products_pkey; Type: CONSTRAINT; Schema: shop; Owner: -
 --
 
@@ -8122,6 +10901,46 @@ ALTER TABLE ONLY shop.stock_movements
 
 ALTER TABLE ONLY shop.users
     ADD CONSTRAINT users_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: variant_checks variant_checks_pkey; Type: CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.variant_checks
+    ADD CONSTRAINT variant_checks_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: variant_option_values variant_option_values_pkey; Type: CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.variant_option_values
+    ADD CONSTRAINT variant_option_values_pkey PRIMARY KEY (variant_id, option_id);
+
+
+--
+-- Name: variants variants_id_product_key; Type: CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.variants
+    ADD CONSTRAINT variants_id_product_key UNIQUE (id, product_id);
+
+
+--
+-- Name: variants variants_one_per_combination; Type: CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.variants
+    ADD CONSTRAINT variants_one_per_combination EXCLUDE USING btree (product_id WITH =, combination WITH =) WHERE ((deleted_at IS NULL)) DEFERRABLE INITIALLY DEFERRED;
+
+
+--
+-- Name: variants variants_pkey; Type: CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.variants
+    ADD CONSTRAINT variants_pkey PRIMARY KEY (id);
 
 
 --
@@ -8233,10 +11052,10 @@ CREATE UNIQUE INDEX customer_summary_customer_id_key ON reporting.customer_summa
 
 
 --
--- Name: inventory_status_product_id_key; Type: INDEX; Schema: reporting; Owner: -
+-- Name: inventory_status_variant_id_key; Type: INDEX; Schema: reporting; Owner: -
 --
 
-CREATE UNIQUE INDEX inventory_status_product_id_key ON reporting.inventory_status USING btree (product_id);
+CREATE UNIQUE INDEX inventory_status_variant_id_key ON reporting.inventory_status USING btree (variant_id);
 
 
 --
@@ -8282,6 +11101,13 @@ CREATE INDEX cart_items_product_id_idx ON shop.cart_items USING btree (product_i
 
 
 --
+-- Name: cart_items_variant_idx; Type: INDEX; Schema: shop; Owner: -
+--
+
+CREATE INDEX cart_items_variant_idx ON shop.cart_items USING btree (variant_id);
+
+
+--
 -- Name: carts_guest_updated_at_idx; Type: INDEX; Schema: shop; Owner: -
 --
 
@@ -8310,10 +11136,24 @@ CREATE INDEX idempotency_keys_created_at_idx ON shop.idempotency_keys USING btre
 
 
 --
+-- Name: imports_applied_sha256_key; Type: INDEX; Schema: shop; Owner: -
+--
+
+CREATE UNIQUE INDEX imports_applied_sha256_key ON shop.imports USING btree (sha256) WHERE (status = 'applied'::text);
+
+
+--
+-- Name: imports_created_at_idx; Type: INDEX; Schema: shop; Owner: -
+--
+
+CREATE INDEX imports_created_at_idx ON shop.imports USING btree (created_at DESC, id DESC);
+
+
+--
 -- Name: low_stock_alerts_one_open_key; Type: INDEX; Schema: shop; Owner: -
 --
 
-CREATE UNIQUE INDEX low_stock_alerts_one_open_key ON shop.low_stock_alerts USING btree (product_id) WHERE (closed_at IS NULL);
+CREATE UNIQUE INDEX low_stock_alerts_one_open_key ON shop.low_stock_alerts USING btree (variant_id) WHERE (closed_at IS NULL);
 
 
 --
@@ -8321,6 +11161,13 @@ CREATE UNIQUE INDEX low_stock_alerts_one_open_key ON shop.low_stock_alerts USING
 --
 
 CREATE INDEX order_items_product_id_idx ON shop.order_items USING btree (product_id);
+
+
+--
+-- Name: order_items_variant_idx; Type: INDEX; Schema: shop; Owner: -
+--
+
+CREATE INDEX order_items_variant_idx ON shop.order_items USING btree (variant_id);
 
 
 --
@@ -8387,10 +11234,31 @@ CREATE INDEX payments_order_idx ON shop.payments USING btree (order_id);
 
 
 --
+-- Name: product_option_values_value_key; Type: INDEX; Schema: shop; Owner: -
+--
+
+CREATE UNIQUE INDEX product_option_values_value_key ON shop.product_option_values USING btree (option_id, lower(value));
+
+
+--
+-- Name: product_options_name_key; Type: INDEX; Schema: shop; Owner: -
+--
+
+CREATE UNIQUE INDEX product_options_name_key ON shop.product_options USING btree (product_id, lower(name));
+
+
+--
 -- Name: products_category_idx; Type: INDEX; Schema: shop; Owner: -
 --
 
 CREATE INDEX products_category_idx ON shop.products USING btree (category_id) WHERE (deleted_at IS NULL);
+
+
+--
+-- Name: products_handle_live_key; Type: INDEX; Schema: shop; Owner: -
+--
+
+CREATE UNIQUE INDEX products_handle_live_key ON shop.products USING btree (handle) WHERE (deleted_at IS NULL);
 
 
 --
@@ -8429,13 +11297,6 @@ CREATE INDEX products_search_rum_idx ON shop.products USING rum (search) WHERE (
 
 
 --
--- Name: products_sku_live_key; Type: INDEX; Schema: shop; Owner: -
---
-
-CREATE UNIQUE INDEX products_sku_live_key ON shop.products USING btree (sku) WHERE (deleted_at IS NULL);
-
-
---
 -- Name: search_words_trgm_idx; Type: INDEX; Schema: shop; Owner: -
 --
 
@@ -8457,10 +11318,45 @@ CREATE INDEX stock_movements_product_idx ON shop.stock_movements USING btree (pr
 
 
 --
+-- Name: stock_movements_variant_idx; Type: INDEX; Schema: shop; Owner: -
+--
+
+CREATE INDEX stock_movements_variant_idx ON shop.stock_movements USING btree (variant_id, id);
+
+
+--
 -- Name: users_email_lower_key; Type: INDEX; Schema: shop; Owner: -
 --
 
 CREATE UNIQUE INDEX users_email_lower_key ON shop.users USING btree (lower((email)::text));
+
+
+--
+-- Name: variant_option_values_option_idx; Type: INDEX; Schema: shop; Owner: -
+--
+
+CREATE INDEX variant_option_values_option_idx ON shop.variant_option_values USING btree (option_id);
+
+
+--
+-- Name: variant_option_values_value_idx; Type: INDEX; Schema: shop; Owner: -
+--
+
+CREATE INDEX variant_option_values_value_idx ON shop.variant_option_values USING btree (value_id);
+
+
+--
+-- Name: variants_product_idx; Type: INDEX; Schema: shop; Owner: -
+--
+
+CREATE INDEX variants_product_idx ON shop.variants USING btree (product_id, "position", id) WHERE (deleted_at IS NULL);
+
+
+--
+-- Name: variants_sku_live_key; Type: INDEX; Schema: shop; Owner: -
+--
+
+CREATE UNIQUE INDEX variants_sku_live_key ON shop.variants USING btree (lower(sku)) WHERE (deleted_at IS NULL);
 
 
 --
@@ -8569,10 +11465,38 @@ CREATE TRIGGER _100_append_only_truncate BEFORE TRUNCATE ON shop.stock_movements
 
 
 --
+-- Name: variants _100_combination; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _100_combination BEFORE INSERT OR UPDATE OF combination, product_id ON shop.variants FOR EACH ROW EXECUTE FUNCTION shop.tg_variants__combination();
+
+
+--
+-- Name: products _100_derived; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _100_derived BEFORE INSERT OR UPDATE OF price, in_stock ON shop.products FOR EACH ROW EXECUTE FUNCTION shop.tg_products__derived();
+
+
+--
+-- Name: products _100_handle; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _100_handle BEFORE INSERT ON shop.products FOR EACH ROW WHEN ((new.handle IS NULL)) EXECUTE FUNCTION shop.tg_products__handle();
+
+
+--
 -- Name: outbox _100_immutable; Type: TRIGGER; Schema: shop; Owner: -
 --
 
 CREATE TRIGGER _100_immutable BEFORE UPDATE ON shop.outbox FOR EACH ROW EXECUTE FUNCTION shop.tg__append_only();
+
+
+--
+-- Name: products _100_search; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _100_search BEFORE INSERT OR UPDATE OF name, description ON shop.products FOR EACH ROW EXECUTE FUNCTION shop.tg_products__search();
 
 
 --
@@ -8625,6 +11549,13 @@ CREATE TRIGGER _100_timestamps BEFORE UPDATE ON shop.users FOR EACH ROW EXECUTE 
 
 
 --
+-- Name: variants _100_timestamps; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _100_timestamps BEFORE UPDATE ON shop.variants FOR EACH ROW EXECUTE FUNCTION shop.tg__set_updated_at();
+
+
+--
 -- Name: orders _200_check_transition; Type: TRIGGER; Schema: shop; Owner: -
 --
 
@@ -8646,10 +11577,10 @@ CREATE TRIGGER _200_only_grow BEFORE UPDATE ON shop.payments FOR EACH ROW EXECUT
 
 
 --
--- Name: low_stock_alerts _300_emit; Type: TRIGGER; Schema: shop; Owner: -
+-- Name: products _300_delete_variants; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER _300_emit AFTER INSERT ON shop.low_stock_alerts FOR EACH ROW EXECUTE FUNCTION shop.tg_low_stock_alerts__emit();
+CREATE TRIGGER _300_delete_variants AFTER UPDATE OF deleted_at ON shop.products FOR EACH ROW WHEN (((new.deleted_at IS NOT NULL) AND (old.deleted_at IS NULL))) EXECUTE FUNCTION shop.tg_products__delete_variants();
 
 
 --
@@ -8671,20 +11602,6 @@ CREATE TRIGGER _300_emit AFTER INSERT ON shop.payment_events FOR EACH ROW WHEN (
 --
 
 CREATE TRIGGER _300_emit AFTER INSERT OR UPDATE ON shop.payments FOR EACH ROW EXECUTE FUNCTION shop.tg_payments__emit();
-
-
---
--- Name: products _300_low_stock_insert; Type: TRIGGER; Schema: shop; Owner: -
---
-
-CREATE TRIGGER _300_low_stock_insert AFTER INSERT ON shop.products FOR EACH ROW WHEN ((new.stock_quantity <= new.low_stock_threshold)) EXECUTE FUNCTION shop.tg_products__low_stock();
-
-
---
--- Name: products _300_low_stock_update; Type: TRIGGER; Schema: shop; Owner: -
---
-
-CREATE TRIGGER _300_low_stock_update AFTER UPDATE OF stock_quantity, low_stock_threshold, deleted_at ON shop.products FOR EACH ROW WHEN (((new.stock_quantity <= new.low_stock_threshold) OR (old.stock_quantity <= old.low_stock_threshold) OR (new.deleted_at IS DISTINCT FROM old.deleted_at))) EXECUTE FUNCTION shop.tg_products__low_stock();
 
 
 --
@@ -8723,10 +11640,45 @@ CREATE TRIGGER _400_announce AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON sho
 
 
 --
+-- Name: product_option_values _400_announce_delete; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _400_announce_delete AFTER DELETE ON shop.product_option_values REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg__announce_catalog_change();
+
+
+--
+-- Name: product_options _400_announce_delete; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _400_announce_delete AFTER DELETE ON shop.product_options REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg__announce_catalog_change();
+
+
+--
 -- Name: products _400_announce_delete; Type: TRIGGER; Schema: shop; Owner: -
 --
 
 CREATE TRIGGER _400_announce_delete AFTER DELETE ON shop.products REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg__announce_catalog_change();
+
+
+--
+-- Name: variants _400_announce_delete; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _400_announce_delete AFTER DELETE ON shop.variants REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg__announce_catalog_change();
+
+
+--
+-- Name: product_option_values _400_announce_insert; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _400_announce_insert AFTER INSERT ON shop.product_option_values REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg__announce_catalog_change();
+
+
+--
+-- Name: product_options _400_announce_insert; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _400_announce_insert AFTER INSERT ON shop.product_options REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg__announce_catalog_change();
 
 
 --
@@ -8737,10 +11689,94 @@ CREATE TRIGGER _400_announce_insert AFTER INSERT ON shop.products REFERENCING NE
 
 
 --
+-- Name: variants _400_announce_insert; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _400_announce_insert AFTER INSERT ON shop.variants REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg__announce_catalog_change();
+
+
+--
+-- Name: product_option_values _400_announce_update; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _400_announce_update AFTER UPDATE ON shop.product_option_values REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg__announce_catalog_change();
+
+
+--
+-- Name: product_options _400_announce_update; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _400_announce_update AFTER UPDATE ON shop.product_options REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg__announce_catalog_change();
+
+
+--
 -- Name: products _400_announce_update; Type: TRIGGER; Schema: shop; Owner: -
 --
 
 CREATE TRIGGER _400_announce_update AFTER UPDATE ON shop.products REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg__announce_catalog_change();
+
+
+--
+-- Name: variants _400_announce_update; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _400_announce_update AFTER UPDATE ON shop.variants REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg__announce_catalog_change();
+
+
+--
+-- Name: variant_option_values _400_changed_delete; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _400_changed_delete AFTER DELETE ON shop.variant_option_values REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_variant_option_values__changed();
+
+
+--
+-- Name: variant_option_values _400_changed_insert; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _400_changed_insert AFTER INSERT ON shop.variant_option_values REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_variant_option_values__changed();
+
+
+--
+-- Name: variant_option_values _400_changed_update; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _400_changed_update AFTER UPDATE ON shop.variant_option_values REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_variant_option_values__changed();
+
+
+--
+-- Name: product_options _400_check_delete; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _400_check_delete AFTER DELETE ON shop.product_options REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg__queue_variant_check();
+
+
+--
+-- Name: product_options _400_check_insert; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _400_check_insert AFTER INSERT ON shop.product_options REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg__queue_variant_check();
+
+
+--
+-- Name: variants _400_check_insert; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _400_check_insert AFTER INSERT ON shop.variants REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg__queue_variant_check();
+
+
+--
+-- Name: product_options _400_check_update; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _400_check_update AFTER UPDATE ON shop.product_options REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg__queue_variant_check();
+
+
+--
+-- Name: variants _400_check_update; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _400_check_update AFTER UPDATE ON shop.variants REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg__queue_variant_check();
 
 
 --
@@ -8786,6 +11822,13 @@ CREATE TRIGGER _400_daily_sales_update AFTER UPDATE ON shop.orders REFERENCING O
 
 
 --
+-- Name: low_stock_alerts _400_emit; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _400_emit AFTER INSERT ON shop.low_stock_alerts REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_low_stock_alerts__emit();
+
+
+--
 -- Name: outbox _400_fan_out; Type: TRIGGER; Schema: shop; Owner: -
 --
 
@@ -8793,17 +11836,94 @@ CREATE TRIGGER _400_fan_out AFTER INSERT ON shop.outbox REFERENCING NEW TABLE AS
 
 
 --
--- Name: products _400_stock_ledger_insert; Type: TRIGGER; Schema: shop; Owner: -
+-- Name: variants _400_low_stock_insert; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER _400_stock_ledger_insert AFTER INSERT ON shop.products REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_products__record_stock();
+CREATE TRIGGER _400_low_stock_insert AFTER INSERT ON shop.variants REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_variants__low_stock();
 
 
 --
--- Name: products _400_stock_ledger_update; Type: TRIGGER; Schema: shop; Owner: -
+-- Name: variants _400_low_stock_update; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER _400_stock_ledger_update AFTER UPDATE ON shop.products REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_products__record_stock();
+CREATE TRIGGER _400_low_stock_update AFTER UPDATE ON shop.variants REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_variants__low_stock();
+
+
+--
+-- Name: variants _400_product_summary_delete; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _400_product_summary_delete AFTER DELETE ON shop.variants REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_variants__product_summary();
+
+
+--
+-- Name: variants _400_product_summary_insert; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _400_product_summary_insert AFTER INSERT ON shop.variants REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_variants__product_summary();
+
+
+--
+-- Name: variants _400_product_summary_update; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _400_product_summary_update AFTER UPDATE ON shop.variants REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_variants__product_summary();
+
+
+--
+-- Name: variant_option_values _400_search_delete; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _400_search_delete AFTER DELETE ON shop.variant_option_values REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg__product_search_follows();
+
+
+--
+-- Name: variant_option_values _400_search_insert; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _400_search_insert AFTER INSERT ON shop.variant_option_values REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg__product_search_follows();
+
+
+--
+-- Name: variants _400_search_insert; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _400_search_insert AFTER INSERT ON shop.variants REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg__product_search_follows();
+
+
+--
+-- Name: product_option_values _400_search_update; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _400_search_update AFTER UPDATE ON shop.product_option_values REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_product_option_values__search();
+
+
+--
+-- Name: variant_option_values _400_search_update; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _400_search_update AFTER UPDATE ON shop.variant_option_values REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg__product_search_follows();
+
+
+--
+-- Name: variants _400_search_update; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _400_search_update AFTER UPDATE ON shop.variants REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg__product_search_follows();
+
+
+--
+-- Name: variants _400_stock_ledger_insert; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _400_stock_ledger_insert AFTER INSERT ON shop.variants REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_variants__record_stock();
+
+
+--
+-- Name: variants _400_stock_ledger_update; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _400_stock_ledger_update AFTER UPDATE ON shop.variants REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_variants__record_stock();
 
 
 --
@@ -8824,7 +11944,7 @@ CREATE TRIGGER _500_audit_delete AFTER DELETE ON shop.orders REFERENCING OLD TAB
 -- Name: products _500_audit_delete; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER _500_audit_delete AFTER DELETE ON shop.products REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log('search');
+CREATE TRIGGER _500_audit_delete AFTER DELETE ON shop.products REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log('search', 'price', 'in_stock');
 
 
 --
@@ -8832,6 +11952,13 @@ CREATE TRIGGER _500_audit_delete AFTER DELETE ON shop.products REFERENCING OLD T
 --
 
 CREATE TRIGGER _500_audit_delete AFTER DELETE ON shop.users REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log('password_hash');
+
+
+--
+-- Name: variants _500_audit_delete; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _500_audit_delete AFTER DELETE ON shop.variants REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log('combination');
 
 
 --
@@ -8852,7 +11979,7 @@ CREATE TRIGGER _500_audit_insert AFTER INSERT ON shop.orders REFERENCING NEW TAB
 -- Name: products _500_audit_insert; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER _500_audit_insert AFTER INSERT ON shop.products REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log('search');
+CREATE TRIGGER _500_audit_insert AFTER INSERT ON shop.products REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log('search', 'price', 'in_stock');
 
 
 --
@@ -8860,6 +11987,13 @@ CREATE TRIGGER _500_audit_insert AFTER INSERT ON shop.products REFERENCING NEW T
 --
 
 CREATE TRIGGER _500_audit_insert AFTER INSERT ON shop.users REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log('password_hash');
+
+
+--
+-- Name: variants _500_audit_insert; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _500_audit_insert AFTER INSERT ON shop.variants REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log('combination');
 
 
 --
@@ -8880,7 +12014,7 @@ CREATE TRIGGER _500_audit_update AFTER UPDATE ON shop.orders REFERENCING OLD TAB
 -- Name: products _500_audit_update; Type: TRIGGER; Schema: shop; Owner: -
 --
 
-CREATE TRIGGER _500_audit_update AFTER UPDATE ON shop.products REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log('search');
+CREATE TRIGGER _500_audit_update AFTER UPDATE ON shop.products REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log('search', 'price', 'in_stock');
 
 
 --
@@ -8888,6 +12022,20 @@ CREATE TRIGGER _500_audit_update AFTER UPDATE ON shop.products REFERENCING OLD T
 --
 
 CREATE TRIGGER _500_audit_update AFTER UPDATE ON shop.users REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log('password_hash');
+
+
+--
+-- Name: variants _500_audit_update; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE TRIGGER _500_audit_update AFTER UPDATE ON shop.variants REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.tg__log('combination');
+
+
+--
+-- Name: variant_checks variant_checks_complete; Type: TRIGGER; Schema: shop; Owner: -
+--
+
+CREATE CONSTRAINT TRIGGER variant_checks_complete AFTER INSERT ON shop.variant_checks DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION shop.tg_variant_checks__complete();
 
 
 --
@@ -8931,6 +12079,14 @@ ALTER TABLE ONLY shop.cart_items
 
 
 --
+-- Name: cart_items cart_items_variant_fkey; Type: FK CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.cart_items
+    ADD CONSTRAINT cart_items_variant_fkey FOREIGN KEY (variant_id, product_id) REFERENCES shop.variants(id, product_id);
+
+
+--
 -- Name: carts carts_user_id_fkey; Type: FK CONSTRAINT; Schema: shop; Owner: -
 --
 
@@ -8971,6 +12127,14 @@ ALTER TABLE ONLY shop.low_stock_alerts
 
 
 --
+-- Name: low_stock_alerts low_stock_alerts_variant_fkey; Type: FK CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.low_stock_alerts
+    ADD CONSTRAINT low_stock_alerts_variant_fkey FOREIGN KEY (variant_id, product_id) REFERENCES shop.variants(id, product_id);
+
+
+--
 -- Name: order_items order_items_order_id_fkey; Type: FK CONSTRAINT; Schema: shop; Owner: -
 --
 
@@ -8984,6 +12148,14 @@ ALTER TABLE ONLY shop.order_items
 
 ALTER TABLE ONLY shop.order_items
     ADD CONSTRAINT order_items_product_id_fkey FOREIGN KEY (product_id) REFERENCES shop.products(id) DEFERRABLE INITIALLY DEFERRED;
+
+
+--
+-- Name: order_items order_items_variant_fkey; Type: FK CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.order_items
+    ADD CONSTRAINT order_items_variant_fkey FOREIGN KEY (variant_id, product_id) REFERENCES shop.variants(id, product_id) DEFERRABLE INITIALLY DEFERRED;
 
 
 --
@@ -9091,6 +12263,22 @@ ALTER TABLE ONLY shop.payments
 
 
 --
+-- Name: product_option_values product_option_values_option_id_fkey; Type: FK CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.product_option_values
+    ADD CONSTRAINT product_option_values_option_id_fkey FOREIGN KEY (option_id) REFERENCES shop.product_options(id) ON DELETE CASCADE;
+
+
+--
+-- Name: product_options product_options_product_id_fkey; Type: FK CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.product_options
+    ADD CONSTRAINT product_options_product_id_fkey FOREIGN KEY (product_id) REFERENCES shop.products(id);
+
+
+--
 -- Name: products products_category_id_fkey; Type: FK CONSTRAINT; Schema: shop; Owner: -
 --
 
@@ -9120,6 +12308,46 @@ ALTER TABLE ONLY shop.stock_movements
 
 ALTER TABLE ONLY shop.stock_movements
     ADD CONSTRAINT stock_movements_product_id_fkey FOREIGN KEY (product_id) REFERENCES shop.products(id);
+
+
+--
+-- Name: stock_movements stock_movements_variant_fkey; Type: FK CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.stock_movements
+    ADD CONSTRAINT stock_movements_variant_fkey FOREIGN KEY (variant_id, product_id) REFERENCES shop.variants(id, product_id);
+
+
+--
+-- Name: variant_option_values variant_option_values_option_fkey; Type: FK CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.variant_option_values
+    ADD CONSTRAINT variant_option_values_option_fkey FOREIGN KEY (option_id, product_id) REFERENCES shop.product_options(id, product_id) ON DELETE CASCADE;
+
+
+--
+-- Name: variant_option_values variant_option_values_value_fkey; Type: FK CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.variant_option_values
+    ADD CONSTRAINT variant_option_values_value_fkey FOREIGN KEY (value_id, option_id) REFERENCES shop.product_option_values(id, option_id);
+
+
+--
+-- Name: variant_option_values variant_option_values_variant_fkey; Type: FK CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.variant_option_values
+    ADD CONSTRAINT variant_option_values_variant_fkey FOREIGN KEY (variant_id, product_id) REFERENCES shop.variants(id, product_id);
+
+
+--
+-- Name: variants variants_product_id_fkey; Type: FK CONSTRAINT; Schema: shop; Owner: -
+--
+
+ALTER TABLE ONLY shop.variants
+    ADD CONSTRAINT variants_product_id_fkey FOREIGN KEY (product_id) REFERENCES shop.products(id);
 
 
 --
@@ -9174,4 +12402,6 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261201140001'),
     ('20261201140002'),
     ('20261201150000'),
-    ('20261208100000');
+    ('20261208100000'),
+    ('20261208200000'),
+    ('20261208210000');

@@ -59,8 +59,8 @@ insert into sharding_plan (table_name, kind, dist_column, colocation) values
   ('shop.daily_sales',              'distributed', 'user_id',    'user'),   -- per customer and day
   ('shop.checkout_attempts',        'distributed', 'user_id',    'user'),  -- checkout rows of attempts
   ('audit.log',                     'distributed', 'shard_key',  'user'),   -- shard_key added
-  -- the stock: one product's stock, ledger and alerts together
-  ('shop.product_stock',            'distributed', 'product_id', 'product'),  -- stock out of products
+  -- the stock: one product's stock (of all its variants), ledger and alerts together
+  ('shop.variant_stock',            'distributed', 'product_id', 'product'),  -- stock out of variants
   ('shop.stock_movements',          'distributed', 'product_id', 'product'),
   ('shop.low_stock_alerts',         'distributed', 'product_id', 'product'),
   -- the login name: email uniqueness and the rate limits keyed by text
@@ -73,6 +73,11 @@ insert into sharding_plan (table_name, kind, dist_column, colocation) values
   ('shop.guest_cart_items',         'distributed', 'token',      'guest'),
   -- small, shared, read everywhere, joined by the distributed tables
   ('shop.products',                 'reference',   null,         null),   -- the catalog, no stock
+  ('shop.variants',                 'reference',   null,         null),   -- the catalog, no stock
+  ('shop.product_options',          'reference',   null,         null),
+  ('shop.product_option_values',    'reference',   null,         null),
+  ('shop.variant_option_values',    'reference',   null,         null),
+  ('shop.price_bands',              'reference',   null,         null),
   ('shop.categories',               'reference',   null,         null),
   ('shop.search_words',             'reference',   null,         null),
   ('shop.order_statuses',           'reference',   null,         null),
@@ -84,6 +89,8 @@ insert into sharding_plan (table_name, kind, dist_column, colocation) values
   -- operations of the coordinator only
   ('shop.backups',                  'local',       null,         null),
   ('shop.layer_legacy',             'local',       null,         null),   -- deploy bookkeeping
+  ('shop.variant_checks',           'local',       null,         null),   -- empty between transactions
+  ('shop.imports',                  'local',       null,         null),   -- catalog imports (admins)
   ('shop.unmatched_payment_events', 'local',       null,         null);  -- events of no known order
 
 create temporary table sharding_departure (
@@ -104,14 +111,14 @@ insert into sharding_departure (table_name, object_name, rule, becomes) values
    'guest carts move to shop.guest_carts (token primary key)'),
   ('shop.cart_items', 'cart_items_pkey', 'unique',
    'primary key (user_id, id)'),
-  ('shop.cart_items', 'cart_items_one_line_per_product', 'unique',
-   'unique (user_id, cart_id, product_id)'),
+  ('shop.cart_items', 'cart_items_one_line_per_variant', 'unique',
+   'unique (user_id, cart_id, variant_id)'),
   ('shop.orders', 'orders_pkey', 'unique',
    'primary key (user_id, id)'),
   ('shop.order_items', 'order_items_pkey', 'unique',
    'primary key (user_id, id)'),
-  ('shop.order_items', 'order_items_one_line_per_product', 'unique',
-   'unique (user_id, order_id, product_id)'),
+  ('shop.order_items', 'order_items_one_line_per_variant', 'unique',
+   'unique (user_id, order_id, variant_id)'),
   ('shop.order_status_history', 'order_status_history_pkey', 'unique',
    'primary key (user_id, id)'),
   ('shop.daily_sales', 'daily_sales_pkey', 'unique',
@@ -122,6 +129,8 @@ insert into sharding_departure (table_name, object_name, rule, becomes) values
    'primary key (key, id)'),
   ('shop.low_stock_alerts', 'low_stock_alerts_pkey', 'unique',
    'primary key (product_id, id)'),
+  ('shop.low_stock_alerts', 'low_stock_alerts_one_open_key', 'unique',
+   'unique (product_id, variant_id) where closed_at is null'),
   ('shop.stock_movements', 'stock_movements_pkey', 'unique',
    'primary key (product_id, id)'),
   ('shop.payments', 'payments_pkey', 'unique',
@@ -168,11 +177,11 @@ insert into sharding_departure (table_name, object_name, rule, becomes) values
    'foreign key (shard_key, outbox_id) references shop.outbox (shard_key, id) on delete cascade'),
   -- constraints that move or change for other reasons
   ('shop.order_items', 'order_items_product_id_fkey', 'change',
-   'not deferrable: checkout no longer locks catalog rows (stock is in shop.product_stock)'),
-  ('shop.products', 'products_stock_not_negative', 'change',
-   'moves to shop.product_stock'),
-  ('shop.products', 'products_low_stock_threshold_not_negative', 'change',
-   'moves to shop.product_stock'),
+   'not deferrable: checkout no longer locks catalog rows (stock is in shop.variant_stock)'),
+  ('shop.variants', 'variants_stock_not_negative', 'change',
+   'moves to shop.variant_stock'),
+  ('shop.variants', 'variants_low_stock_threshold_not_negative', 'change',
+   'moves to shop.variant_stock'),
   ('shop.carts', 'carts_owner_is_user_or_token', 'change',
    'dropped: user_id not null, guest carts in shop.guest_carts');
 

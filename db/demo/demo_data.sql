@@ -9,7 +9,8 @@
 -- its product types. An md5 digest of each pair picks the adjective, description fragments,
 -- price, stock, metadata and age. md5 rather than random() or hashtext() because md5 gives the
 -- same result on every platform and PostgreSQL version, so every machine gets the same catalog.
--- Stock is written to stock_quantity directly (a stock-movement ledger comes later).
+-- Each product gets its variants (clothing one per size, the rest one default variant); the stock ledger
+-- records their opening stock.
 do $$
 declare
   v_categories bigint;
@@ -101,6 +102,7 @@ begin
   -- optional adjectives, a price range per product type ({min, max}) and description fragments:
   -- uses (the first sentence) and materials have one entry per product type, features two, and
   -- each is picked within its product type's block.
+  create temporary table demo_products on commit drop as
   with spec (category, sku_prefix, kind, brands, items, adjectives, price_ranges, uses, materials, features) as (
     values
       (
@@ -685,20 +687,11 @@ begin
       row_number() over (order by z.digest) as age_rank
     from picked z
   )
-  insert into shop.products (
-    name,
-    description,
-    price,
-    category_id,
-    stock_quantity,
-    sku,
-    is_active,
-    metadata,
-    low_stock_threshold,
-    created_at,
-    updated_at
-  )
+  -- Every column a product and its variants need, computed once, with the product's id taken up front.
   select
+    nextval(pg_get_serial_sequence('shop.products', 'id')) as id,
+    n.kind,
+    n.h3,
     n.name,
     concat_ws(
       ' ',
@@ -732,21 +725,21 @@ begin
           'Free returns within 30 days.'
         ])[1 + (n.h8 / 5 % 3)::integer]
       end
-    ),
+    ) as description,
     -- A retail-looking price inside the product type's range: whole amounts above 100, cents endings below.
     case
       when n.raw_price >= 100 then round(n.raw_price) - (array[0.01, 0.05, 1.01, 0.00])[1 + (n.h5 / 7 % 4)::integer]
       else floor(n.raw_price) + (array[0.99, 0.49, 0.95, 0.00])[1 + (n.h5 / 7 % 4)::integer]
-    end::numeric(12, 2),
+    end::numeric(12, 2) as price,
     n.category_id,
     -- Mostly 0-250 on hand; about one in 17 sold out and one in 13 down to 1-5 units (low stock).
     case
       when n.h3 % 17 = 0 then 0
       when n.h3 % 13 = 0 then 1 + (n.h3 / 13 % 5)::integer
       else (n.h3 / 221 % 251)::integer
-    end,
-    n.sku_prefix || '-' || lpad(n.sku_no::text, 4, '0'),
-    n.age_rank % 64 <> 0,
+    end as stock,
+    n.sku_prefix || '-' || lpad(n.sku_no::text, 4, '0') as sku,
+    n.age_rank % 64 <> 0 as is_active,
     case n.kind
       when 'book' then jsonb_build_object(
         'author', n.author,
@@ -788,13 +781,48 @@ begin
         'color', n.color,
         'material', n.material
       )
-    end,
-    case when n.h4 / 7 % 6 = 0 then 10 else 5 end,
+    end as metadata,
+    case when n.h4 / 7 % 6 = 0 then 10 else 5 end as low_stock_threshold,
     -- Roughly one product every five hours over the last two months; ids follow created_at.
-    now() - make_interval(hours => (n.age_rank * 5)::integer, mins => (n.h1 / 7 % 60)::integer),
-    now() - make_interval(hours => (n.age_rank * 5)::integer, mins => (n.h1 / 7 % 60)::integer)
+    now() - make_interval(hours => (n.age_rank * 5)::integer, mins => (n.h1 / 7 % 60)::integer) as created_at
   from numbered n
   order by n.age_rank desc;
+
+  insert into shop.products (id, name, description, category_id, is_active, metadata, created_at, updated_at)
+  overriding system value
+  select d.id, d.name, d.description, d.category_id, d.is_active, d.metadata, d.created_at, d.created_at
+  from demo_products d
+  order by d.id;
+
+  -- Clothing in several sizes has an option Size with the sizes of its metadata and a variant each (SKU
+  -- -<size>), the stock spread over them. Everything else is one default variant.
+  update demo_products d set kind = 'one size' where d.kind = 'clothing' and jsonb_array_length(d.metadata -> 'sizes') < 2;
+  insert into shop.product_options (product_id, name)
+  select d.id, 'Size' from demo_products d where d.kind = 'clothing' order by d.id;
+  insert into shop.product_option_values (option_id, value, position)
+  select o.id, z.size, z.n - 1
+  from demo_products d
+  join shop.product_options o on o.product_id = d.id
+  cross join jsonb_array_elements_text(d.metadata -> 'sizes') with ordinality z(size, n)
+  order by o.id, z.n;
+  insert into shop.variants (product_id, sku, price, stock_quantity, low_stock_threshold, position, created_at,
+                             updated_at)
+  select d.id, case when v.size is null then d.sku else d.sku || '-' || v.size end, d.price,
+         case when v.size is null then d.stock
+              else d.stock / v.sizes + case when v.n <= d.stock % v.sizes then 1 else 0 end end,
+         d.low_stock_threshold, coalesce(v.n - 1, 0), d.created_at, d.created_at
+  from demo_products d
+  left join lateral (select z.size, z.n, jsonb_array_length(d.metadata -> 'sizes') as sizes
+                     from jsonb_array_elements_text(d.metadata -> 'sizes') with ordinality z(size, n)
+                     where d.kind = 'clothing') v on true
+  order by d.id, v.n;
+  insert into shop.variant_option_values (variant_id, product_id, option_id, value_id)
+  select v.id, v.product_id, o.id, ov.id
+  from shop.variants v
+  join demo_products d on d.id = v.product_id and d.kind = 'clothing'
+  join shop.product_options o on o.product_id = v.product_id
+  join shop.product_option_values ov on ov.option_id = o.id and v.sku = d.sku || '-' || ov.value;
+
 
   select count(*) into v_categories from shop.categories;
   select count(*) into v_products from shop.products;

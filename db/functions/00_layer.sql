@@ -207,7 +207,9 @@ begin
     select p.oid::regprocedure as routine
     from pg_catalog.pg_proc p
     where p.pronamespace = any (v_schemas)
-      and p.oid <> 'shop.drop_function_layer()'::regprocedure
+      -- itself and what it calls, for the down of the migration before (when several roll back)
+      and p.oid not in ('shop.drop_function_layer()'::regprocedure, 'shop.layer_schemas()'::regprocedure,
+                        'shop.layer_unschedule()'::regprocedure)
       and not exists (select from pg_catalog.pg_depend d
                       where d.refclassid = 'pg_catalog.pg_proc'::regclass and d.refobjid = p.oid and d.deptype = 'n')
   loop

@@ -119,24 +119,26 @@ begin
     from lines l
     returning *
   ), items as (
-    insert into shop.order_items (order_id, product_id, name, sku, quantity, unit_price, total_price)
-    select o.id, l.product_id, l.name, l.sku, l.quantity, l.unit_price, l.unit_price * l.quantity
+    insert into shop.order_items (order_id, product_id, variant_id, name, sku, options, quantity, unit_price,
+                                  total_price)
+    select o.id, l.product_id, l.variant_id, l.name, l.sku, lib.variant_options(l.variant_id)::jsonb, l.quantity,
+           l.unit_price, l.unit_price * l.quantity
     from lines l
     cross join placed o
-    order by l.product_id
+    order by l.variant_id
   )
   select * into v_order from placed;
   delete from shop.cart_items ci
   using shop.order_items oi
   where ci.cart_id = p_cart
     and oi.order_id = v_order.id
-    and oi.product_id = ci.product_id;
+    and oi.variant_id = ci.variant_id;
   return v_order;
 end
 $$;
 comment on function lib.order_place(bigint, shop.address, bigint) is
-  'Writes the pending order of a cart: its live lines (lib.cart_lines) at current prices, name and SKU '
-  'snapshotted, and removes those lines from the cart. Takes no stock.';
+  'Writes the pending order of a cart: its live lines (lib.cart_lines) at current prices, name, SKU and '
+  'options snapshotted, and removes those lines from the cart. Takes no stock.';
 
 create or replace function lib.checkout(p_user bigint, p_request jsonb, p_idempotency_key text) returns json
 language plpgsql
@@ -164,8 +166,8 @@ begin
   -- The cart as it is now, at current prices; lines short already fail here, before any stock is locked.
   select c.id into v_cart from shop.carts c where c.user_id = p_user for update;
   select count(*),
-         jsonb_agg(jsonb_build_object('product_id', l.product_id, 'sku', l.sku, 'requested', l.quantity,
-                                      'available', l.stock_quantity) order by l.product_id)
+         jsonb_agg(jsonb_build_object('product_id', l.product_id, 'variant_id', l.variant_id, 'sku', l.sku,
+                                      'requested', l.quantity, 'available', l.stock_quantity) order by l.variant_id)
            filter (where l.stock_quantity < l.quantity)
   into v_lines, v_short
   from lib.cart_lines(v_cart) l;
@@ -343,11 +345,11 @@ begin
     limit p_limit
     for update skip locked
   ) into v_due;
-  -- Their products locked in id order first, as checkout locks them: the returns cannot deadlock with it.
+  -- Their variants locked in id order first, as checkout locks them: the returns cannot deadlock with it.
   perform
-  from shop.products p
-  where p.id in (select oi.product_id from shop.order_items oi where oi.order_id = any (v_due))
-  order by p.id
+  from shop.variants v
+  where v.id in (select oi.variant_id from shop.order_items oi where oi.order_id = any (v_due))
+  order by v.id
   for no key update;
   -- Checked again now that they are locked: a payment may have committed since the list was read.
   perform shop.set_status_context('expiry', 'unpaid');
@@ -401,8 +403,10 @@ begin
       'items', (
         select coalesce(json_agg(json_build_object(
           'product_id', oi.product_id,
+          'variant_id', oi.variant_id,
           'name', oi.name,
           'sku', oi.sku,
+          'options', oi.options,
           'quantity', oi.quantity,
           'unit_price', oi.unit_price::text,
           'total_price', oi.total_price::text

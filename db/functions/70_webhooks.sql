@@ -22,9 +22,9 @@ begin
   perform queue.procrastinate_defer_jobs_v1(array(
     select row('webhooks', 'deliver', 0, format('webhook %s %s', d.endpoint_id, o.resource), null,
                jsonb_build_object('delivery_id', d.id), null)::queue.procrastinate_job_to_defer_v1
-    from shop.webhook_deliveries d
+    from unnest(p_deliveries) x(id)
+    join shop.webhook_deliveries d on d.id = x.id
     join shop.outbox o on o.id = d.outbox_id
-    where d.id = any (p_deliveries)
     order by d.id));
 end
 $$;

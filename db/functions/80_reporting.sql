@@ -106,7 +106,7 @@ begin
       'next_cursor', null)
     from (
       select oi.product_id, p.name, sum(oi.quantity) as units_sold, sum(oi.total_price) as revenue,
-             count(*) as orders
+             count(distinct oi.order_id) as orders
       from shop.orders o
       join shop.order_items oi on oi.order_id = o.id
       join shop.products p on p.id = oi.product_id
@@ -164,9 +164,9 @@ declare
 begin
   perform lib.require_admin();
   v_after := lib.cursor_decode(p_cursor, 'audit', 'bigint');
-  if p_table is null or p_table not in ('users', 'categories', 'products', 'orders') then
+  if p_table is null or p_table not in ('users', 'categories', 'products', 'variants', 'orders') then
     raise exception using errcode = 'PT422', message = 'invalid_table',
-      detail = 'table must be one of users, categories, products, orders';
+      detail = 'table must be one of users, categories, products, variants, orders';
   end if;
   v_limit := lib.page_limit(p_limit, 20);
   select array(
@@ -215,18 +215,20 @@ begin
     from old_rows o
     where o.status in (select s.status from shop.order_statuses s where s.counts_as_revenue);
   else
-    select coalesce(jsonb_agg(c.change), '[]')
-    into v_changes
-    from new_rows n
-    join old_rows o on o.id = n.id
-    cross join lateral (
-      select jsonb_build_object('order_id', o.id, 'created_at', o.created_at, 'revenue', o.total_amount, 'sign', -1)
-      where o.status in (select s.status from shop.order_statuses s where s.counts_as_revenue)
-      union all
-      select jsonb_build_object('order_id', n.id, 'created_at', n.created_at, 'revenue', n.total_amount, 'sign', 1)
-      where n.status in (select s.status from shop.order_statuses s where s.counts_as_revenue)
-    ) c (change)
-    where (o.status, o.total_amount, o.created_at) is distinct from (n.status, n.total_amount, n.created_at);
+    -- EXECUTE: planned for this statement's rows (see db/README.md, transition tables).
+    execute $q$
+      select coalesce(jsonb_agg(c.change), '[]')
+      from new_rows n
+      join old_rows o on o.id = n.id
+      cross join lateral (
+        select jsonb_build_object('order_id', o.id, 'created_at', o.created_at, 'revenue', o.total_amount, 'sign', -1)
+        where o.status in (select s.status from shop.order_statuses s where s.counts_as_revenue)
+        union all
+        select jsonb_build_object('order_id', n.id, 'created_at', n.created_at, 'revenue', n.total_amount, 'sign', 1)
+        where n.status in (select s.status from shop.order_statuses s where s.counts_as_revenue)
+      ) c (change)
+      where (o.status, o.total_amount, o.created_at) is distinct from (n.status, n.total_amount, n.created_at)$q$
+    into v_changes;
   end if;
   if jsonb_array_length(v_changes) = 0 then
     return null;
@@ -281,15 +283,18 @@ begin
   elsif tg_op = 'DELETE' then
     select jsonb_agg(jsonb_build_object('order_id', o.order_id, 'units', -o.quantity)) into v_changes from old_rows o;
   else
-    select jsonb_agg(c.change) into v_changes
-    from new_rows n
-    join old_rows o on o.id = n.id
-    cross join lateral (
-      select jsonb_build_object('order_id', o.order_id, 'units', -o.quantity)
-      union all
-      select jsonb_build_object('order_id', n.order_id, 'units', n.quantity)
-    ) c (change)
-    where (o.order_id, o.quantity) is distinct from (n.order_id, n.quantity);
+    -- EXECUTE: planned for this statement's rows (see db/README.md, transition tables).
+    execute $q$
+      select jsonb_agg(c.change)
+      from new_rows n
+      join old_rows o on o.id = n.id
+      cross join lateral (
+        select jsonb_build_object('order_id', o.order_id, 'units', -o.quantity)
+        union all
+        select jsonb_build_object('order_id', n.order_id, 'units', n.quantity)
+      ) c (change)
+      where (o.order_id, o.quantity) is distinct from (n.order_id, n.quantity)$q$
+    into v_changes;
   end if;
   update shop.daily_sales d
   set units = d.units + x.units
@@ -329,22 +334,25 @@ begin
     from old_rows o
     order by o.id;
   else
-    insert into audit.log (table_name, row_id, operation, old_values, new_values, actor_id)
-    select tg_table_name, d.id, tg_op, d.old_values, d.new_values, v_actor
-    from (
-      select
-        n.id,
-        (select jsonb_object_agg(e.key, e.value) from jsonb_each(j.old_row) e
-         where e.value is distinct from j.new_row -> e.key) as old_values,
-        (select jsonb_object_agg(e.key, e.value) from jsonb_each(j.new_row) e
-         where e.value is distinct from j.old_row -> e.key) as new_values
-      from new_rows n
-      join old_rows o on o.id = n.id
-      -- Each row turned into JSON once (offset 0 keeps the planner from inlining it per use).
-      cross join lateral (select to_jsonb(o) - v_skip as old_row, to_jsonb(n) - v_skip as new_row offset 0) j
-    ) d
-    where d.new_values is not null
-    order by d.id;
+    -- EXECUTE: planned for this statement's rows (see db/README.md, transition tables).
+    execute $q$
+      insert into audit.log (table_name, row_id, operation, old_values, new_values, actor_id)
+      select $1, d.id, 'UPDATE', d.old_values, d.new_values, $3
+      from (
+        select
+          n.id,
+          (select jsonb_object_agg(e.key, e.value) from jsonb_each(j.old_row) e
+           where e.value is distinct from j.new_row -> e.key) as old_values,
+          (select jsonb_object_agg(e.key, e.value) from jsonb_each(j.new_row) e
+           where e.value is distinct from j.old_row -> e.key) as new_values
+        from new_rows n
+        join old_rows o on o.id = n.id
+        -- Each row turned into JSON once (offset 0 keeps the planner from inlining it per use).
+        cross join lateral (select to_jsonb(o) - $2 as old_row, to_jsonb(n) - $2 as new_row offset 0) j
+      ) d
+      where d.new_values is not null
+      order by d.id$q$
+    using tg_table_name, v_skip, v_actor;
   end if;
   return null;
 end
@@ -420,8 +428,8 @@ select shop.layer_trigger('audit.log', $$
 select shop.layer_trigger(a.tbl::regclass, format(
   'create trigger _500_audit_%s after %s on %%s referencing %s for each statement execute function audit.tg__log(%s)',
   o.op, o.op, o.tables, a.skip))
-from (values ('shop.users', '''password_hash'''), ('shop.categories', ''), ('shop.products', '''search'''),
-             ('shop.orders', '')) a(tbl, skip)
+from (values ('shop.users', '''password_hash'''), ('shop.categories', ''), ('shop.products', '''search'', ''price'', ''in_stock'''),
+             ('shop.variants', '''combination'''), ('shop.orders', '')) a(tbl, skip)
 cross join (values ('insert', 'new table as new_rows'), ('update', 'old table as old_rows new table as new_rows'),
                    ('delete', 'old table as old_rows')) o(op, tables)
 order by a.tbl, o.op;

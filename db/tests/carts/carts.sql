@@ -7,11 +7,13 @@ select * from no_plan();
 
 create function pg_temp.tok(p_name text) returns text
 language sql stable as $$ select pg_temp.kept(p_name) ->> 'token' $$;
--- The expected JSON of a cart line for product tests.<key> (name, sku, price remembered at set-up).
+-- The expected JSON of a cart line for product tests.<key> (its one variant: no options; id, name, sku, price
+-- remembered at set-up).
 create function pg_temp.line(p_key text, p_quantity integer) returns jsonb
 language sql stable as $$
   select jsonb_build_object(
-    'product_id', (p ->> 'id')::bigint, 'name', p ->> 'name', 'sku', p ->> 'sku',
+    'product_id', (p ->> 'id')::bigint, 'variant_id', (p ->> 'variant_id')::bigint, 'name', p ->> 'name',
+    'sku', p ->> 'sku', 'options', '{}'::jsonb,
     'unit_price', (p ->> 'price')::numeric(12, 2)::text, 'quantity', p_quantity,
     'line_total', ((p ->> 'price')::numeric(12, 2) * p_quantity)::text)
   from (select current_setting('tests.' || p_key || '.product')::jsonb) x (p)
@@ -28,40 +30,45 @@ $$;
 
 -- Function properties ---------------------------------------------------------------------------------
 select function_privs_are('api', 'cart_get', array['text'], 'pgshop_api', array['EXECUTE']);
-select function_privs_are('api', 'cart_add_item', array['text', 'bigint', 'integer'], 'pgshop_api', array['EXECUTE']);
-select function_privs_are('api', 'cart_set_item', array['text', 'bigint', 'integer'], 'pgshop_api', array['EXECUTE']);
-select function_privs_are('api', 'cart_remove_item', array['text', 'bigint'], 'pgshop_api', array['EXECUTE']);
+-- The line functions take an optional trailing variant id (migration 20261208200000); without it, the line is
+-- the product's only variant (carts/variants.sql tests products with several).
+select function_privs_are('api', 'cart_add_item', array['text', 'bigint', 'integer', 'bigint'], 'pgshop_api', array['EXECUTE']);
+select function_privs_are('api', 'cart_set_item', array['text', 'bigint', 'integer', 'bigint'], 'pgshop_api', array['EXECUTE']);
+select function_privs_are('api', 'cart_remove_item', array['text', 'bigint', 'bigint'], 'pgshop_api', array['EXECUTE']);
 select volatility_is('api', 'cart_get', array['text'], 'stable');
-select volatility_is('api', 'cart_add_item', array['text', 'bigint', 'integer'], 'volatile');
-select volatility_is('api', 'cart_set_item', array['text', 'bigint', 'integer'], 'volatile');
-select volatility_is('api', 'cart_remove_item', array['text', 'bigint'], 'volatile');
+select volatility_is('api', 'cart_add_item', array['text', 'bigint', 'integer', 'bigint'], 'volatile');
+select volatility_is('api', 'cart_set_item', array['text', 'bigint', 'integer', 'bigint'], 'volatile');
+select volatility_is('api', 'cart_remove_item', array['text', 'bigint', 'bigint'], 'volatile');
 select is_definer('api', 'cart_get', array['text']);
-select is_definer('api', 'cart_add_item', array['text', 'bigint', 'integer']);
-select is_definer('api', 'cart_set_item', array['text', 'bigint', 'integer']);
-select is_definer('api', 'cart_remove_item', array['text', 'bigint']);
+select is_definer('api', 'cart_add_item', array['text', 'bigint', 'integer', 'bigint']);
+select is_definer('api', 'cart_set_item', array['text', 'bigint', 'integer', 'bigint']);
+select is_definer('api', 'cart_remove_item', array['text', 'bigint', 'bigint']);
 select function_privs_are('lib', 'purge_expired', '{}'::text[], 'pgshop_api', '{}'::text[]);
 
 -- Set-up ------------------------------------------------------------------------------------------------
 do $$
 declare
-  v_product shop.products;
+  r record;
+  v_id bigint;
 begin
   perform pg_temp.new_user('admin', 'zqxwv-cart-admin@zqxwv.test', 'Ad', 'Min', 'admin');
   perform pg_temp.new_user('c1', 'zqxwv-cart-one@zqxwv.test', 'Cus', 'One');
   perform pg_temp.new_user('c2', 'zqxwv-cart-two@zqxwv.test', 'Cus', 'Two');
 
-  for v_product in
-    insert into shop.products (name, price, sku, stock_quantity, is_active, deleted_at)
-    values ('Zqxwv Cart Alpha', 19.99, 'ZQXWV-CART-A', 5, true, null),
-           ('Zqxwv Cart Beta', 2.50, 'ZQXWV-CART-B', 10, true, null),
-           ('Zqxwv Cart Gamma', 7.00, 'ZQXWV-CART-G', 10, true, null),
-           ('Zqxwv Cart Inactive', 1.00, 'ZQXWV-CART-I', 10, false, null),
-           ('Zqxwv Cart Deleted', 1.00, 'ZQXWV-CART-D', 10, true, now())
-    returning *
+  for r in
+    select * from (values ('a', 'Zqxwv Cart Alpha', 19.99, 'ZQXWV-CART-A', 5, true, false),
+                          ('b', 'Zqxwv Cart Beta', 2.50, 'ZQXWV-CART-B', 10, true, false),
+                          ('g', 'Zqxwv Cart Gamma', 7.00, 'ZQXWV-CART-G', 10, true, false),
+                          ('i', 'Zqxwv Cart Inactive', 1.00, 'ZQXWV-CART-I', 10, false, false),
+                          ('d', 'Zqxwv Cart Deleted', 1.00, 'ZQXWV-CART-D', 10, true, true)) v (key, name, price, sku, stock,
+                                                                                                is_active, deleted)
   loop
-    perform set_config('tests.' || lower(split_part(v_product.sku, '-', 3)), v_product.id::text, true);
-    perform set_config('tests.' || lower(split_part(v_product.sku, '-', 3)) || '.product',
-      json_build_object('id', v_product.id, 'name', v_product.name, 'sku', v_product.sku, 'price', v_product.price)::text,
+    v_id := pg_temp.new_product(r.name, r.price, r.sku, r.stock);
+    update shop.products set is_active = r.is_active, deleted_at = case when r.deleted then now() end where id = v_id;
+    perform set_config('tests.' || r.key, v_id::text, true);
+    perform set_config('tests.' || r.key || '.product',
+      json_build_object('id', v_id, 'variant_id', pg_temp.variant_of(v_id), 'name', r.name, 'sku', r.sku,
+                        'price', r.price)::text,
       true);
   end loop;
   perform set_config('tests.missing', ((select max(id) from shop.products) + 1000)::text, true);
@@ -81,7 +88,8 @@ select pg_temp.keep('g1', api.cart_add_item(null, pg_temp.id('a'), 2));
 select ok(pg_temp.tok('g1') ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
   'cart_add_item: a guest''s first add returns a new token (a uuid) in the JSON');
 select is(pg_temp.kept('g1'), pg_temp.cart(pg_temp.tok('g1'), array[pg_temp.line('a', 2)]),
-  'cart_add_item: the cart has the line: product_id, name, sku, unit_price "19.99", quantity, line_total "39.98"');
+  'cart_add_item: the cart has the line: product_id, variant_id, name, sku, options, unit_price "19.99", quantity, '
+  'line_total "39.98"');
 select is(
   array(select jsonb_typeof(pg_temp.kept('g1') -> k) from unnest(array['total', 'item_count']) k)
     || array(select jsonb_typeof(pg_temp.kept('g1') -> 'items' -> 0 -> k) from unnest(array['unit_price', 'line_total', 'quantity']) k),
@@ -217,9 +225,9 @@ select throws_ok(format('select api.cart_add_item(null, %s, 3)', pg_temp.id('a')
 select is(api.cart_get()::jsonb, pg_temp.cart(null, array[pg_temp.line('a', 3)]),
   '... and the cart is unchanged afterwards');
 select is((pg_temp.error_of(format('select api.cart_add_item(null, %s, 3)', pg_temp.id('a'))) ->> 'hint')::jsonb,
-  jsonb_build_object('products', jsonb_build_array(jsonb_build_object('product_id', pg_temp.id('a'), 'sku', 'ZQXWV-CART-A',
-    'requested', 6, 'available', 5))),
-  'insufficient_stock: the hint lists the product, the quantity requested and the stock available');
+  jsonb_build_object('products', jsonb_build_array(jsonb_build_object('product_id', pg_temp.id('a'),
+    'variant_id', pg_temp.variant_of(pg_temp.id('a')), 'sku', 'ZQXWV-CART-A', 'requested', 6, 'available', 5))),
+  'insufficient_stock: the hint lists the product and its variant, the quantity requested and the stock available');
 select is(pg_temp.error_of(format('select api.cart_set_item(null, %s, 6)', pg_temp.id('a'))) ->> 'detail',
   'not enough stock for ZQXWV-CART-A (6 wanted, 5 in stock)',
   'insufficient_stock: the detail names the SKU, the quantity wanted and the stock (the format of checkout)');
@@ -289,7 +297,8 @@ declare
 begin
   insert into shop.carts (token, updated_at) values (gen_random_uuid(), now() - interval '31 days') returning id into v_id;
   perform set_config('tests.cart_old', v_id::text, true);
-  insert into shop.cart_items (cart_id, product_id, quantity) values (v_id, pg_temp.id('a'), 1);
+  insert into shop.cart_items (cart_id, product_id, variant_id, quantity)
+  values (v_id, pg_temp.id('a'), pg_temp.variant_of(pg_temp.id('a')), 1);
   insert into shop.carts (token, updated_at) values (gen_random_uuid(), now() - interval '30 days') returning id into v_id;
   perform set_config('tests.cart_30', v_id::text, true);
   insert into shop.carts (token, updated_at) values (gen_random_uuid(), now() - interval '29 days') returning id into v_id;

@@ -13,32 +13,27 @@ language sql immutable as $$
 $$;
 create function pg_temp.adj(p_key text, p_requested integer, p_quantity integer, p_reason text) returns jsonb
 language sql stable as $$
-  select jsonb_build_object('product_id', pg_temp.id(p_key), 'requested', p_requested, 'quantity', p_quantity,
-                            'reason', p_reason)
+  select jsonb_build_object('product_id', pg_temp.id(p_key), 'variant_id', pg_temp.variant_of(pg_temp.id(p_key)),
+                            'requested', p_requested, 'quantity', p_quantity, 'reason', p_reason)
 $$;
 create function pg_temp.no_merge() returns jsonb
 language sql immutable as $$ select '{"merged": false, "adjustments": []}'::jsonb $$;
 
 -- Set-up ------------------------------------------------------------------------------------------------
 do $$
-declare
-  v_product shop.products;
 begin
   perform pg_temp.new_user('u1', 'zqxwv-merge-one@zqxwv.test', 'Mer', 'One');
   perform pg_temp.new_user('u2', 'zqxwv-merge-two@zqxwv.test', 'Mer', 'Two');
-  -- Products in id order: a (capped), b (plain), c (out of stock), d (inactive), e (deleted), f (summed).
-  for v_product in
-    insert into shop.products (name, price, sku, stock_quantity)
-    values ('Zqxwv Merge A', 1, 'ZQXWV-MERGE-A', 5),
-           ('Zqxwv Merge B', 2, 'ZQXWV-MERGE-B', 3),
-           ('Zqxwv Merge C', 3, 'ZQXWV-MERGE-C', 2),
-           ('Zqxwv Merge D', 4, 'ZQXWV-MERGE-D', 9),
-           ('Zqxwv Merge E', 5, 'ZQXWV-MERGE-E', 9),
-           ('Zqxwv Merge F', 6, 'ZQXWV-MERGE-F', 9)
-    returning *
-  loop
-    perform set_config('tests.' || lower(split_part(v_product.sku, '-', 3)), v_product.id::text, true);
-  end loop;
+  -- Products (one variant each) in id order: a (capped), b (plain), c (out of stock), d (inactive), e (deleted),
+  -- f (summed).
+  perform set_config('tests.' || k, pg_temp.new_product(n, p, s, q)::text, true)
+  from (values ('a', 'Zqxwv Merge A', 1, 'ZQXWV-MERGE-A', 5),
+               ('b', 'Zqxwv Merge B', 2, 'ZQXWV-MERGE-B', 3),
+               ('c', 'Zqxwv Merge C', 3, 'ZQXWV-MERGE-C', 2),
+               ('d', 'Zqxwv Merge D', 4, 'ZQXWV-MERGE-D', 9),
+               ('e', 'Zqxwv Merge E', 5, 'ZQXWV-MERGE-E', 9),
+               ('f', 'Zqxwv Merge F', 6, 'ZQXWV-MERGE-F', 9)) v (k, n, p, s, q)
+  order by k;
 end
 $$;
 
@@ -67,9 +62,10 @@ select is(pg_temp.lines(api.cart_get(pg_temp.tok('guest'))),
         pg_temp.id('e') || ':1', pg_temp.id('f') || ':1'],
   'set-up: the guest cart holds six lines');
 
--- Then the world changes: c sells out, d is deactivated, e is soft-deleted behind the API's back.
+-- Then the world changes: c sells out, d is deactivated, e is soft-deleted behind the API's back (its variant
+-- with it).
 reset role;
-update shop.products set stock_quantity = 0 where id = pg_temp.id('c');
+update shop.variants set stock_quantity = 0 where product_id = pg_temp.id('c');
 update shop.products set is_active = false where id = pg_temp.id('d');
 update shop.products set deleted_at = now() where id = pg_temp.id('e');
 set local role pgshop_api;

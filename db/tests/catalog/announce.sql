@@ -1,6 +1,8 @@
 -- The catalog announces its changes for the API's cache (migration 20261201130000): each statement that
 -- changes products or categories calls pg_notify('pgshop_catalog', ...) with exactly the ids it changed; what a
--- transaction announced last is also in its setting pgshop.announced.
+-- transaction announced last is also in its setting pgshop.announced. Since variants (migration 20261208200000)
+-- a statement on variants, options or option values announces their products (price and stock are the
+-- variants').
 begin;
 select * from no_plan();
 \ir ../helpers.psql
@@ -11,37 +13,37 @@ language sql as $$ select coalesce(nullif(current_setting('pgshop.announced', tr
 create function pg_temp.reset() returns void
 language sql as $$ select set_config('pgshop.announced', '', true) $$;
 
-do $$
-declare
-  v_id bigint;
-begin
-  insert into shop.products (name, price, sku, stock_quantity) values ('Zqxwv Announce One', 1, 'ZQXWV-AN-1', 10)
-  returning id into v_id;
-  perform set_config('tests.a', v_id::text, true);
-  insert into shop.products (name, price, sku, stock_quantity) values ('Zqxwv Announce Two', 2, 'ZQXWV-AN-2', 10)
-  returning id into v_id;
-  perform set_config('tests.b', v_id::text, true);
-end
-$$;
+select set_config('tests.a', pg_temp.new_product('Zqxwv Announce One', 1, 'ZQXWV-AN-1', 10)::text, true);
+select set_config('tests.b', pg_temp.new_product('Zqxwv Announce Two', 2, 'ZQXWV-AN-2', 10)::text, true);
 
-select triggers_are('shop', 'products', array['_100_timestamps', '_300_low_stock_insert', '_300_low_stock_update',
+select triggers_are('shop', 'products', array['_100_derived', '_100_handle', '_100_search', '_100_timestamps',
+  '_300_delete_variants',
   '_300_search_words_insert', '_300_search_words_update', '_400_announce_insert', '_400_announce_update',
-  '_400_announce_delete', '_400_stock_ledger_insert', '_400_stock_ledger_update', '_500_audit_insert',
-  '_500_audit_update', '_500_audit_delete']);
+  '_400_announce_delete', '_500_audit_insert', '_500_audit_update', '_500_audit_delete']);
+select ok(array['_400_announce_insert', '_400_announce_update', '_400_announce_delete'] <@ array(
+            select t.tgname::text from pg_trigger t where t.tgrelid = tg.tbl::regclass and not t.tgisinternal),
+  tg.tbl || ' announces its inserts, updates and deletes')
+from (values ('shop.variants'), ('shop.product_options'), ('shop.product_option_values')) tg (tbl);
 
+-- A price is the variant's now: changing it announces the product (its derived price follows).
 select pg_temp.reset();
-update shop.products set price = 3 where id = pg_temp.id('a');
+update shop.variants set price = 3 where product_id = pg_temp.id('a');
 select is(pg_temp.announced(), format('pgshop_catalog {"products": [%s]}', pg_temp.id('a')),
   'a price change announces that product, and only it');
+select is((select p.price from shop.products p where p.id = pg_temp.id('a')), 3.00,
+  '... and the product''s price follows its default variant''s');
 
 select pg_temp.reset();
-update shop.products set stock_quantity = stock_quantity - 1 where id in (pg_temp.id('a'), pg_temp.id('b'));
+update shop.variants set stock_quantity = stock_quantity - 1 where product_id in (pg_temp.id('a'), pg_temp.id('b'));
 select is(pg_temp.announced(), format('pgshop_catalog {"products": [%s, %s]}', pg_temp.id('a'), pg_temp.id('b')),
-  'one statement changing two products: one message with both ids');
+  'one statement changing the stock of two products: one message with both ids');
 
 select pg_temp.reset();
-update shop.products set price = price where false;
+update shop.products set name = name where false;
 select is(pg_temp.announced(), '(nothing)', 'a statement that changes no row announces nothing');
+select pg_temp.reset();
+update shop.variants set price = price where false;
+select is(pg_temp.announced(), '(nothing)', '... nor one that changes no variant');
 
 select pg_temp.reset();
 update shop.products set deleted_at = now() where id = pg_temp.id('b');
@@ -49,20 +51,30 @@ select is(pg_temp.announced(), format('pgshop_catalog {"products": [%s]}', pg_te
   'a soft delete announces the product');
 
 select pg_temp.reset();
-insert into shop.products (name, price, sku) values ('Zqxwv Announce Three', 3, 'ZQXWV-AN-3');
-select is(pg_temp.announced(), format('pgshop_catalog {"products": [%s]}',
-  (select p.id from shop.products p where p.sku = 'ZQXWV-AN-3')), 'an insert announces the new id');
+select set_config('tests.c', pg_temp.new_product('Zqxwv Announce Three', 3, 'ZQXWV-AN-3', 0)::text, true);
+select is(pg_temp.announced(), format('pgshop_catalog {"products": [%s]}', pg_temp.id('c')),
+  'an insert (the product, then its variant) announces the new id');
 
-delete from shop.low_stock_alerts a using shop.products p where p.id = a.product_id and p.sku = 'ZQXWV-AN-3';
+-- A product with stock 0 has no ledger row (which is append-only), only its open low-stock alert.
+delete from shop.low_stock_alerts a where a.product_id = pg_temp.id('c');
 select pg_temp.reset();
-delete from shop.products where sku = 'ZQXWV-AN-3';
+delete from shop.variants where product_id = pg_temp.id('c');
+select is(pg_temp.announced(), format('pgshop_catalog {"products": [%s]}', pg_temp.id('c')),
+  'a deleted variant announces its product');
+select pg_temp.reset();
+delete from shop.products where id = pg_temp.id('c');
 select ok(pg_temp.announced() like 'pgshop_catalog {"products": [%]}', 'a delete announces the deleted id');
 
 select pg_temp.reset();
-insert into shop.products (name, price, sku, stock_quantity)
-select 'Zqxwv Bulk ' || i, 1, 'ZQXWV-AN-BULK-' || i, 10 from generate_series(1, 2000) i;
+insert into shop.products (name)
+select 'Zqxwv Bulk ' || i from generate_series(1, 2000) i;
 select is(pg_temp.announced(), 'pgshop_catalog {"products": "all"}',
   'ids beyond 7,900 bytes (2,000 rows in one statement): "all" (a notification carries less than 8000 bytes)');
+select pg_temp.reset();
+insert into shop.variants (product_id, sku, price, stock_quantity)
+select p.id, 'ZQXWV-AN-BULK-' || p.id, 1, 10 from shop.products p where p.name like 'Zqxwv Bulk %';
+select is(pg_temp.announced(), 'pgshop_catalog {"products": "all"}',
+  '... and so do the 2,000 products of 2,000 variants inserted in one statement');
 
 select pg_temp.reset();
 insert into shop.categories (name) values ('Zqxwv Announce Category');

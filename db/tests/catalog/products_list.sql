@@ -45,11 +45,11 @@ $$;
 
 -- Function properties ---------------------------------------------------------------------------------
 select function_privs_are('api', 'products_list',
-  array['text', 'bigint', 'numeric', 'numeric', 'boolean', 'text', 'integer', 'text'], 'pgshop_api', array['EXECUTE']);
+  array['text', 'bigint', 'numeric', 'numeric', 'boolean', 'text', 'integer', 'text', 'text[]'], 'pgshop_api', array['EXECUTE']);
 select volatility_is('api', 'products_list',
-  array['text', 'bigint', 'numeric', 'numeric', 'boolean', 'text', 'integer', 'text'], 'stable');
+  array['text', 'bigint', 'numeric', 'numeric', 'boolean', 'text', 'integer', 'text', 'text[]'], 'stable');
 select is_definer('api', 'products_list',
-  array['text', 'bigint', 'numeric', 'numeric', 'boolean', 'text', 'integer', 'text']);
+  array['text', 'bigint', 'numeric', 'numeric', 'boolean', 'text', 'integer', 'text', 'text[]']);
 
 -- Test data -------------------------------------------------------------------------------------------
 -- Categories: root <- child <- grandchild; other (a second root); search (a third root).
@@ -61,7 +61,8 @@ select is_definer('api', 'products_list',
 --   p5 Zqxwv Echo rug        5.25  stock 9  child       created 10 days ago
 --   p9 Zqxwv Alpha lamp     11.00  stock 2  child       created 2 days ago (same name as p1)
 --   p6 Zqxwv Foxtrot (inactive), p7 Zqxwv Golf (deleted)
--- p8 Zqxwv Hotel in other; s1..s5 in search.
+-- p8 Zqxwv Hotel in other; s1..s5 in search. Each has one variant (SKU ZQXWV-LIST-<key>) with its price and
+-- stock; a deleted product's variant is deleted with it.
 do $$
 declare
   v_root bigint;
@@ -101,10 +102,11 @@ begin
       ('s5', 'Zqxwv Quuxblatt deleted', 'quuxblatt', 8.00, 1, v_search, now(), true, true)
     ) v (key, name, description, price, stock, category_id, created_at, is_active, deleted)
   loop
-    insert into shop.products (name, description, price, stock_quantity, category_id, sku, created_at, is_active, deleted_at)
-    values (r.name, r.description, r.price, r.stock, r.category_id, 'ZQXWV-LIST-' || r.key, r.created_at, r.is_active,
-            case when r.deleted then now() end)
-    returning id into v_id;
+    v_id := pg_temp.new_product(r.name, r.price, 'ZQXWV-LIST-' || r.key, r.stock, r.category_id);
+    update shop.products
+    set description = r.description, created_at = r.created_at, is_active = r.is_active,
+        deleted_at = case when r.deleted then now() end
+    where id = v_id;
     perform set_config('tests.' || r.key, v_id::text, true);
   end loop;
 end
@@ -112,8 +114,10 @@ $$;
 
 do $$
 begin
+  -- Live, active products with a live variant (one without any has no price and is not for sale).
   perform set_config('tests.live_count',
-    (select count(*) from shop.products p where p.is_active and p.deleted_at is null)::text, true);
+    (select count(*) from shop.products p where p.is_active and p.deleted_at is null
+     and exists (select from shop.variants v where v.product_id = p.id and v.deleted_at is null))::text, true);
 end
 $$;
 set local role pgshop_api;
@@ -127,15 +131,15 @@ select ok(jsonb_typeof(api.products_list()::jsonb -> 'next_cursor') in ('null', 
 select ok(jsonb_array_length(api.products_list()::jsonb -> 'items') <= 20, 'the default page has at most 20 items');
 select is(
   array(select jsonb_object_keys(api.products_list(p_category_id => pg_temp.id('root'), p_limit => 1)::jsonb -> 'items' -> 0) order by 1),
-  array['category_id', 'created_at', 'description', 'id', 'is_active', 'low_stock_threshold', 'metadata', 'name',
-        'price', 'sku', 'stock_quantity', 'updated_at'],
-  'an item has the same shape as product_get');
+  array['category_id', 'created_at', 'description', 'handle', 'id', 'in_stock', 'is_active', 'low_stock_threshold',
+        'metadata', 'name', 'price', 'price_range', 'sku', 'stock_quantity', 'updated_at'],
+  'an item has the same shape as product_get, without its options and variants (those are on its own page)');
 select is(
   api.products_list(p_category_id => pg_temp.id('root'), p_sort => 'price', p_limit => 1)::jsonb -> 'items' -> 0 -> 'price',
   '"5.25"'::jsonb, 'an item''s price is a decimal string');
 select is(
   api.products_list(p_category_id => pg_temp.id('root'))::jsonb,
-  jsonb_build_object('items', (select jsonb_agg(api.product_get(x::bigint)::jsonb order by o)
+  jsonb_build_object('items', (select jsonb_agg(api.product_get(x::bigint)::jsonb - 'options' - 'variants' order by o)
                                from jsonb_array_elements_text(pg_temp.expect('p4', 'p9', 'p3', 'p2', 'p1', 'p5')) with ordinality e (x, o)),
                      'next_cursor', null),
   'without sort or q the order is newest first (ties by id, newest first); one page: next_cursor null');
@@ -326,7 +330,9 @@ select is(pg_temp.ids(api.products_list(p_category_id => pg_temp.id('search'), p
 -- Also for an admin: lists show only live, active products.
 reset role;
 -- Control: the searches above would have found p6 and p7 were they active and live.
+-- (Undeleting a product by hand does not undelete its variant: that takes its own update.)
 update shop.products set is_active = true, deleted_at = null where id in (pg_temp.id('p6'), pg_temp.id('p7'));
+update shop.variants set deleted_at = null where product_id = pg_temp.id('p7');
 select ok(
   pg_temp.page_all('relevance', 100, null, 'Zqxwv Foxtrot') -> 'ids' @> pg_temp.expect('p6')
   and pg_temp.page_all('relevance', 100, null, 'Zqxwv Golf') -> 'ids' @> pg_temp.expect('p7'),

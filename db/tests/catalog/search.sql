@@ -1,7 +1,10 @@
 -- The search machinery behind api.products_list: the RUM index, shop.search_words and its triggers,
 -- lib.correct_query, and ranking through the index. Made-up words ("zqxwv...") keep it apart from demo data.
+-- Since variants (migration 20261208200000) the search vector is kept by the layer (shop.product_search): name
+-- (A), description (B), the live variants' SKUs (A) and their option values (C).
 begin;
 select * from no_plan();
+\ir ../helpers.psql
 set local client_min_messages = warning;
 
 -- Structure ----------------------------------------------------------------------------------------------
@@ -19,16 +22,22 @@ select trigger_is('shop', 'products', '_300_search_words_insert', 'shop', 'tg_pr
   'new products add their words');
 select trigger_is('shop', 'products', '_300_search_words_update', 'shop', 'tg_products__search_words',
   'renamed products add their words');
+select trigger_is('shop', 'products', '_100_search', 'shop', 'tg_products__search',
+  'a product''s search vector is computed when its name or description is written');
 select volatility_is('lib', 'correct_query', array['text'], 'stable');
 select table_privs_are('shop', 'search_words', 'pgshop_api', '{}'::text[], 'pgshop_api has no rights on search_words');
 select function_privs_are('lib', 'correct_query', array['text'], 'pgshop_api', '{}'::text[],
   'pgshop_api cannot call lib.correct_query');
 
 -- The vocabulary trigger ---------------------------------------------------------------------------------
-insert into shop.products (name, description, price, sku, stock_quantity)
-values ('Zqxwvalpha Brownswitchqq keyboard', 'A mechanical keyboard', 10, 'ZQ-SEARCH-1', 5),
-       ('Zqxwvbeta mat', 'Goes under a zqxwvalpha keyboard', 12, 'ZQ-SEARCH-2', 5),
-       ('Zqxwvgamma ab-cd ZQ9000x', 'Short words', 3, 'ZQ-SEARCH-3', 5);
+select set_config('tests.' || k, pg_temp.new_product(n, p, s, 5)::text, true)
+from (values ('s1', 'Zqxwvalpha Brownswitchqq keyboard', 10, 'ZQ-SEARCH-1'),
+             ('s2', 'Zqxwvbeta mat', 12, 'ZQ-SEARCH-2'),
+             ('s3', 'Zqxwvgamma ab-cd ZQ9000x', 3, 'ZQ-SEARCH-3')) v (k, n, p, s)
+order by k;
+update shop.products p set description = d
+from (values ('s1', 'A mechanical keyboard'), ('s2', 'Goes under a zqxwvalpha keyboard'), ('s3', 'Short words')) v (k, d)
+where p.id = pg_temp.id(k);
 
 select bag_eq($$select word from shop.search_words where word in
                 ('zqxwvalpha', 'brownswitchqq', 'zqxwvbeta', 'zqxwvgamma', 'ab', 'cd', 'zq9000x', 'goes')$$,
@@ -36,17 +45,28 @@ select bag_eq($$select word from shop.search_words where word in
   'an insert adds the name''s words, lower case; words under 3 letters, model codes (digits) and '
   'description words are left out');
 
-update shop.products set name = 'Zqxwvdelta mat' where sku = 'ZQ-SEARCH-2';
+update shop.products set name = 'Zqxwvdelta mat' where id = pg_temp.id('s2');
 select ok(exists (select from shop.search_words where word = 'zqxwvdelta'), 'a rename adds the new name''s words');
 select ok(exists (select from shop.search_words where word = 'zqxwvbeta'),
   'old words stay (other products or old links may still use them)');
 
 -- WHEN (old.name is distinct from new.name): a stock or price update never touches the vocabulary.
 delete from shop.search_words where word = 'zqxwvdelta';
-update shop.products set stock_quantity = 4, price = 13 where sku = 'ZQ-SEARCH-2';
-update shop.products set name = name where sku = 'ZQ-SEARCH-2';
+update shop.variants set stock_quantity = 4, price = 13 where sku = 'ZQ-SEARCH-2';
+update shop.products set name = name where id = pg_temp.id('s2');
 select ok(not exists (select from shop.search_words where word = 'zqxwvdelta'),
-  'updates that leave the name as it is do not run the trigger');
+  'updates that leave the name as it is do not run the trigger (the variant''s price reaches the product)');
+select is((select price from shop.products where id = pg_temp.id('s2')), 13.00,
+  '... which did change the product''s price');
+
+-- The vector follows the variants: a SKU is found (weight A), and a renamed SKU replaces the old one.
+select ok((select search @@ to_tsquery('simple', 'zq-search-3') from shop.products where id = pg_temp.id('s3')),
+  'a product''s vector holds its variant''s SKU');
+update shop.variants set sku = 'ZQ-SEARCH-3B' where sku = 'ZQ-SEARCH-3';
+select ok((select search @@ to_tsquery('simple', 'zq-search-3b') and not search @@ to_tsquery('simple', 'zq-search-3')
+           from shop.products where id = pg_temp.id('s3')),
+  'a renamed SKU: the product''s vector holds the new one, not the old');
+update shop.variants set sku = 'ZQ-SEARCH-3' where sku = 'ZQ-SEARCH-3B';
 
 select throws_ok($$insert into shop.search_words values ('Zqxwvupper')$$, '23514', null,
   'search_words refuses a word that is not lower case');

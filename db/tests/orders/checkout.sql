@@ -1,5 +1,6 @@
 -- api.cart_checkout (as pgshop_api): the cart becomes a pending order in one transaction; address validation,
--- stock, idempotency keys; and the constraints of shop.orders / shop.order_items.
+-- stock, idempotency keys; and the constraints of shop.orders / shop.order_items. The stock, lines and ledger are
+-- per variant (migration 20261208200000): each test product has one variant, which carries its SKU and stock.
 begin;
 select * from no_plan();
 \ir ../helpers.psql
@@ -27,12 +28,12 @@ $$;
 create function pg_temp.state() returns jsonb
 language sql stable as $$
   select jsonb_build_object(
-    'stock', (select jsonb_object_agg(p.sku, p.stock_quantity) from shop.products p where p.sku like 'ZQXWV-CO-%'),
+    'stock', (select jsonb_object_agg(v.sku, v.stock_quantity) from shop.variants v where v.sku like 'ZQXWV-CO-%'),
     'movements', (select count(*) from shop.stock_movements m
-                  join shop.products p on p.id = m.product_id where p.sku like 'ZQXWV-CO-%'),
+                  join shop.variants v on v.id = m.variant_id where v.sku like 'ZQXWV-CO-%'),
     'alerts', (select count(*) from shop.low_stock_alerts a
-               join shop.products p on p.id = a.product_id where p.sku like 'ZQXWV-CO-%'),
-    'cart', (select jsonb_agg(jsonb_build_array(c.user_id, ci.product_id, ci.quantity) order by ci.id)
+               join shop.variants v on v.id = a.variant_id where v.sku like 'ZQXWV-CO-%'),
+    'cart', (select jsonb_agg(jsonb_build_array(c.user_id, ci.product_id, ci.variant_id, ci.quantity) order by ci.id)
              from shop.cart_items ci join shop.carts c on c.id = ci.cart_id
              where c.user_id in (pg_temp.id('u1'), pg_temp.id('u2'))),
     'orders', (select count(*) from shop.orders o where o.user_id in (pg_temp.id('u1'), pg_temp.id('u2'))),
@@ -47,27 +48,24 @@ select volatility_is('api', 'cart_checkout', array['jsonb', 'text'], 'volatile')
 select ok((select condeferrable and condeferred from pg_constraint
            where conrelid = 'shop.order_items'::regclass and conname = 'order_items_product_id_fkey'),
   'order_items -> products is checked at commit (no key-share lock on a product before checkout takes it)');
+select ok((select condeferrable and condeferred from pg_constraint
+           where conrelid = 'shop.order_items'::regclass and conname = 'order_items_variant_fkey'),
+  'order_items -> variants is checked at commit too (no key-share lock on a variant before checkout takes it)');
 select is_definer('api', 'cart_checkout', array['jsonb', 'text']);
 select volatility_is('lib', 'checkout', array['bigint', 'jsonb', 'text'], 'volatile');
 select isnt_definer('lib', 'checkout', array['bigint', 'jsonb', 'text']);
 
 -- Set-up ------------------------------------------------------------------------------------------------
 do $$
-declare
-  v_product shop.products;
 begin
   perform pg_temp.new_user('admin', 'zqxwv-co-admin@zqxwv.test', 'Ad', 'Min', 'admin');
   perform pg_temp.new_user('u1', 'zqxwv-co-one@zqxwv.test', 'Cus', 'One');
   perform pg_temp.new_user('u2', 'zqxwv-co-two@zqxwv.test', 'Cus', 'Two');
-  for v_product in
-    insert into shop.products (name, price, sku, stock_quantity, low_stock_threshold)
-    values ('Zqxwv Checkout X', 10.00, 'ZQXWV-CO-X', 10, 0),
-           ('Zqxwv Checkout Y', 2.50, 'ZQXWV-CO-Y', 3, 0),
-           ('Zqxwv Checkout Z', 1.00, 'ZQXWV-CO-Z', 5, 0)
-    returning *
-  loop
-    perform set_config('tests.' || lower(split_part(v_product.sku, '-', 3)), v_product.id::text, true);
-  end loop;
+  perform set_config('tests.' || k, pg_temp.new_product(n, p, s, q, p_threshold => 0)::text, true)
+  from (values ('x', 'Zqxwv Checkout X', 10.00, 'ZQXWV-CO-X', 10),
+               ('y', 'Zqxwv Checkout Y', 2.50, 'ZQXWV-CO-Y', 3),
+               ('z', 'Zqxwv Checkout Z', 1.00, 'ZQXWV-CO-Z', 5)) v (k, n, p, s, q)
+  order by k;
   perform set_config('tests.addr', jsonb_build_object(
     'name', 'Ann Zqxwv', 'line1', '1 Zqxwv Street', 'line2', 'Flat 2', 'city', 'Springfield',
     'postal_code', '12345', 'country', 'US')::text, true);
@@ -140,7 +138,7 @@ set local role pgshop_api;
 
 -- Insufficient stock: all or nothing -------------------------------------------------------------------
 reset role;
-update shop.products set stock_quantity = 1 where id = pg_temp.id('y');  -- sold elsewhere meanwhile
+update shop.variants set stock_quantity = 1 where product_id = pg_temp.id('y');  -- sold elsewhere meanwhile
 do $$ begin perform set_config('tests.before', pg_temp.state()::text, true); end $$;
 set local role pgshop_api;
 select pg_temp.problem_is($$select pg_temp.checkout(pg_temp.checkout_address())$$, 409, 'insufficient_stock',
@@ -149,14 +147,15 @@ select is(pg_temp.problem($$select pg_temp.checkout(pg_temp.checkout_address())$
   jsonb_build_object('status', 409, 'code', 'insufficient_stock',
     'detail', 'not enough stock for ZQXWV-CO-Y (3 wanted, 1 in stock)',
     'products', jsonb_build_array(jsonb_build_object(
-      'product_id', pg_temp.id('y'), 'sku', 'ZQXWV-CO-Y', 'requested', 3, 'available', 1))),
-  'insufficient_stock: the detail and the products member (from the JSON hint) name the short product');
+      'product_id', pg_temp.id('y'), 'variant_id', pg_temp.variant_of(pg_temp.id('y')), 'sku', 'ZQXWV-CO-Y',
+      'requested', 3, 'available', 1))),
+  'insufficient_stock: the detail and the products member (from the JSON hint) name the short product and variant');
 select pg_temp.problem_is($$select pg_temp.checkout(pg_temp.checkout_address(), 'zqxwv-retry')$$, 409, 'insufficient_stock',
   'checkout with an idempotency key: insufficient stock -> 409 insufficient_stock problem');
 reset role;
 select is(pg_temp.state(), current_setting('tests.before')::jsonb,
   'after the refused checkouts nothing changed: stock, ledger, alerts, cart lines, no order, no order line, no key');
-select is((select p.stock_quantity from shop.products p where p.id = pg_temp.id('x')), 10,
+select is((select v.stock_quantity from shop.variants v where v.product_id = pg_temp.id('x')), 10,
   '... in particular X, which had enough stock, was not decremented');
 set local role pgshop_api;
 
@@ -173,13 +172,15 @@ select is(
     'balance_due', '22.50',
     'shipping_address', pg_temp.checkout_address(),
     'items', jsonb_build_array(
-      jsonb_build_object('product_id', pg_temp.id('x'), 'name', 'Zqxwv Checkout X', 'sku', 'ZQXWV-CO-X', 'quantity', 2,
+      jsonb_build_object('product_id', pg_temp.id('x'), 'variant_id', pg_temp.variant_of(pg_temp.id('x')),
+                         'name', 'Zqxwv Checkout X', 'sku', 'ZQXWV-CO-X', 'options', '{}'::jsonb, 'quantity', 2,
                          'unit_price', '10.00', 'total_price', '20.00'),
-      jsonb_build_object('product_id', pg_temp.id('y'), 'name', 'Zqxwv Checkout Y', 'sku', 'ZQXWV-CO-Y', 'quantity', 1,
+      jsonb_build_object('product_id', pg_temp.id('y'), 'variant_id', pg_temp.variant_of(pg_temp.id('y')),
+                         'name', 'Zqxwv Checkout Y', 'sku', 'ZQXWV-CO-Y', 'options', '{}'::jsonb, 'quantity', 1,
                          'unit_price', '2.50', 'total_price', '2.50')),
     'payments', '[]'::jsonb),
-  'checkout returns the pending order: currency USD, total "22.50", all of it due, the address, lines with name, sku, '
-  'unit_price, total_price, no payment yet');
+  'checkout returns the pending order: currency USD, total "22.50", all of it due, the address, lines with their '
+  'variant, name, sku, options (none), unit_price, total_price, no payment yet');
 select is(
   array(select jsonb_object_keys(pg_temp.kept('o1')) order by 1),
   array['balance_due', 'created_at', 'currency', 'history', 'id', 'items', 'payments', 'shipping_address', 'status',
@@ -204,21 +205,26 @@ select is(
   (select sum(oi.total_price) from shop.order_items oi where oi.order_id = pg_temp.id('o1')),
   'the order total is the sum of its lines');
 select results_eq(
-  format($$select oi.product_id, oi.name::text, oi.sku::text, oi.quantity, oi.unit_price, oi.total_price
+  format($$select oi.product_id, oi.variant_id, oi.name::text, oi.sku::text, oi.options, oi.quantity, oi.unit_price,
+                  oi.total_price
            from shop.order_items oi where oi.order_id = %s order by oi.id$$, pg_temp.id('o1')),
-  format($$values (%s::bigint, 'Zqxwv Checkout X', 'ZQXWV-CO-X', 2, 10.00::numeric(12, 2), 20.00::numeric(12, 2)),
-                  (%s::bigint, 'Zqxwv Checkout Y', 'ZQXWV-CO-Y', 1, 2.50, 2.50)$$, pg_temp.id('x'), pg_temp.id('y')),
-  'in shop.order_items: a snapshot of name, sku and unit_price; total_price = unit_price * quantity');
+  format($$values (%s::bigint, %s::bigint, 'Zqxwv Checkout X', 'ZQXWV-CO-X', '{}'::jsonb, 2, 10.00::numeric(12, 2),
+                   20.00::numeric(12, 2)),
+                  (%s::bigint, %s::bigint, 'Zqxwv Checkout Y', 'ZQXWV-CO-Y', '{}'::jsonb, 1, 2.50, 2.50)$$,
+         pg_temp.id('x'), pg_temp.variant_of(pg_temp.id('x')), pg_temp.id('y'), pg_temp.variant_of(pg_temp.id('y'))),
+  'in shop.order_items: the variant, a snapshot of name, sku, options and unit_price; total_price = unit_price * '
+  'quantity');
 select results_eq(
-  $$select p.sku::text, p.stock_quantity from shop.products p where p.sku like 'ZQXWV-CO-%' order by p.sku$$,
+  $$select v.sku, v.stock_quantity from shop.variants v where v.sku like 'ZQXWV-CO-%' order by v.sku$$,
   $$values ('ZQXWV-CO-X', 8), ('ZQXWV-CO-Y', 0), ('ZQXWV-CO-Z', 5)$$,
   'the stock is decremented by the quantities sold (X 10 -> 8, Y 1 -> 0)');
 select results_eq(
-  format($$select m.product_id, m.delta, m.stock_after, m.reason, m.actor_id from shop.stock_movements m
+  format($$select m.product_id, m.variant_id, m.delta, m.stock_after, m.reason, m.actor_id from shop.stock_movements m
            where m.order_id = %s order by m.product_id$$, pg_temp.id('o1')),
-  format($$values (%s::bigint, -2, 8, 'sale', %s::bigint), (%s, -1, 0, 'sale', %s)$$,
-         pg_temp.id('x'), pg_temp.id('u1'), pg_temp.id('y'), pg_temp.id('u1')),
-  'one sale movement per line, with the order id and the customer as actor');
+  format($$values (%s::bigint, %s::bigint, -2, 8, 'sale', %s::bigint), (%s, %s, -1, 0, 'sale', %s)$$,
+         pg_temp.id('x'), pg_temp.variant_of(pg_temp.id('x')), pg_temp.id('u1'),
+         pg_temp.id('y'), pg_temp.variant_of(pg_temp.id('y')), pg_temp.id('u1')),
+  'one sale movement per line (of its variant), with the order id and the customer as actor');
 select results_eq(
   format('select h.from_status, h.status, h.changed_by, h.actor, h.reason from shop.order_status_history h where h.order_id = %s',
          pg_temp.id('o1')),
@@ -235,7 +241,7 @@ select results_eq(
 select is(coalesce(current_setting('pgshop.stock_reason', true), ''), '', 'after checkout no stock reason is set');
 select is(coalesce(current_setting('pgshop.stock_order_id', true), ''), '', 'after checkout no stock order id is set');
 select pg_temp.act_as(null);
-update shop.products set stock_quantity = stock_quantity + 1 where id = pg_temp.id('z');
+update shop.variants set stock_quantity = stock_quantity + 1 where product_id = pg_temp.id('z');
 select results_eq(
   format('select m.reason, m.order_id, m.delta from shop.stock_movements m where m.product_id = %s order by m.id desc limit 1',
          pg_temp.id('z')),
@@ -250,7 +256,7 @@ select pg_temp.act_as(pg_temp.id('u1'));
 select is(api.order_get(pg_temp.id('o1'))::jsonb - 'updated_at', pg_temp.kept('o1') - 'updated_at',
   'a later change of price, name and SKU does not alter the order');
 reset role;
-update shop.products set sku = 'ZQXWV-CO-X' where id = pg_temp.id('x');
+update shop.variants set sku = 'ZQXWV-CO-X' where product_id = pg_temp.id('x');
 set local role pgshop_api;
 
 -- Idempotency ------------------------------------------------------------------------------------------
@@ -356,8 +362,9 @@ select throws_ok(
   '23514', 'new row for relation "orders" violates check constraint "orders_total_not_negative"',
   'a negative order total violates orders_total_not_negative');
 select throws_ok(
-  format($$insert into shop.order_items (order_id, product_id, name, sku, quantity, unit_price, total_price)
-           values (%s, %s, 'Zqxwv', 'ZQXWV-CO-Z', 3, 1.00, 4.00)$$, pg_temp.id('o4'), pg_temp.id('x')),
+  format($$insert into shop.order_items (order_id, product_id, variant_id, name, sku, quantity, unit_price, total_price)
+           values (%s, %s, %s, 'Zqxwv', 'ZQXWV-CO-Z', 3, 1.00, 4.00)$$,
+         pg_temp.id('o4'), pg_temp.id('x'), pg_temp.variant_of(pg_temp.id('x'))),
   '23514', 'new row for relation "order_items" violates check constraint "order_items_total_is_price_times_quantity"',
   'an order line whose total_price is not unit_price * quantity violates order_items_total_is_price_times_quantity');
 select throws_ok(
@@ -365,8 +372,9 @@ select throws_ok(
   '23514', 'new row for relation "order_items" violates check constraint "order_items_total_is_price_times_quantity"',
   'changing a line''s quantity without its total violates order_items_total_is_price_times_quantity');
 select lives_ok(
-  format($$insert into shop.order_items (order_id, product_id, name, sku, quantity, unit_price, total_price)
-           values (%s, %s, 'Zqxwv', 'ZQXWV-CO-X', 3, 1.10, 3.30)$$, pg_temp.id('o4'), pg_temp.id('x')),
+  format($$insert into shop.order_items (order_id, product_id, variant_id, name, sku, quantity, unit_price, total_price)
+           values (%s, %s, %s, 'Zqxwv', 'ZQXWV-CO-X', 3, 1.10, 3.30)$$,
+         pg_temp.id('o4'), pg_temp.id('x'), pg_temp.variant_of(pg_temp.id('x'))),
   'a line with total_price = unit_price * quantity is accepted');
 
 select * from finish();

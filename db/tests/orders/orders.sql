@@ -62,8 +62,9 @@ exception
   when others then return sqlstate || ' ' || sqlerrm;
 end
 $$;
+-- stock(key): the stock of a test product's one variant.
 create function pg_temp.stock(p_key text) returns integer
-language sql stable as $$ select p.stock_quantity from shop.products p where p.id = pg_temp.id(p_key) $$;
+language sql stable as $$ select v.stock_quantity from shop.variants v where v.product_id = pg_temp.id(p_key) $$;
 
 -- Function properties ---------------------------------------------------------------------------------
 select function_privs_are('api', 'orders_list', array['integer', 'text'], 'pgshop_api', array['EXECUTE']);
@@ -83,21 +84,13 @@ select results_eq(
 
 -- Set-up ------------------------------------------------------------------------------------------------
 do $$
-declare
-  v_product shop.products;
 begin
   perform pg_temp.new_user('admin', 'zqxwv-ord-admin@zqxwv.test', 'Ad', 'Min', 'admin');
   perform pg_temp.new_user('c1', 'zqxwv-ord-one@zqxwv.test', 'Cus', 'One');
   perform pg_temp.new_user('c2', 'zqxwv-ord-two@zqxwv.test', 'Cus', 'Two');
   perform pg_temp.new_user('m', 'zqxwv-ord-matrix@zqxwv.test', 'Mat', 'Rix');
-  for v_product in
-    insert into shop.products (name, price, sku, stock_quantity, low_stock_threshold)
-    values ('Zqxwv Order P', 5.00, 'ZQXWV-ORD-P', 20, 0),
-           ('Zqxwv Order Q', 3.00, 'ZQXWV-ORD-Q', 20, 0)
-    returning *
-  loop
-    perform set_config('tests.' || lower(split_part(v_product.sku, '-', 3)), v_product.id::text, true);
-  end loop;
+  perform set_config('tests.p', pg_temp.new_product('Zqxwv Order P', 5.00, 'ZQXWV-ORD-P', 20, p_threshold => 0)::text, true);
+  perform set_config('tests.q', pg_temp.new_product('Zqxwv Order Q', 3.00, 'ZQXWV-ORD-Q', 20, p_threshold => 0)::text, true);
   perform set_config('tests.missing_order', ((select coalesce(max(id), 0) from shop.orders) + 1000)::text, true);
 
 end

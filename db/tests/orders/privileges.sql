@@ -25,7 +25,8 @@ select has_function('lib', 'checkout', array['bigint', 'jsonb', 'text'], 'lib.ch
 select function_privs_are('lib', f, a, 'pgshop_api', '{}'::text[],
   format('pgshop_api cannot execute lib.%s(%s)', f, array_to_string(a, ', ')))
 from (values ('cart_merge', array['bigint', 'text']), ('purge_expired', '{}'::text[]),
-             ('set_cart_line', array['text', 'bigint', 'integer', 'boolean']),
+             ('set_cart_line', array['text', 'bigint', 'bigint', 'integer', 'boolean']),
+             ('cart_variant', array['bigint', 'bigint']),
              ('cart_for_write', array['text']), ('find_cart', array['text']), ('cart_lines', array['bigint']),
              ('checkout', array['bigint', 'jsonb', 'text']), ('address_problem', array['jsonb']),
              ('idempotency_claim', array['bigint', 'text', 'jsonb']),
@@ -54,7 +55,8 @@ select throws_ok('select * from shop.carts', '42501', null, 'as pgshop_api: sele
 select throws_ok('select * from shop.orders', '42501', null, 'as pgshop_api: select from shop.orders -> 42501');
 select throws_ok($$update shop.orders set status = 'paid'$$, '42501', null, 'as pgshop_api: update shop.orders -> 42501');
 select throws_ok('delete from shop.cart_items', '42501', null, 'as pgshop_api: delete from shop.cart_items -> 42501');
-select throws_ok($$insert into shop.stock_movements (product_id, delta, stock_after, reason) values (1, 1, 1, 'restock')$$,
+select throws_ok($$insert into shop.stock_movements (product_id, variant_id, delta, stock_after, reason)
+                  values (1, 1, 1, 1, 'restock')$$,
   '42501', null, 'as pgshop_api: insert into shop.stock_movements -> 42501');
 select throws_ok('select * from shop.idempotency_keys', '42501', null, 'as pgshop_api: select from shop.idempotency_keys -> 42501');
 select throws_ok('select * from shop.stock_reconciliation', '42501', null,

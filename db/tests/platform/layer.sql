@@ -9,13 +9,13 @@ select * from no_plan();
 
 create function pg_temp.request() returns jsonb
 language sql immutable as $$ select jsonb_build_object('shipping_address', pg_temp.addr()) $$;
--- stock(): the stock of the products of this file, by SKU.
+-- stock(): the stock of the products of this file (of their one variant each), by SKU.
 create function pg_temp.stock() returns jsonb
 language sql stable as $$
-  select jsonb_object_agg(p.sku, p.stock_quantity) from shop.products p where p.sku like 'ZQXWV-FL-%'
+  select jsonb_object_agg(v.sku, v.stock_quantity) from shop.variants v where v.sku like 'ZQXWV-FL-%'
 $$;
--- an_order(key, lines): a pending order of the customer written by hand, lines [[product key, quantity]] at
--- the product's price; its id kept as tests.<key>.
+-- an_order(key, lines): a pending order of the customer written by hand, lines [[product key, quantity]] of the
+-- product's one variant, at its price; its id kept as tests.<key>.
 create function pg_temp.an_order(p_key text, p_lines jsonb) returns void
 language plpgsql as $$
 declare
@@ -24,10 +24,11 @@ begin
   insert into shop.orders (user_id, total_amount, shipping_address)
   values (pg_temp.id('customer'), 0, pg_temp.addr())
   returning id into v_id;
-  insert into shop.order_items (order_id, product_id, name, sku, quantity, unit_price, total_price)
-  select v_id, p.id, p.name, p.sku, (l ->> 1)::integer, p.price, p.price * (l ->> 1)::integer
+  insert into shop.order_items (order_id, product_id, variant_id, name, sku, quantity, unit_price, total_price)
+  select v_id, p.id, v.id, p.name, v.sku, (l ->> 1)::integer, v.price, v.price * (l ->> 1)::integer
   from jsonb_array_elements(p_lines) l
-  join shop.products p on p.id = pg_temp.id(l ->> 0);
+  join shop.products p on p.id = pg_temp.id(l ->> 0)
+  join shop.variants v on v.id = pg_temp.variant_of(p.id);
   perform set_config('tests.' || p_key, v_id::text, true);
 end
 $$;
@@ -176,38 +177,42 @@ update shop.settings set value = default_value where name = 'page_size_max';
 -- Set-up --------------------------------------------------------------------------------------------------------
 do $$
 declare
-  v_product shop.products;
+  v_id bigint;
 begin
   perform pg_temp.new_user('customer', 'zqxwv-fl-customer@zqxwv.test', 'Cus', 'Tomer');
   perform pg_temp.new_user('other', 'zqxwv-fl-other@zqxwv.test', 'Oth', 'Er');
-  for v_product in
-    insert into shop.products (name, price, sku, stock_quantity, low_stock_threshold, is_active, deleted_at)
-    values ('Zqxwv Layer A', 10.00, 'ZQXWV-FL-A', 10, 0, true, null),
-           ('Zqxwv Layer B', 2.50, 'ZQXWV-FL-B', 5, 0, true, null),
-           ('Zqxwv Layer Inactive', 1.00, 'ZQXWV-FL-I', 5, 0, false, null),
-           ('Zqxwv Layer Deleted', 1.00, 'ZQXWV-FL-D', 5, 0, true, now())
-    returning *
-  loop
-    perform set_config('tests.' || lower(split_part(v_product.sku, '-', 3)), v_product.id::text, true);
-  end loop;
-  insert into shop.carts (user_id) values (pg_temp.id('customer')) returning id into v_product.id;
-  perform set_config('tests.cart', v_product.id::text, true);
-  insert into shop.cart_items (cart_id, product_id, quantity)
-  select pg_temp.id('cart'), pg_temp.id(k), q from (values ('a', 2), ('i', 1), ('d', 1), ('b', 3)) v (k, q);
+  perform set_config('tests.' || k, pg_temp.new_product(n, p, s, q, p_threshold => 0)::text, true)
+  from (values ('a', 'Zqxwv Layer A', 10.00, 'ZQXWV-FL-A', 10), ('b', 'Zqxwv Layer B', 2.50, 'ZQXWV-FL-B', 5),
+               ('d', 'Zqxwv Layer Deleted', 1.00, 'ZQXWV-FL-D', 5),
+               ('i', 'Zqxwv Layer Inactive', 1.00, 'ZQXWV-FL-I', 5)) v (k, n, p, s, q)
+  order by k;
+  update shop.products set is_active = false where id = pg_temp.id('i');
+  update shop.products set deleted_at = now() where id = pg_temp.id('d');  -- its variant with it
+  insert into shop.carts (user_id) values (pg_temp.id('customer')) returning id into v_id;
+  perform set_config('tests.cart', v_id::text, true);
+  insert into shop.cart_items (cart_id, product_id, variant_id, quantity)
+  select pg_temp.id('cart'), pg_temp.id(k), pg_temp.variant_of(pg_temp.id(k)), q
+  from (values ('a', 2), ('i', 1), ('d', 1), ('b', 3)) v (k, q);
 end
 $$;
 
 -- lib.cart_lines -------------------------------------------------------------------------------------------------
 select results_eq(
-  format('select l.product_id, l.name::text, l.sku::text, l.unit_price, l.quantity, l.stock_quantity from lib.cart_lines(%s) l
-          order by l.line_id', pg_temp.id('cart')),
-  format($$values (%s::bigint, 'Zqxwv Layer A', 'ZQXWV-FL-A', 10.00::numeric, 2, 10), (%s, 'Zqxwv Layer B', 'ZQXWV-FL-B', 2.50, 3, 5)$$,
-         pg_temp.id('a'), pg_temp.id('b')),
-  'cart_lines: the lines of live, active products only (not the inactive nor the deleted one), with the stock on hand');
-update shop.products set price = 11.00 where id = pg_temp.id('a');
+  format('select l.product_id, l.variant_id, l.name::text, l.sku::text, l.unit_price, l.quantity, l.stock_quantity
+          from lib.cart_lines(%s) l order by l.line_id', pg_temp.id('cart')),
+  format($$values (%s::bigint, %s::bigint, 'Zqxwv Layer A', 'ZQXWV-FL-A', 10.00::numeric, 2, 10),
+                  (%s, %s, 'Zqxwv Layer B', 'ZQXWV-FL-B', 2.50, 3, 5)$$,
+         pg_temp.id('a'), pg_temp.variant_of(pg_temp.id('a')), pg_temp.id('b'), pg_temp.variant_of(pg_temp.id('b'))),
+  'cart_lines: the lines of live, active products only (not the inactive nor the deleted one), with their variant '
+  'and its stock on hand');
+update shop.variants set price = 11.00 where product_id = pg_temp.id('a');
 select is((select l.unit_price from lib.cart_lines(pg_temp.id('cart')) l where l.product_id = pg_temp.id('a')), 11.00,
-  'cart_lines: at the current price');
-update shop.products set price = 10.00 where id = pg_temp.id('a');
+  'cart_lines: at the current price (the variant''s)');
+update shop.variants set price = 10.00 where product_id = pg_temp.id('a');
+update shop.variants set is_active = false where product_id = pg_temp.id('b');
+select is(array(select l.product_id from lib.cart_lines(pg_temp.id('cart')) l), array[pg_temp.id('a')],
+  'cart_lines: not the line of an inactive variant');
+update shop.variants set is_active = true where product_id = pg_temp.id('b');
 select is((select count(*) from lib.cart_lines(null)), 0::bigint, 'cart_lines(null) (no cart): no line');
 
 -- shop.take_stock / shop.return_stock ----------------------------------------------------------------------------
@@ -221,14 +226,15 @@ select results_eq(
           where m.order_id = %s order by m.id', pg_temp.id('o1')),
   format($$values (%1$s::bigint, -2, 8, 'sale'::text, %3$s::bigint, %4$s::bigint), (%2$s, -3, 2, 'sale', %3$s, %4$s)$$,
          pg_temp.id('a'), pg_temp.id('b'), pg_temp.id('o1'), pg_temp.id('customer')),
-  'take_stock: one ledger row per line, in product id order: reason sale, the order id, the caller as actor');
+  'take_stock: one ledger row per line, in variant id order: reason sale, the order id, the caller as actor');
 select is(current_setting('pgshop.stock_reason', true) || '/' || current_setting('pgshop.stock_order_id', true), '/',
   'take_stock clears the ledger context afterwards');
 
 do $$ begin perform pg_temp.an_order('o2', '[["a", 1], ["b", 4]]'); end $$;
 select is(shop.take_stock(pg_temp.id('o2')),
-  jsonb_build_array(jsonb_build_object('product_id', pg_temp.id('b'), 'sku', 'ZQXWV-FL-B', 'requested', 4, 'available', 2)),
-  'take_stock: a line short of stock is returned as [{product_id, sku, requested, available}]');
+  jsonb_build_array(jsonb_build_object('product_id', pg_temp.id('b'), 'variant_id', pg_temp.variant_of(pg_temp.id('b')),
+                                       'sku', 'ZQXWV-FL-B', 'requested', 4, 'available', 2)),
+  'take_stock: a line short of stock is returned as [{product_id, variant_id, sku, requested, available}]');
 select is(pg_temp.stock() - 'ZQXWV-FL-I' - 'ZQXWV-FL-D', '{"ZQXWV-FL-A": 7, "ZQXWV-FL-B": 2}',
   'take_stock takes the lines that fit and leaves the short one (lib.checkout then raises, undoing it all)');
 
@@ -280,8 +286,10 @@ select pg_temp.problem_is(format('select lib.idempotency_claim(%s, %L, %L)', pg_
 do $$
 begin
   perform set_config('tests.short', jsonb_build_array(
-    jsonb_build_object('product_id', pg_temp.id('b'), 'sku', 'ZQXWV-FL-B', 'requested', 9, 'available', 5),
-    jsonb_build_object('product_id', pg_temp.id('a'), 'sku', 'ZQXWV-FL-A', 'requested', 12, 'available', 0))::text, true);
+    jsonb_build_object('product_id', pg_temp.id('b'), 'variant_id', pg_temp.variant_of(pg_temp.id('b')), 'sku', 'ZQXWV-FL-B',
+                       'requested', 9, 'available', 5),
+    jsonb_build_object('product_id', pg_temp.id('a'), 'variant_id', pg_temp.variant_of(pg_temp.id('a')), 'sku', 'ZQXWV-FL-A',
+                       'requested', 12, 'available', 0))::text, true);
 end
 $$;
 select is(lib.insufficient_stock(current_setting('tests.short')::jsonb)::jsonb,
@@ -308,11 +316,11 @@ select is(
   'round trip of a problem without extra members (no hint)');
 
 -- lib.checkout: a line that lost its stock after the order was written ---------------------------------------------
--- A concurrent buyer, simulated: a trigger that sells out the products of any new order line.
+-- A concurrent buyer, simulated: a trigger that sells out the variants of any new order line.
 create function pg_temp.sell_out() returns trigger
 language plpgsql as $$
 begin
-  update shop.products p set stock_quantity = 0 where p.id in (select n.product_id from new_rows n);
+  update shop.variants v set stock_quantity = 0 where v.id in (select n.variant_id from new_rows n);
   return null;
 end
 $$;
@@ -397,8 +405,9 @@ select is_empty(
   $$select p.oid::regprocedure from pg_proc p
     where p.pronamespace = any (array['shop', 'audit', 'reporting', 'monitoring']::regnamespace[])
       and p.oid not in ('shop.has_text(text)'::regprocedure, 'shop.jsonb_within(jsonb,integer,integer)'::regprocedure,
-                        'shop.drop_function_layer()'::regprocedure)$$,
-  '... and no routine but those a constraint or domain uses, and itself');
+                        'shop.drop_function_layer()'::regprocedure, 'shop.layer_schemas()'::regprocedure,
+                        'shop.layer_unschedule()'::regprocedure)$$,
+  '... and no routine but those a constraint or domain uses, itself and what it calls (the next down calls it)');
 select has_schema('lib', 'the schemas stay (only their routines go)');
 
 

@@ -35,11 +35,12 @@ exception when sqlstate 'ZQ001' then
   return v_result;
 end
 $$;
--- The test products (SKU ZQXWV-MJ-*) as {sku: [price, metadata]}, to see that refused calls changed nothing.
+-- The test products (SKU ZQXWV-MJ-*, the SKU of their variant) as {sku: [variant price, product price, metadata]},
+-- to see that refused calls changed nothing.
 create function pg_temp.products() returns jsonb
 language sql stable as $$
-  select coalesce(jsonb_object_agg(p.sku, jsonb_build_array(p.price, p.metadata)), '{}')
-  from shop.products p where p.sku like 'ZQXWV-MJ-%'
+  select coalesce(jsonb_object_agg(v.sku, jsonb_build_array(v.price, p.price, p.metadata)), '{}')
+  from shop.variants v join shop.products p on p.id = v.product_id where v.sku like 'ZQXWV-MJ-%'
 $$;
 
 -- Set-up ------------------------------------------------------------------------------------------------
@@ -49,14 +50,15 @@ declare
 begin
   perform pg_temp.new_user('admin', 'zqxwv-mj-admin@zqxwv.test', 'Ad', 'Min', 'admin');
   perform pg_temp.new_user('u1', 'zqxwv-mj-one@zqxwv.test', 'Cus', 'One');
-  insert into shop.products (name, price, sku, stock_quantity, metadata)
-  values ('Zqxwv Money', 12.50, 'ZQXWV-MJ-P', 10, '{"color": "red"}') returning id into v_id;
+  v_id := pg_temp.new_product('Zqxwv Money', 12.50, 'ZQXWV-MJ-P', 10);
+  update shop.products set metadata = '{"color": "red"}' where id = v_id;
   perform set_config('tests.p', v_id::text, true);
   insert into shop.orders (user_id, total_amount, shipping_address)
   values (pg_temp.id('u1'), 12.50, pg_temp.addr()) returning id into v_id;
   perform set_config('tests.o', v_id::text, true);
-  insert into shop.order_items (order_id, product_id, name, sku, quantity, unit_price, total_price)
-  values (v_id, pg_temp.id('p'), 'Zqxwv Money', 'ZQXWV-MJ-P', 1, 12.50, 12.50) returning id into v_id;
+  insert into shop.order_items (order_id, product_id, variant_id, name, sku, quantity, unit_price, total_price)
+  values (v_id, pg_temp.id('p'), pg_temp.variant_of(pg_temp.id('p')), 'Zqxwv Money', 'ZQXWV-MJ-P', 1, 12.50, 12.50)
+  returning id into v_id;
   perform set_config('tests.oi', v_id::text, true);
   insert into shop.daily_sales (day, orders, units, revenue) values ('1999-01-01', 1, 1, 12.50);
   -- This file checks out many times as u1: no per-user checkout limit here (platform/rate_limits.sql tests it).
@@ -66,6 +68,8 @@ $$;
 
 -- NaN on the money columns ------------------------------------------------------------------------------
 select col_has_check('shop', 'products', 'price', 'products has a check on price');
+select col_has_check('shop', 'variants', 'price', 'variants has a check on price');
+select col_has_check('shop', 'variants', 'compare_at_price', 'variants has a check on compare_at_price');
 select col_has_check('shop', 'orders', 'total_amount', 'orders has a check on total_amount');
 select col_has_check('shop', 'order_items', 'unit_price', 'order_items has a check on unit_price');
 select col_has_check('shop', 'order_items', array['unit_price', 'total_price'],
@@ -76,16 +80,32 @@ select results_eq(
     where c.contype = 'c' and c.conname like '%finite' and c.connamespace = 'shop'::regnamespace order by 2$$,
   $$values ('shop.daily_sales', 'daily_sales_revenue_finite', true), ('shop.order_items', 'order_items_prices_finite', true),
            ('shop.orders', 'orders_total_finite', true), ('shop.payment_events', 'payment_events_amount_finite', true),
-           ('shop.payments', 'payments_amounts_finite', true), ('shop.products', 'products_price_finite', true)$$,
-  'the six NaN checks exist and are validated (they hold for every existing row): the four of that migration and '
-  'the two of the payment tables (migration 20261201140000)');
+           ('shop.payments', 'payments_amounts_finite', true), ('shop.products', 'products_price_finite', true),
+           ('shop.variants', 'variants_compare_at_price_finite', true), ('shop.variants', 'variants_price_finite', true)$$,
+  'the eight NaN checks exist and are validated (they hold for every existing row): the four of that migration, '
+  'the two of the payment tables (migration 20261201140000) and the two of the variants (migration 20261208200000)');
 
-select throws_ok($$insert into shop.products (name, price, sku) values ('Zqxwv NaN', 'NaN', 'ZQXWV-MJ-NAN')$$,
-  '23514', 'new row for relation "products" violates check constraint "products_price_finite"',
-  'a product priced NaN violates products_price_finite (NaN passes price >= 0)');
-select throws_ok(format($$update shop.products set price = 'NaN' where id = %s$$, pg_temp.id('p')),
-  '23514', 'new row for relation "products" violates check constraint "products_price_finite"',
-  'updating a price to NaN violates products_price_finite');
+-- A product's price is derived (its default variant's, shop.tg_products__derived): NaN written by hand never
+-- reaches it; the check stays as a backstop.
+select is((select c.convalidated from pg_constraint c where c.conname = 'products_price_finite'
+           and c.conrelid = 'shop.products'::regclass), true, 'products_price_finite exists on the derived price');
+select is(pg_temp.error_of($$insert into shop.products (name, price) values ('Zqxwv NaN', 'NaN')$$), null,
+  'a product inserted with price NaN is not refused ...');
+select is((select p.price from shop.products p where p.name = 'Zqxwv NaN'), null,
+  '... the NaN is not kept: without a variant it has no price');
+update shop.products set price = 'NaN' where id = pg_temp.id('p');
+select is((select p.price from shop.products p where p.id = pg_temp.id('p')), 12.50,
+  'updating a product''s price to NaN by hand leaves its derived price (the variant''s 12.50)');
+select throws_ok(format($$insert into shop.variants (product_id, sku, price) values (%s, 'ZQXWV-MJ-NAN', 'NaN')$$,
+                        pg_temp.id('p')),
+  '23514', 'new row for relation "variants" violates check constraint "variants_price_finite"',
+  'a variant priced NaN violates variants_price_finite (NaN passes price >= 0)');
+select throws_ok(format($$update shop.variants set price = 'NaN' where product_id = %s$$, pg_temp.id('p')),
+  '23514', 'new row for relation "variants" violates check constraint "variants_price_finite"',
+  'updating a variant''s price to NaN violates variants_price_finite');
+select throws_ok(format($$update shop.variants set compare_at_price = 'NaN' where product_id = %s$$, pg_temp.id('p')),
+  '23514', 'new row for relation "variants" violates check constraint "variants_compare_at_price_finite"',
+  'a compare-at price NaN violates variants_compare_at_price_finite (NaN passes compare_at_price > price)');
 select throws_ok(
   format($$insert into shop.orders (user_id, total_amount, shipping_address) values (%s, 'NaN', %L)$$,
          pg_temp.id('u1'), pg_temp.addr()),
@@ -95,8 +115,9 @@ select throws_ok(format($$update shop.orders set total_amount = 'NaN' where id =
   '23514', 'new row for relation "orders" violates check constraint "orders_total_finite"',
   'updating an order total to NaN violates orders_total_finite');
 select throws_ok(
-  format($$insert into shop.order_items (order_id, product_id, name, sku, quantity, unit_price, total_price)
-           values (%s, %s, 'Zqxwv', 'ZQXWV-MJ-X', 1, 'NaN', 'NaN')$$, pg_temp.id('o'), pg_temp.id('p')),
+  format($$insert into shop.order_items (order_id, product_id, variant_id, name, sku, quantity, unit_price, total_price)
+           values (%s, %s, %s, 'Zqxwv', 'ZQXWV-MJ-X', 1, 'NaN', 'NaN')$$,
+         pg_temp.id('o'), pg_temp.id('p'), pg_temp.variant_of(pg_temp.id('p'))),
   '23514', 'new row for relation "order_items" violates check constraint "order_items_prices_finite"',
   'an order line with unit and total price NaN (NaN = NaN * 1 holds) violates order_items_prices_finite');
 select throws_ok(format($$update shop.order_items set unit_price = 'NaN', total_price = 'NaN' where id = %s$$, pg_temp.id('oi')),
@@ -124,11 +145,13 @@ select throws_ok(
   '23514', 'new row for relation "payment_events" violates check constraint "payment_events_amount_finite"',
   'a payment event of amount NaN violates payment_events_amount_finite');
 select results_eq(
-  format($$select (select p.price from shop.products p where p.id = %s), (select o.total_amount from shop.orders o where o.id = %s),
-                  (select oi.total_price from shop.order_items oi where oi.id = %s),
+  format($$select (select v.price from shop.variants v where v.product_id = %1$s),
+                  (select p.price from shop.products p where p.id = %1$s), (select o.total_amount from shop.orders o where o.id = %2$s),
+                  (select oi.total_price from shop.order_items oi where oi.id = %3$s),
                   (select d.revenue from shop.daily_sales d where d.day = '1999-01-01')$$,
          pg_temp.id('p'), pg_temp.id('o'), pg_temp.id('oi')),
-  $$values (12.50::numeric(12, 2), 12.50::numeric(12, 2), 12.50::numeric(12, 2), 12.50::numeric(14, 2))$$,
+  $$values (12.50::numeric(12, 2), 12.50::numeric(12, 2), 12.50::numeric(12, 2), 12.50::numeric(12, 2),
+            12.50::numeric(14, 2))$$,
   'the refused updates changed nothing');
 
 -- lib.price ------------------------------------------------------------------------------------------
@@ -161,8 +184,14 @@ select throws_ok($$select api.product_create('Zqxwv NaN', 'NaN', 'ZQXWV-MJ-NAN')
   'product_create: price NaN -> PT422 invalid_price');
 select throws_ok($$select api.product_create('Zqxwv Tenth', 19.999, 'ZQXWV-MJ-TENTH')$$, 'PT422', 'invalid_price',
   'product_create: price 19.999 -> PT422 invalid_price (never rounded silently)');
+-- The price of a request with product fields too (product_create always has the name) is checked by lib.price
+-- (the variant's), never cast to the product's derived price column first (that gave 22003 / 22P02).
 select throws_ok($$select api.product_create('Zqxwv Inf', 'Infinity', 'ZQXWV-MJ-INF')$$, 'PT422', 'invalid_price',
   'product_create: price Infinity -> PT422 invalid_price');
+select throws_ok(format($$select api.product_update(%s, '{"price": "Infinity", "name": "Zqxwv Renamed"}')$$, pg_temp.id('p')),
+  'PT422', 'invalid_price', 'product_update: price "Infinity" with another field -> PT422 invalid_price');
+select throws_ok(format($$select api.product_update(%s, '{"price": "abc", "name": "Zqxwv Renamed"}')$$, pg_temp.id('p')),
+  'PT422', 'invalid_price', 'product_update: price "abc" with another field -> PT422 invalid_price');
 select throws_ok(format($$select api.product_update(%s, '{"price": "NaN"}')$$, pg_temp.id('p')), 'PT422', 'invalid_price',
   'product_update: price "NaN" -> PT422 invalid_price');
 select throws_ok(format($$select api.product_update(%s, '{"price": 19.999}')$$, pg_temp.id('p')), 'PT422', 'invalid_price',
@@ -226,26 +255,27 @@ select throws_ok(format($$select api.product_update(%s, '{"metadata": []}')$$, p
 select is(api.product_update(pg_temp.id('p'), jsonb_build_object('metadata', pg_temp.nest(8)))::jsonb -> 'metadata',
   pg_temp.nest(8), 'product_update: metadata 8 levels deep is accepted');
 reset role;
-select is((select count(*) from shop.products p where p.sku in ('ZQXWV-MJ-DEEPER', 'ZQXWV-MJ-BIGGER')), 0::bigint,
-  'the refused product_create calls created nothing');
+select is((select count(*) from shop.variants v where v.sku in ('ZQXWV-MJ-DEEPER', 'ZQXWV-MJ-BIGGER'))
+          + (select count(*) from shop.products p where p.name in ('Zqxwv Deeper', 'Zqxwv Bigger')), 0::bigint,
+  'the refused product_create calls created nothing (no product, no variant)');
 select is((select p.metadata from shop.products p where p.id = pg_temp.id('p')), pg_temp.nest(8),
   'the refused product_update calls left the metadata as last accepted');
 
 select col_has_check('shop', 'products', 'metadata', 'products has a check on metadata');
 select is((select c.convalidated from pg_constraint c where c.conname = 'products_metadata_limits'
            and c.conrelid = 'shop.products'::regclass), true, 'products_metadata_limits exists and is validated');
-select throws_ok(format($$insert into shop.products (name, price, sku, metadata) values ('Zqxwv T', 1, 'ZQXWV-MJ-T1', %L)$$,
+select throws_ok(format($$insert into shop.products (name, metadata) values ('Zqxwv T', %L)$$,
                         pg_temp.nest(9)),
   '23514', 'new row for relation "products" violates check constraint "products_metadata_limits"',
   'a direct insert of metadata 9 levels deep violates products_metadata_limits');
-select throws_ok(format($$insert into shop.products (name, price, sku, metadata) values ('Zqxwv T', 1, 'ZQXWV-MJ-T2', %L)$$,
+select throws_ok(format($$insert into shop.products (name, metadata) values ('Zqxwv T', %L)$$,
                         pg_temp.big(16385)),
   '23514', 'new row for relation "products" violates check constraint "products_metadata_limits"',
   'a direct insert of metadata of 16385 bytes violates products_metadata_limits');
 select throws_ok(format($$update shop.products set metadata = %L where id = %s$$, pg_temp.big(20000), pg_temp.id('p')),
   '23514', 'new row for relation "products" violates check constraint "products_metadata_limits"',
   'a direct update to metadata of 20000 bytes violates products_metadata_limits');
-select lives_ok(format($$insert into shop.products (name, price, sku, metadata) values ('Zqxwv T', 1, 'ZQXWV-MJ-T3', %L)$$,
+select lives_ok(format($$insert into shop.products (name, metadata) values ('Zqxwv T', %L)$$,
                        pg_temp.nest(8)),
   'a direct insert of metadata 8 levels deep is accepted');
 

@@ -22,7 +22,7 @@ language sql as $$ insert into shop.attempts (kind, key, at) select p_kind, p_ke
 create function pg_temp.state() returns jsonb
 language sql stable as $$
   select jsonb_build_object(
-    'stock', (select p.stock_quantity from shop.products p where p.id = pg_temp.id('p')),
+    'stock', (select v.stock_quantity from shop.variants v where v.product_id = pg_temp.id('p')),
     'movements', (select count(*) from shop.stock_movements m where m.product_id = pg_temp.id('p')),
     'cart', (select jsonb_agg(jsonb_build_array(ci.product_id, ci.quantity) order by ci.id)
              from shop.cart_items ci join shop.carts c on c.id = ci.cart_id where c.user_id = pg_temp.id('buyer2')),
@@ -251,8 +251,7 @@ declare
 begin
   perform pg_temp.new_user('buyer', 'zqxwv-rl-buyer@zqxwv.test', 'Buy', 'Er');
   perform pg_temp.new_user('buyer2', 'zqxwv-rl-buyer2@zqxwv.test', 'Buy', 'Er Two');
-  insert into shop.products (name, price, sku, stock_quantity, low_stock_threshold)
-  values ('Zqxwv Rate Limited', 3.00, 'ZQXWV-RL-P', 2, 0) returning id into v_id;
+  v_id := pg_temp.new_product('Zqxwv Rate Limited', 3.00, 'ZQXWV-RL-P', 2, p_threshold => 0);
   perform set_config('tests.p', v_id::text, true);
   perform set_config('tests.addr', jsonb_build_object(
     'name', 'Ann Zqxwv', 'line1', '1 Zqxwv Street', 'city', 'Springfield', 'postal_code', '12345', 'country', 'US')::text,
@@ -281,7 +280,7 @@ set local role pgshop_api;
 select pg_temp.act_as(pg_temp.id('buyer2'));
 do $$ begin perform api.cart_add_item(null, pg_temp.id('p'), 2); end $$;
 reset role;
-update shop.products set stock_quantity = 1 where id = pg_temp.id('p');  -- sold elsewhere meanwhile
+update shop.variants set stock_quantity = 1 where product_id = pg_temp.id('p');  -- sold elsewhere meanwhile
 do $$ begin perform set_config('tests.before', pg_temp.state()::text, true); end $$;
 set local role pgshop_api;
 select pg_temp.problem_is($$select pg_temp.checkout(current_setting('tests.addr')::jsonb, 'zqxwv-rl-key')$$,
@@ -290,7 +289,7 @@ reset role;
 select is(pg_temp.state(), current_setting('tests.before')::jsonb,
   'the refused checkout changed nothing: stock, ledger, cart lines, no order, no idempotency key');
 select is(pg_temp.attempts('checkout', pg_temp.id('buyer2')::text), 1::bigint, '... but its attempt is recorded');
-update shop.products set stock_quantity = 2 where id = pg_temp.id('p');
+update shop.variants set stock_quantity = 2 where product_id = pg_temp.id('p');
 set local role pgshop_api;
 select is(pg_temp.checkout(current_setting('tests.addr')::jsonb, 'zqxwv-rl-key')::jsonb ->> 'total_amount', '6.00',
   'another user, attempt 2: the retry with the same key succeeds (each user has a budget of its own)');

@@ -32,7 +32,7 @@ begin
 end
 $$;
 -- order_by_hand(key, status, total, day, lines): an order written directly, lines [[product key, quantity]]
--- at the product's price; its id kept as tests.<key>.
+-- of the product's one variant at its price; its id kept as tests.<key>.
 create function pg_temp.order_by_hand(p_key text, p_status text, p_total numeric, p_day date, p_lines jsonb)
 returns bigint
 language plpgsql as $$
@@ -44,10 +44,11 @@ begin
           '{"name": "Zqxwv Trig", "line1": "1 Zqxwv Street", "city": "Springfield", "postal_code": "1", "country": "US"}',
           (p_day + time '10:00') at time zone 'UTC')
   returning id into v_id;
-  insert into shop.order_items (order_id, product_id, name, sku, quantity, unit_price, total_price)
-  select v_id, p.id, p.name, p.sku, (l ->> 1)::integer, p.price, p.price * (l ->> 1)::integer
+  insert into shop.order_items (order_id, product_id, variant_id, name, sku, quantity, unit_price, total_price)
+  select v_id, p.id, v.id, p.name, v.sku, (l ->> 1)::integer, v.price, v.price * (l ->> 1)::integer
   from jsonb_array_elements(p_lines) l
-  join shop.products p on p.id = pg_temp.id(l ->> 0);
+  join shop.products p on p.id = pg_temp.id(l ->> 0)
+  join shop.variants v on v.id = pg_temp.variant_of(p.id);
   perform set_config('tests.' || p_key, v_id::text, true);
   return v_id;
 end
@@ -58,11 +59,34 @@ select triggers_are('shop', 'users', array['_100_timestamps', '_500_audit_insert
 select triggers_are('shop', 'categories',
   array['_100_timestamps', '_200_no_cycle', '_400_announce', '_500_audit_insert', '_500_audit_update',
         '_500_audit_delete']);
+-- Since variants (migration 20261208200000) stock, its ledger and alerts are the variants': the product keeps its
+-- derived price and in_stock (whatever a write says), its handle (migration 20261208210000), its search vector
+-- (computed, and followed from its variants), the soft delete of its variants, the vocabulary, the announcements
+-- and the audit.
 select triggers_are('shop', 'products',
-  array['_100_timestamps', '_300_low_stock_insert', '_300_low_stock_update', '_300_search_words_insert',
+  array['_100_derived', '_100_handle', '_100_search', '_100_timestamps', '_300_delete_variants', '_300_search_words_insert',
         '_300_search_words_update', '_400_announce_insert', '_400_announce_update', '_400_announce_delete',
-        '_400_stock_ledger_insert', '_400_stock_ledger_update', '_500_audit_insert', '_500_audit_update',
-        '_500_audit_delete']);
+        '_500_audit_insert', '_500_audit_update', '_500_audit_delete']);
+select triggers_are('shop', 'variants',
+  array['_100_combination', '_100_timestamps', '_400_check_insert', '_400_check_update', '_400_low_stock_insert',
+        '_400_low_stock_update', '_400_announce_insert', '_400_announce_update', '_400_announce_delete',
+        '_400_product_summary_insert', '_400_product_summary_update', '_400_product_summary_delete',
+        '_400_search_insert', '_400_search_update', '_400_stock_ledger_insert', '_400_stock_ledger_update',
+        '_500_audit_insert', '_500_audit_update', '_500_audit_delete']);
+select triggers_are('shop', 'product_options',
+  array['_400_check_insert', '_400_check_update', '_400_check_delete', '_400_announce_insert',
+        '_400_announce_update', '_400_announce_delete']);
+select triggers_are('shop', 'product_option_values',
+  array['_400_announce_insert', '_400_announce_update', '_400_announce_delete', '_400_search_update']);
+select triggers_are('shop', 'variant_option_values',
+  array['_400_changed_insert', '_400_changed_update', '_400_changed_delete', '_400_search_insert',
+        '_400_search_update', '_400_search_delete']);
+-- The completeness check of the variants runs at commit: a deferred constraint trigger, named as the constraint
+-- that SET CONSTRAINTS names (lib.variants_check_now), the one trigger outside the ranks below.
+select triggers_are('shop', 'variant_checks', array['variant_checks_complete']);
+select ok((select t.tgconstraint <> 0 and t.tgdeferrable and t.tginitdeferred and t.tgtype & 1 <> 0
+           from pg_trigger t where t.tgrelid = 'shop.variant_checks'::regclass and t.tgname = 'variant_checks_complete'),
+  'variant_checks_complete is a constraint trigger, for each row, deferrable initially deferred');
 select triggers_are('shop', 'carts', array['_100_timestamps']);
 select triggers_are('shop', 'cart_items', array['_100_timestamps']);
 select triggers_are('shop', 'orders',
@@ -72,7 +96,7 @@ select triggers_are('shop', 'orders',
 select triggers_are('shop', 'order_items',
   array['_400_daily_sales_insert', '_400_daily_sales_update', '_400_daily_sales_delete']);
 select triggers_are('shop', 'order_status_history', array['_300_emit']);
-select triggers_are('shop', 'low_stock_alerts', array['_300_emit']);
+select triggers_are('shop', 'low_stock_alerts', array['_400_emit']);
 select triggers_are('shop', 'stock_movements', array['_100_append_only', '_100_append_only_truncate']);
 select triggers_are('shop', 'payments', array['_100_timestamps', '_200_only_grow', '_300_emit']);
 select triggers_are('shop', 'payment_events', array['_100_append_only', '_100_append_only_truncate', '_300_emit']);
@@ -82,7 +106,8 @@ select is_empty(
     where c.relnamespace = 'shop'::regnamespace and c.relkind = 'r'
       and c.relname not in ('users', 'categories', 'products', 'carts', 'cart_items', 'orders', 'order_items',
                             'order_status_history', 'low_stock_alerts', 'stock_movements', 'payments', 'payment_events',
-                            'outbox')
+                            'outbox', 'variants', 'product_options', 'product_option_values', 'variant_option_values',
+                            'variant_checks')
       and exists (select from pg_trigger t where t.tgrelid = c.oid and not t.tgisinternal)$$,
   'no other table of shop has a trigger (each one that has is listed above)');
 select triggers_are('audit', 'log', array['_100_append_only']);
@@ -90,21 +115,28 @@ select is_empty(
   $$select t.tgrelid::regclass, t.tgname from pg_trigger t
     join pg_class c on c.oid = t.tgrelid
     where c.relnamespace in ('shop'::regnamespace, 'audit'::regnamespace) and not t.tgisinternal
-      and t.tgname !~ '^_[1-5]00_[a-z_]+$'$$,
-  'every trigger in shop and audit has a rank prefix (_100 to _500)');
+      and t.tgname !~ '^_[1-5]00_[a-z_]+$'
+      and (t.tgrelid, t.tgname) <> ('shop.variant_checks'::regclass, 'variant_checks_complete')$$,
+  'every trigger in shop and audit has a rank prefix (_100 to _500), but the deferred variant_checks_complete (it '
+  'fires at commit, where names give no order)');
 -- The rank says what kind of trigger it is: _100 (timestamps, guards) and _200 (rules) fire before the change,
 -- _300 (row follow-ups) after it for each row, _400 (statement rollups, the ledger, fan-out) and _500 (audit)
--- after it once per statement.
+-- after it once per statement. pg_temp.misranked(): the triggers whose rank is not their kind.
+create function pg_temp.misranked() returns table (tbl regclass, tgname name)
+language sql stable as $$
+  select t.tgrelid::regclass, t.tgname from pg_trigger t
+  join pg_class c on c.oid = t.tgrelid
+  where c.relnamespace in ('shop'::regnamespace, 'audit'::regnamespace) and not t.tgisinternal
+    and t.tgconstraint = 0
+    and case substr(t.tgname, 1, 5)
+          when '_100_' then t.tgtype & 2 = 0
+          when '_200_' then t.tgtype & 2 = 0
+          when '_300_' then t.tgtype & 2 <> 0 or t.tgtype & 64 <> 0 or t.tgtype & 1 = 0
+          else t.tgtype & 2 <> 0 or t.tgtype & 64 <> 0 or t.tgtype & 1 <> 0
+        end
+$$;
 select is_empty(
-  $$select t.tgrelid::regclass, t.tgname from pg_trigger t
-    join pg_class c on c.oid = t.tgrelid
-    where c.relnamespace in ('shop'::regnamespace, 'audit'::regnamespace) and not t.tgisinternal
-      and case substr(t.tgname, 1, 5)
-            when '_100_' then t.tgtype & 2 = 0
-            when '_200_' then t.tgtype & 2 = 0
-            when '_300_' then t.tgtype & 2 <> 0 or t.tgtype & 64 <> 0 or t.tgtype & 1 = 0
-            else t.tgtype & 2 <> 0 or t.tgtype & 64 <> 0 or t.tgtype & 1 <> 0
-          end$$,
+  $$select * from pg_temp.misranked()$$,
   'each rank is its kind of trigger: _100 and _200 before, _300 after for each row, _400 and _500 after for each '
   'statement');
 
@@ -113,8 +145,8 @@ select results_eq(
   $$select c.relname::text collate "default" from pg_attribute a join pg_class c on c.oid = a.attrelid
     where c.relnamespace = 'shop'::regnamespace and c.relkind = 'r' and a.attname = 'updated_at' and not a.attisdropped
     order by 1$$,
-  $$values ('cart_items'), ('carts'), ('categories'), ('orders'), ('payments'), ('products'), ('users')$$,
-  'the tables with an updated_at column: users, categories, products, carts, cart_items, orders, payments');
+  $$values ('cart_items'), ('carts'), ('categories'), ('orders'), ('payments'), ('products'), ('users'), ('variants')$$,
+  'the tables with an updated_at column: users, categories, products, variants, carts, cart_items, orders, payments');
 select is_empty(
   $$select c.oid::regclass from pg_attribute a join pg_class c on c.oid = a.attrelid
     where c.relnamespace = 'shop'::regnamespace and c.relkind = 'r' and a.attname = 'updated_at' and not a.attisdropped
@@ -134,15 +166,13 @@ begin
   perform pg_temp.new_user('customer', 'zqxwv-trig@zqxwv.test', 'Trig', 'Ger');
   insert into shop.categories (name) values ('Zqxwv Trig Category') returning id into v_id;
   perform set_config('tests.category', v_id::text, true);
-  insert into shop.products (name, price, sku, stock_quantity, low_stock_threshold)
-  values ('Zqxwv Trig One', 10.00, 'ZQXWV-TRIG-1', 20, 0) returning id into v_id;
-  perform set_config('tests.p1', v_id::text, true);
-  insert into shop.products (name, price, sku, stock_quantity, low_stock_threshold)
-  values ('Zqxwv Trig Two', 5.00, 'ZQXWV-TRIG-2', 20, 0) returning id into v_id;
-  perform set_config('tests.p2', v_id::text, true);
+  perform set_config('tests.p1', pg_temp.new_product('Zqxwv Trig One', 10.00, 'ZQXWV-TRIG-1', 20, p_threshold => 0)::text, true);
+  perform set_config('tests.p2', pg_temp.new_product('Zqxwv Trig Two', 5.00, 'ZQXWV-TRIG-2', 20, p_threshold => 0)::text, true);
+  perform set_config('tests.v1', pg_temp.variant_of(pg_temp.id('p1'))::text, true);
   insert into shop.carts (token) values (gen_random_uuid()) returning id into v_id;
   perform set_config('tests.cart', v_id::text, true);
-  insert into shop.cart_items (cart_id, product_id, quantity) values (pg_temp.id('cart'), pg_temp.id('p1'), 1)
+  insert into shop.cart_items (cart_id, product_id, variant_id, quantity)
+  values (pg_temp.id('cart'), pg_temp.id('p1'), pg_temp.id('v1'), 1)
   returning id into v_id;
   perform set_config('tests.cart_item', v_id::text, true);
   perform set_config('tests.sales_before',
@@ -165,6 +195,7 @@ select is(pg_temp.updated_after(t, pg_temp.id(k), s), now(),
 from (values ('shop.users'::regclass, 'customer', 'first_name = first_name'),
              ('shop.categories', 'category', 'description = description'),
              ('shop.products', 'p1', 'name = name'),
+             ('shop.variants', 'v1', 'sku = sku'),
              ('shop.carts', 'cart', 'token = token'),
              ('shop.cart_items', 'cart_item', 'quantity = quantity'),
              ('shop.orders', 'o1', 'shipping_address = shipping_address'),
@@ -172,7 +203,7 @@ from (values ('shop.users'::regclass, 'customer', 'first_name = first_name'),
 select is(pg_temp.updated_after(t, pg_temp.id(k), $$updated_at = '1999-01-01 00:00:00+00'$$), now(),
   format('%s: an UPDATE that sets updated_at itself still gets now()', t))
 from (values ('shop.users'::regclass, 'customer'), ('shop.categories', 'category'), ('shop.products', 'p1'),
-             ('shop.carts', 'cart'), ('shop.cart_items', 'cart_item'), ('shop.orders', 'o1'),
+             ('shop.variants', 'v1'), ('shop.carts', 'cart'), ('shop.cart_items', 'cart_item'), ('shop.orders', 'o1'),
              ('shop.payments', 'payment')) v (t, k);
 
 -- The stock ledger and the audit log are append-only -----------------------------------------------------
@@ -236,13 +267,13 @@ delete from shop.order_items where order_id = pg_temp.id('o1') and product_id = 
 select is(pg_temp.sales(pg_temp.day('d1')), '{"orders": 1, "units": 4, "revenue": 30.00}',
   'a line deleted from a counted order takes its units out');
 
-do $$ begin perform set_config('tests.stock_before', (select jsonb_object_agg(p.sku, p.stock_quantity)
-  from shop.products p where p.id in (pg_temp.id('p1'), pg_temp.id('p2')))::text, true); end $$;
+do $$ begin perform set_config('tests.stock_before', (select jsonb_object_agg(v.sku, v.stock_quantity)
+  from shop.variants v where v.product_id in (pg_temp.id('p1'), pg_temp.id('p2')))::text, true); end $$;
 update shop.orders set status = 'cancelled' where id = pg_temp.id('o1');
 select is(pg_temp.sales(pg_temp.day('d1')), '{"orders": 0, "units": 0, "revenue": 0}',
   'an order moved paid -> cancelled leaves the rollup');
 select is(
-  (select jsonb_object_agg(p.sku, p.stock_quantity) from shop.products p where p.id in (pg_temp.id('p1'), pg_temp.id('p2'))),
+  (select jsonb_object_agg(v.sku, v.stock_quantity) from shop.variants v where v.product_id in (pg_temp.id('p1'), pg_temp.id('p2'))),
   current_setting('tests.stock_before')::jsonb || jsonb_build_object('ZQXWV-TRIG-1', 24),
   'the cancel returns the stock of the order''s lines (shop.return_stock): 4 of the first product, none of the second');
 select results_eq(

@@ -1,6 +1,8 @@
--- audit.log: the generic statement-level trigger on users, categories, products and orders (changed
--- columns only; never password_hash, search or updated_at), who made the change, append-only; and
--- api.audit_list (admin, newest first, keyset pages).
+-- audit.log: the generic statement-level trigger on users, categories, products, variants and orders (changed
+-- columns only; never password_hash, search, the derived price and in_stock, combination or updated_at), who made the change, append-only; and
+-- api.audit_list (admin, newest first, keyset pages). Since variants (migration 20261208200000) a product's SKU,
+-- price and stock are its variants': their changes are logged on shop.variants; the product's price and in_stock,
+-- derived from them, are not logged (like search).
 begin;
 select * from no_plan();
 \ir ../helpers.psql
@@ -55,6 +57,9 @@ select has_trigger('shop', 'categories', '_500_audit_delete', 'shop.categories h
 select has_trigger('shop', 'products', '_500_audit_insert', 'shop.products has trigger _500_audit_insert');
 select has_trigger('shop', 'products', '_500_audit_update', 'shop.products has trigger _500_audit_update');
 select has_trigger('shop', 'products', '_500_audit_delete', 'shop.products has trigger _500_audit_delete');
+select has_trigger('shop', 'variants', '_500_audit_insert', 'shop.variants has trigger _500_audit_insert');
+select has_trigger('shop', 'variants', '_500_audit_update', 'shop.variants has trigger _500_audit_update');
+select has_trigger('shop', 'variants', '_500_audit_delete', 'shop.variants has trigger _500_audit_delete');
 select has_trigger('shop', 'orders', '_500_audit_insert', 'shop.orders has trigger _500_audit_insert');
 select has_trigger('shop', 'orders', '_500_audit_update', 'shop.orders has trigger _500_audit_update');
 select has_trigger('shop', 'orders', '_500_audit_delete', 'shop.orders has trigger _500_audit_delete');
@@ -69,12 +74,15 @@ select results_eq(
     order by 1, 2$$,
   $$values ('categories', 'DELETE', true, ''), ('categories', 'INSERT', true, ''), ('categories', 'UPDATE', true, ''),
            ('orders', 'DELETE', true, ''), ('orders', 'INSERT', true, ''), ('orders', 'UPDATE', true, ''),
-           ('products', 'DELETE', true, 'search'), ('products', 'INSERT', true, 'search'),
-           ('products', 'UPDATE', true, 'search'),
+           ('products', 'DELETE', true, 'search,price,in_stock'), ('products', 'INSERT', true, 'search,price,in_stock'),
+           ('products', 'UPDATE', true, 'search,price,in_stock'),
            ('users', 'DELETE', true, 'password_hash'), ('users', 'INSERT', true, 'password_hash'),
-           ('users', 'UPDATE', true, 'password_hash')$$,
+           ('users', 'UPDATE', true, 'password_hash'),
+           ('variants', 'DELETE', true, 'combination'), ('variants', 'INSERT', true, 'combination'),
+           ('variants', 'UPDATE', true, 'combination')$$,
   'audit.tg__log runs after each insert, update and delete statement on exactly users, categories, products, '
-  'orders; users skip password_hash, products skip search');
+  'variants, orders; users skip password_hash, products skip search, price and in_stock, variants skip combination '
+  '(all derived)');
 select has_trigger('audit', 'log', '_100_append_only', 'audit.log has trigger _100_append_only');
 select columns_are('audit', 'log',
   array['id', 'table_name', 'row_id', 'operation', 'old_values', 'new_values', 'actor_id', 'db_role',
@@ -138,21 +146,23 @@ declare
 begin
   insert into shop.categories (name) values ('Zqxwv Audit Cat') returning id into v_id;
   perform set_config('tests.cat', v_id::text, true);
-  insert into shop.products (name, price, sku, category_id, stock_quantity)
-  values ('Zqxwv Audit A', 10.00, 'ZQXWV-AUD-A', pg_temp.id('cat'), 10) returning id into v_id;
-  perform set_config('tests.a', v_id::text, true);
-  insert into shop.products (name, price, sku, stock_quantity)
-  values ('Zqxwv Audit B', 2.50, 'ZQXWV-AUD-B', 5) returning id into v_id;
-  perform set_config('tests.b', v_id::text, true);
-  insert into shop.products (name, price, sku) values ('Zqxwv Audit D', 1.00, 'ZQXWV-AUD-D') returning id into v_id;
-  perform set_config('tests.d', v_id::text, true);
+  -- Each with its one variant (va, vb, vd): the product first, then the variant.
+  perform set_config('tests.a', pg_temp.new_product('Zqxwv Audit A', 10.00, 'ZQXWV-AUD-A', 10, pg_temp.id('cat'))::text, true);
+  perform set_config('tests.b', pg_temp.new_product('Zqxwv Audit B', 2.50, 'ZQXWV-AUD-B', 5)::text, true);
+  perform set_config('tests.d', pg_temp.new_product('Zqxwv Audit D', 1.00, 'ZQXWV-AUD-D', 0)::text, true);
+  perform set_config('tests.v' || k, pg_temp.variant_of(pg_temp.id(k))::text, true) from unnest(array['a', 'b', 'd']) k;
 end
 $$;
 select is(
-  (select jsonb_agg(l.new_values order by l.id) from audit.log l
-   where l.table_name = 'products' and l.row_id = pg_temp.id('a') and l.operation = 'INSERT'),
-  (select jsonb_build_array(to_jsonb(p) - 'search' - 'updated_at') from shop.products p where p.id = pg_temp.id('a')),
-  'inserting a product logs the row without search and updated_at');
+  (select jsonb_agg(jsonb_build_array(l.table_name, l.operation, l.old_values, l.new_values) order by l.id)
+   from audit.log l
+   where (l.table_name = 'products' and l.row_id = pg_temp.id('a')) or (l.table_name = 'variants' and l.row_id = pg_temp.id('va'))),
+  (select jsonb_build_array(
+     jsonb_build_array('products', 'INSERT', null, to_jsonb(p) - 'search' - 'price' - 'in_stock' - 'updated_at'),
+     jsonb_build_array('variants', 'INSERT', null, to_jsonb(v) - 'combination' - 'updated_at'))
+   from shop.products p join shop.variants v on v.product_id = p.id where p.id = pg_temp.id('a')),
+  'inserting a product logs the row without search, price, in_stock and updated_at; its variant''s insert logs the '
+  'variant without combination and updated_at; the price and in_stock the product then takes from it log nothing');
 
 -- Products: changed columns only, who did it ---------------------------------------------------------------------
 select pg_temp.mark();
@@ -161,10 +171,13 @@ select pg_temp.act_as(pg_temp.id('admin'), 'admin');
 do $$ begin perform api.product_update(pg_temp.id('a'), '{"price": "12.50"}'); end $$;
 reset role;
 select is(pg_temp.logged(),
-  jsonb_build_array(pg_temp.entry('products', pg_temp.id('a'), 'UPDATE', '{"price": 10.00}', '{"price": 12.50}', pg_temp.id('admin'))),
-  'api.product_update of the price logs old {"price": 10.00}, new {"price": 12.50} only; actor = the admin, db_role = the login');
+  jsonb_build_array(
+    pg_temp.entry('variants', pg_temp.id('va'), 'UPDATE', '{"price": 10.00}', '{"price": 12.50}', pg_temp.id('admin'))),
+  'api.product_update of the price logs old {"price": 10.00}, new {"price": 12.50} only, on the default variant (the '
+  'product''s derived price is not logged); actor = the admin, db_role = the login');
 select is(
-  (select l.db_role from audit.log l where l.id > current_setting('tests.mark')::bigint), session_user::text,
+  (select array_agg(distinct l.db_role) from audit.log l where l.id > current_setting('tests.mark')::bigint),
+  array[session_user::text],
   'db_role is the session user (the login), not the role of the security definer function');
 
 select pg_temp.mark();
@@ -187,13 +200,17 @@ select is(pg_temp.logged(), '[]'::jsonb, 'an update that changes nothing (only u
 select pg_temp.mark();
 select pg_temp.act_as(null);
 update shop.products set name = name, price = price, updated_at = now() - interval '1 day' where id = pg_temp.id('a');
-select is(pg_temp.logged(), '[]'::jsonb, 'a raw update setting columns to their values logs nothing');
+update shop.variants set sku = sku, price = price, stock_quantity = stock_quantity, combination = 'zqxwv'
+where id = pg_temp.id('va');
+select is(pg_temp.logged(), '[]'::jsonb,
+  'a raw update setting columns to their values logs nothing (nor one of the derived combination, kept as it was)');
 
 select pg_temp.mark();
-update shop.products set stock_quantity = 20 where id = pg_temp.id('a');
+update shop.variants set stock_quantity = 20 where id = pg_temp.id('va');
 select is(pg_temp.logged(),
-  jsonb_build_array(pg_temp.entry('products', pg_temp.id('a'), 'UPDATE', '{"stock_quantity": 10}', '{"stock_quantity": 20}', null)),
-  'a raw update by the superuser: actor_id null, db_role the login');
+  jsonb_build_array(pg_temp.entry('variants', pg_temp.id('va'), 'UPDATE', '{"stock_quantity": 10}', '{"stock_quantity": 20}', null)),
+  'a raw update by the superuser: actor_id null, db_role the login (a stock change that leaves the product in stock '
+  'logs nothing on the product)');
 select is((select l.db_role from audit.log l where l.id > current_setting('tests.mark')::bigint), 'postgres',
   'db_role of a raw update run as postgres is postgres');
 
@@ -212,9 +229,12 @@ select pg_temp.act_as(pg_temp.id('admin'), 'admin');
 do $$ begin perform api.product_delete(pg_temp.id('d')); end $$;
 reset role;
 select is(pg_temp.logged(),
-  jsonb_build_array(pg_temp.entry('products', pg_temp.id('d'), 'UPDATE', '{"deleted_at": null}',
-    jsonb_build_object('deleted_at', now()), pg_temp.id('admin'))),
-  'a soft delete logs deleted_at: null -> the time');
+  jsonb_build_array(
+    pg_temp.entry('variants', pg_temp.id('vd'), 'UPDATE', '{"deleted_at": null}', jsonb_build_object('deleted_at', now()),
+                  pg_temp.id('admin')),
+    pg_temp.entry('products', pg_temp.id('d'), 'UPDATE', '{"deleted_at": null}', jsonb_build_object('deleted_at', now()),
+                  pg_temp.id('admin'))),
+  'a soft delete logs deleted_at: null -> the time, of the product and of its variant (deleted with it first)');
 
 -- Orders: checkout, status changes ----------------------------------------------------------------------------------
 select pg_temp.mark();
@@ -227,9 +247,9 @@ select is(pg_temp.logged(),
   jsonb_build_array(
     pg_temp.entry('orders', pg_temp.id('o1'), 'INSERT', null,
       (select to_jsonb(o) - 'updated_at' from shop.orders o where o.id = pg_temp.id('o1')), pg_temp.id('customer')),
-    pg_temp.entry('products', pg_temp.id('a'), 'UPDATE', '{"stock_quantity": 20}', '{"stock_quantity": 18}', pg_temp.id('customer')),
-    pg_temp.entry('products', pg_temp.id('b'), 'UPDATE', '{"stock_quantity": 5}', '{"stock_quantity": 4}', pg_temp.id('customer'))),
-  'checkout logs the order INSERT (whole row) and each product''s stock_quantity change; actor = the customer');
+    pg_temp.entry('variants', pg_temp.id('va'), 'UPDATE', '{"stock_quantity": 20}', '{"stock_quantity": 18}', pg_temp.id('customer')),
+    pg_temp.entry('variants', pg_temp.id('vb'), 'UPDATE', '{"stock_quantity": 5}', '{"stock_quantity": 4}', pg_temp.id('customer'))),
+  'checkout logs the order INSERT (whole row) and each variant''s stock_quantity change; actor = the customer');
 select is(
   (select l.new_values - 'id' - 'created_at' - 'shipping_address' from audit.log l
    where l.table_name = 'orders' and l.row_id = pg_temp.id('o1') and l.operation = 'INSERT'),
@@ -260,7 +280,7 @@ select is(
   (select jsonb_agg(e order by e ->> 'table') from jsonb_array_elements(pg_temp.logged()) e),
   jsonb_build_array(
     pg_temp.entry('orders', pg_temp.id('o2'), 'UPDATE', '{"status": "pending"}', '{"status": "cancelled"}', pg_temp.id('admin')),
-    pg_temp.entry('products', pg_temp.id('a'), 'UPDATE', '{"stock_quantity": 15}', '{"stock_quantity": 18}', pg_temp.id('admin'))),
+    pg_temp.entry('variants', pg_temp.id('va'), 'UPDATE', '{"stock_quantity": 15}', '{"stock_quantity": 18}', pg_temp.id('admin'))),
   'a cancellation logs the status change and the stock returned; actor = the admin');
 
 -- Categories ----------------------------------------------------------------------------------------------------
@@ -286,7 +306,7 @@ select is(pg_temp.logged(),
   jsonb_build_array(pg_temp.entry('categories', pg_temp.id('cat2'), 'DELETE', current_setting('tests.cat2.row')::jsonb, null, null)),
   'deleting a category logs DELETE with the whole row in old_values');
 
--- Every row: this transaction, this time; never password_hash, search or updated_at ------------------------------------
+-- Every row: this transaction, this time; never password_hash, derived columns or updated_at ------------------------
 select is_empty(
   $$select l.id from audit.log l
     where l.id > current_setting('tests.start')::bigint
@@ -297,9 +317,11 @@ select isnt_empty(
 select is_empty(
   $$select l.id from audit.log l
     where (l.table_name = 'users' and (l.old_values ? 'password_hash' or l.new_values ? 'password_hash'))
-       or (l.table_name = 'products' and (l.old_values ? 'search' or l.new_values ? 'search'))
+       or (l.table_name = 'products' and (l.old_values ?| array['search', 'price', 'in_stock']
+                                          or l.new_values ?| array['search', 'price', 'in_stock']))
+       or (l.table_name = 'variants' and (l.old_values ? 'combination' or l.new_values ? 'combination'))
        or l.old_values ? 'updated_at' or l.new_values ? 'updated_at'$$,
-  'no audit row anywhere holds password_hash, search or updated_at');
+  'no audit row anywhere holds password_hash, search, a product''s price or in_stock, combination or updated_at');
 select is_empty(
   $$select l.id from audit.log l
     where (l.operation = 'INSERT' and (l.old_values is not null or l.new_values is null))
@@ -323,16 +345,20 @@ do $$
 begin
   perform set_config('tests.a.ids', (select array_agg(l.id order by l.id desc)
     from audit.log l where l.table_name = 'products' and l.row_id = pg_temp.id('a'))::text, true);
-  perform set_config('tests.a.newest', (select jsonb_build_object('id', l.id, 'operation', l.operation,
+  perform set_config('tests.va.ids', (select array_agg(l.id order by l.id desc)
+    from audit.log l where l.table_name = 'variants' and l.row_id = pg_temp.id('va'))::text, true);
+  perform set_config('tests.va.newest', (select jsonb_build_object('id', l.id, 'operation', l.operation,
       'old_values', l.old_values, 'new_values', l.new_values, 'actor_id', l.actor_id, 'db_role', l.db_role,
       'transaction_id', l.transaction_id, 'at', l.at)::text
-    from audit.log l where l.table_name = 'products' and l.row_id = pg_temp.id('a') order by l.id desc limit 1), true);
+    from audit.log l where l.table_name = 'variants' and l.row_id = pg_temp.id('va') order by l.id desc limit 1), true);
   perform set_config('tests.other_cursor', lib.cursor_encode('newest', now()::text, 1), true);
   perform set_config('tests.missing', ((select max(id) from shop.products) + 1000)::text, true);
 end
 $$;
-select is(cardinality(current_setting('tests.a.ids')::bigint[]), 7,
-  'set-up: product A has 7 audit rows (insert, price, name, stock by hand, two sales, a cancellation)');
+select is(cardinality(current_setting('tests.a.ids')::bigint[]), 2,
+  'set-up: product A has 2 audit rows (insert, name)');
+select is(cardinality(current_setting('tests.va.ids')::bigint[]), 6,
+  'set-up: its variant has 6 (insert, price, stock by hand, two sales, a cancellation)');
 
 set local role pgshop_api;
 select pg_temp.act_as(pg_temp.id('admin'), 'admin');
@@ -341,16 +367,22 @@ select is(
   current_setting('tests.a.ids')::bigint[],
   'audit_list (admin): every row of the product, newest first');
 select is(
-  api.audit_list('products', pg_temp.id('a'))::jsonb -> 'items' -> 0,
-  current_setting('tests.a.newest')::jsonb,
+  array(select (i ->> 'id')::bigint from json_array_elements(api.audit_list('variants', pg_temp.id('va')) -> 'items') i),
+  current_setting('tests.va.ids')::bigint[],
+  'audit_list (admin) of a variant: every row of the variant, newest first');
+select is(
+  api.audit_list('variants', pg_temp.id('va'))::jsonb -> 'items' -> 0,
+  current_setting('tests.va.newest')::jsonb,
   'audit_list: an item is {id, operation, old_values, new_values, actor_id, db_role, transaction_id, at}');
-select is(api.audit_list('products', pg_temp.id('a'))::jsonb -> 'next_cursor', 'null'::jsonb,
+select is(api.audit_list('variants', pg_temp.id('va'))::jsonb -> 'next_cursor', 'null'::jsonb,
   'audit_list: next_cursor is null when everything fits');
-select is(pg_temp.pages('products', pg_temp.id('a'), 1), current_setting('tests.a.ids')::bigint[],
+select is(pg_temp.pages('variants', pg_temp.id('va'), 1), current_setting('tests.va.ids')::bigint[],
   'audit_list: pages of 1 following next_cursor visit every row once, newest first');
-select is(pg_temp.pages('products', pg_temp.id('a'), 3), current_setting('tests.a.ids')::bigint[],
-  'audit_list: pages of 3 following next_cursor visit every row once, newest first');
-select is(json_array_length(api.audit_list('products', pg_temp.id('a'), 2) -> 'items'), 2, 'audit_list: the limit applies');
+select is(pg_temp.pages('variants', pg_temp.id('va'), 4), current_setting('tests.va.ids')::bigint[],
+  'audit_list: pages of 4 following next_cursor visit every row once, newest first');
+select is(pg_temp.pages('products', pg_temp.id('a'), 1), current_setting('tests.a.ids')::bigint[],
+  'audit_list: pages of 1 of the product''s rows: every row once, newest first');
+select is(json_array_length(api.audit_list('variants', pg_temp.id('va'), 2) -> 'items'), 2, 'audit_list: the limit applies');
 select is(
   array(select i ->> 'operation' from json_array_elements(api.audit_list('users', pg_temp.id('customer')) -> 'items') i),
   array['UPDATE', 'INSERT'], 'audit_list for a user: its update and its insert');

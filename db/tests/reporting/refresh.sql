@@ -58,14 +58,12 @@ begin
   insert into shop.users (email, password_hash, first_name, last_name)
   values ('zqxwv-rf-c@zqxwv.test', public.crypt('x', public.gen_salt('bf', 4)), 'Ref', 'Resh')
   returning id into v_user;
-  insert into shop.products (name, price, sku, stock_quantity)
-  values ('Zqxwv Refresh Item', 4.00, 'ZQXWV-RF-1', 10)
-  returning id into v_product;
+  v_product := pg_temp.new_product('Zqxwv Refresh Item', 4.00, 'ZQXWV-RF-1', 10);
   insert into shop.orders (user_id, total_amount, shipping_address)
   values (v_user, 12.00, '{"name": "R", "line1": "1 Zqxwv Road", "city": "C", "postal_code": "1", "country": "US"}')
   returning id into v_order;
-  insert into shop.order_items (order_id, product_id, name, sku, quantity, unit_price, total_price)
-  values (v_order, v_product, 'Zqxwv Refresh Item', 'ZQXWV-RF-1', 3, 4.00, 12.00);
+  insert into shop.order_items (order_id, product_id, variant_id, name, sku, quantity, unit_price, total_price)
+  values (v_order, v_product, pg_temp.variant_of(v_product), 'Zqxwv Refresh Item', 'ZQXWV-RF-1', 3, 4.00, 12.00);
   perform pg_temp.pay(v_order);
   update shop.orders set status = 'paid' where id = v_order;
   perform set_config('tests.user', v_user::text, true);
@@ -92,10 +90,10 @@ select results_eq(
   $$values (1::bigint, 12.00::numeric)$$,
   'after lib.refresh_reporting(), customer_summary shows the customer');
 select results_eq(
-  format('select stock_quantity, units_last_30_days from reporting.inventory_status where product_id = %s',
+  format('select variant_id, stock_quantity, units_last_30_days from reporting.inventory_status where product_id = %s',
          current_setting('tests.product')),
-  $$values (10, 3::bigint)$$,
-  'after lib.refresh_reporting(), inventory_status shows the product and its sales');
+  format($$values (%s::bigint, 10, 3::bigint)$$, pg_temp.variant_of(current_setting('tests.product')::bigint)),
+  'after lib.refresh_reporting(), inventory_status shows the product''s variant and its sales');
 
 -- Scheduled with pg_cron where installed -------------------------------------------------------------------
 select case when exists (select from pg_extension where extname = 'pg_cron')

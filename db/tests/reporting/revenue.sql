@@ -120,15 +120,10 @@ begin
   perform set_config('tests.empty', v_id::text, true);
 
   -- A sits in the grandchild, B in the child; B turns low at 46 units; C never sells and gets deleted.
-  insert into shop.products (name, price, sku, category_id, stock_quantity, low_stock_threshold)
-  values ('Zqxwv Rep A', 10.00, 'ZQXWV-REP-A', pg_temp.id('grand'), 100, 5) returning id into v_id;
-  perform set_config('tests.a', v_id::text, true);
-  insert into shop.products (name, price, sku, category_id, stock_quantity, low_stock_threshold)
-  values ('Zqxwv Rep B', 2.50, 'ZQXWV-REP-B', pg_temp.id('child'), 50, 46) returning id into v_id;
-  perform set_config('tests.b', v_id::text, true);
-  insert into shop.products (name, price, sku, category_id, stock_quantity, low_stock_threshold)
-  values ('Zqxwv Rep C', 7.25, 'ZQXWV-REP-C', pg_temp.id('empty'), 8, 2) returning id into v_id;
-  perform set_config('tests.c', v_id::text, true);
+  -- Each has one variant, with its SKU, price, stock and threshold.
+  perform set_config('tests.a', pg_temp.new_product('Zqxwv Rep A', 10.00, 'ZQXWV-REP-A', 100, pg_temp.id('grand'), 5)::text, true);
+  perform set_config('tests.b', pg_temp.new_product('Zqxwv Rep B', 2.50, 'ZQXWV-REP-B', 50, pg_temp.id('child'), 46)::text, true);
+  perform set_config('tests.c', pg_temp.new_product('Zqxwv Rep C', 7.25, 'ZQXWV-REP-C', 8, pg_temp.id('empty'), 2)::text, true);
 
   perform pg_temp.remember('today', pg_temp.today());
   perform pg_temp.remember('old', pg_temp.today() - 40);
@@ -286,22 +281,24 @@ select is(
   jsonb_build_object('product_id', pg_temp.id('a'), 'name', 'Zqxwv Rep A', 'sku', 'ZQXWV-REP-A',
     'category_id', pg_temp.id('grand'), 'current_price', 12.00, 'is_active', true, 'is_deleted', false,
     'units_sold', 3, 'revenue', 30.00, 'orders', 2, 'last_sold_at', now(), 'stock_on_hand', 96,
-    'units_last_30_days', 2, 'days_of_cover', 1440.0),
-  'product_performance A: 3 sold in 2 orders for 30.00 at the prices sold; 2 in 30 days; 96 on hand = 1440 days');
+    'units_last_30_days', 2, 'days_of_cover', 1440.0, 'variants', 1),
+  'product_performance A: 3 sold in 2 orders for 30.00 at the prices sold; 2 in 30 days; 96 on hand = 1440 days; '
+  'one variant (its SKU and price are the product''s)');
 select is(
   (select to_jsonb(pp) - 'refreshed_at' from reporting.product_performance pp where pp.product_id = pg_temp.id('b')),
   jsonb_build_object('product_id', pg_temp.id('b'), 'name', 'Zqxwv Rep B', 'sku', 'ZQXWV-REP-B',
     'category_id', pg_temp.id('child'), 'current_price', 2.50, 'is_active', true, 'is_deleted', false,
     'units_sold', 4, 'revenue', 10.00, 'orders', 1, 'last_sold_at', now(), 'stock_on_hand', 45,
-    'units_last_30_days', 4, 'days_of_cover', 337.5),
+    'units_last_30_days', 4, 'days_of_cover', 337.5, 'variants', 1),
   'product_performance B: the cancelled and the pending order do not count; 45 on hand = 337.5 days');
 select is(
   (select to_jsonb(pp) - 'refreshed_at' from reporting.product_performance pp where pp.product_id = pg_temp.id('c')),
-  jsonb_build_object('product_id', pg_temp.id('c'), 'name', 'Zqxwv Rep C', 'sku', 'ZQXWV-REP-C',
-    'category_id', pg_temp.id('empty'), 'current_price', 7.25, 'is_active', true, 'is_deleted', true,
-    'units_sold', 0, 'revenue', 0.00, 'orders', 0, 'last_sold_at', null, 'stock_on_hand', 8,
-    'units_last_30_days', 0, 'days_of_cover', null),
-  'product_performance C: a deleted product without sales is kept, flagged, with zeros');
+  jsonb_build_object('product_id', pg_temp.id('c'), 'name', 'Zqxwv Rep C', 'sku', null,
+    'category_id', pg_temp.id('empty'), 'current_price', null, 'is_active', true, 'is_deleted', true,
+    'units_sold', 0, 'revenue', 0.00, 'orders', 0, 'last_sold_at', null, 'stock_on_hand', 0,
+    'units_last_30_days', 0, 'days_of_cover', null, 'variants', 0),
+  'product_performance C: a deleted product without sales is kept, flagged, with zeros; its variant went with it, '
+  'so it has no live variant: no SKU, no current price, nothing on hand');
 
 select is(
   (select jsonb_agg(to_jsonb(s) - 'refreshed_at' order by s.category_id) from reporting.sales_by_category s
@@ -331,15 +328,20 @@ select is_empty(
 
 select is(
   (select to_jsonb(i) - 'refreshed_at' from reporting.inventory_status i where i.product_id = pg_temp.id('a')),
-  jsonb_build_object('product_id', pg_temp.id('a'), 'name', 'Zqxwv Rep A', 'sku', 'ZQXWV-REP-A',
+  jsonb_build_object('product_id', pg_temp.id('a'), 'variant_id', pg_temp.variant_of(pg_temp.id('a')),
+    'name', 'Zqxwv Rep A', 'sku', 'ZQXWV-REP-A', 'options', '{}'::jsonb,
     'category_id', pg_temp.id('grand'), 'is_active', true, 'stock_quantity', 96, 'low_stock_threshold', 5,
-    'is_low', false, 'low_since', null, 'units_last_30_days', 2, 'days_of_cover', 1440.0),
-  'inventory_status A: 96 on hand, not low, 2 sold in 30 days, 1440 days of cover');
+    'is_low', false, 'low_since', null, 'units_last_30_days', 2, 'days_of_cover', 1440.0,
+    'units_sold', 3, 'revenue', 30.00, 'orders', 2, 'last_sold_at', now()),
+  'inventory_status A (its one variant): 96 on hand, not low, 2 sold in 30 days, 1440 days of cover; 3 sold in 2 '
+  'orders for 30.00, all time');
 select is(
   (select to_jsonb(i) - 'refreshed_at' from reporting.inventory_status i where i.product_id = pg_temp.id('b')),
-  jsonb_build_object('product_id', pg_temp.id('b'), 'name', 'Zqxwv Rep B', 'sku', 'ZQXWV-REP-B',
+  jsonb_build_object('product_id', pg_temp.id('b'), 'variant_id', pg_temp.variant_of(pg_temp.id('b')),
+    'name', 'Zqxwv Rep B', 'sku', 'ZQXWV-REP-B', 'options', '{}'::jsonb,
     'category_id', pg_temp.id('child'), 'is_active', true, 'stock_quantity', 45, 'low_stock_threshold', 46,
-    'is_low', true, 'low_since', now(), 'units_last_30_days', 4, 'days_of_cover', 337.5),
+    'is_low', true, 'low_since', now(), 'units_last_30_days', 4, 'days_of_cover', 337.5,
+    'units_sold', 4, 'revenue', 10.00, 'orders', 1, 'last_sold_at', now()),
   'inventory_status B: 45 on hand, low since its alert opened, 337.5 days of cover');
 select is_empty(
   format('select from reporting.inventory_status where product_id = %s', pg_temp.id('c')),
@@ -452,8 +454,8 @@ begin
   insert into shop.orders (user_id, status, total_amount, shipping_address)
   values (pg_temp.id('c2'), 'paid', 5.00, pg_temp.addr('Zqxwv Buyer'))
   returning id into v_order;
-  insert into shop.order_items (order_id, product_id, name, sku, quantity, unit_price, total_price)
-  values (v_order, pg_temp.id('b'), 'Zqxwv Rep B', 'ZQXWV-REP-B', 2, 2.50, 5.00);
+  insert into shop.order_items (order_id, product_id, variant_id, name, sku, quantity, unit_price, total_price)
+  values (v_order, pg_temp.id('b'), pg_temp.variant_of(pg_temp.id('b')), 'Zqxwv Rep B', 'ZQXWV-REP-B', 2, 2.50, 5.00);
   perform set_config('tests.o5', v_order::text, true);
 end
 $$;
@@ -468,8 +470,8 @@ begin
   insert into shop.orders (user_id, total_amount, shipping_address)
   values (pg_temp.id('c2'), 7.50, pg_temp.addr('Zqxwv Buyer'))
   returning id into v_order;
-  insert into shop.order_items (order_id, product_id, name, sku, quantity, unit_price, total_price)
-  values (v_order, pg_temp.id('b'), 'Zqxwv Rep B', 'ZQXWV-REP-B', 3, 2.50, 7.50);
+  insert into shop.order_items (order_id, product_id, variant_id, name, sku, quantity, unit_price, total_price)
+  values (v_order, pg_temp.id('b'), pg_temp.variant_of(pg_temp.id('b')), 'Zqxwv Rep B', 'ZQXWV-REP-B', 3, 2.50, 7.50);
   perform pg_temp.pay(v_order);
   update shop.orders set status = 'paid' where id = v_order;
   perform set_config('tests.o6', v_order::text, true);

@@ -31,8 +31,9 @@ language sql stable as $$
 $$;
 create function pg_temp.res(p_key text) returns text
 language sql stable as $$ select 'order/' || pg_temp.id(p_key) $$;
+-- stock(key): the stock of a test product's one variant.
 create function pg_temp.stock(p_key text) returns integer
-language sql stable as $$ select p.stock_quantity from shop.products p where p.id = pg_temp.id(p_key) $$;
+language sql stable as $$ select v.stock_quantity from shop.variants v where v.product_id = pg_temp.id(p_key) $$;
 create function pg_temp.status(p_key text) returns text
 language sql stable as $$ select o.status from shop.orders o where o.id = pg_temp.id(p_key) $$;
 -- dry_checkout(lines): a checkout run and undone (a subtransaction rolled back, as a failed checkout is):
@@ -109,19 +110,11 @@ select volatility_is('api', 'webhook_deliveries_list', array['bigint', 'integer'
 
 -- Set-up ------------------------------------------------------------------------------------------------
 do $$
-declare
-  v_product shop.products;
 begin
   perform pg_temp.new_user('admin', 'zqxwv-out-admin@zqxwv.test', 'Ad', 'Min', 'admin');
   perform pg_temp.new_user('c1', 'zqxwv-out-one@zqxwv.test', 'Cus', 'One');
-  for v_product in
-    insert into shop.products (name, price, sku, stock_quantity, low_stock_threshold)
-    values ('Zqxwv Outbox P', 10.00, 'ZQXWV-OUT-P', 50, 0),
-           ('Zqxwv Outbox L', 2.00, 'ZQXWV-OUT-L', 6, 3)
-    returning *
-  loop
-    perform set_config('tests.' || lower(split_part(v_product.sku, '-', 3)), v_product.id::text, true);
-  end loop;
+  perform set_config('tests.p', pg_temp.new_product('Zqxwv Outbox P', 10.00, 'ZQXWV-OUT-P', 50, p_threshold => 0)::text, true);
+  perform set_config('tests.l', pg_temp.new_product('Zqxwv Outbox L', 2.00, 'ZQXWV-OUT-L', 6, p_threshold => 3)::text, true);
   update shop.settings set value = '0' where name = 'rate_limit_checkout_per_user';
   update shop.settings set value = '0' where name = 'webhook_allow_private';
   update shop.settings set value = '30' where name = 'webhook_retry_base_seconds';
@@ -150,9 +143,10 @@ select results_eq(
 select is(
   (select x.data::jsonb - 'alert_id' - 'opened_at' from shop.outbox x
    where x.type = 'stock.low' and x.resource = 'product/' || pg_temp.id('l')),
-  jsonb_build_object('product_id', pg_temp.id('l'), 'name', 'Zqxwv Outbox L', 'sku', 'ZQXWV-OUT-L', 'stock_quantity', 3,
+  jsonb_build_object('product_id', pg_temp.id('l'), 'variant_id', pg_temp.variant_of(pg_temp.id('l')),
+                     'name', 'Zqxwv Outbox L', 'sku', 'ZQXWV-OUT-L', 'options', '{}'::jsonb, 'stock_quantity', 3,
                      'low_stock_threshold', 3),
-  'stock.low names the product, its stock and its threshold');
+  'stock.low names the product and its variant (SKU, options), its stock and its threshold');
 
 select pg_temp.mark('m1');
 set local role pgshop_api;
@@ -274,7 +268,7 @@ select pg_temp.keep('o3', pg_temp.order_of('[["p", 1]]'));
 select pg_temp.act_as(pg_temp.id('admin'), 'admin');
 select lives_ok(format($$select api.order_payment_create(%s, '10.00', 'BANK-ZQ-O3')$$, pg_temp.id('o3')), 'o3 is paid');
 reset role;
-update shop.products set stock_quantity = 1, low_stock_threshold = 2 where id = pg_temp.id('p');
+update shop.variants set stock_quantity = 1, low_stock_threshold = 2 where product_id = pg_temp.id('p');
 select is(pg_temp.since('m6'),
   array['order.created ' || pg_temp.res('o3'), 'payment.captured ' || pg_temp.res('o3'), 'order.paid ' || pg_temp.res('o3'),
         'stock.low product/' || pg_temp.id('p')],
@@ -446,7 +440,7 @@ select is((select count(*) from shop.webhook_deliveries d join shop.outbox x on 
   'an order.created after the delete goes to no endpoint');
 
 -- lib.orders_expire ---------------------------------------------------------------------------------------
-update shop.products set stock_quantity = 50 where id = pg_temp.id('p');
+update shop.variants set stock_quantity = 50 where product_id = pg_temp.id('p');
 set local role pgshop_api;
 select pg_temp.act_as(pg_temp.id('c1'));
 select pg_temp.keep('o5', pg_temp.order_of('[["p", 2]]'));
