@@ -14,7 +14,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from psycopg_pool import PoolTimeout
 
-from api import cache, carts, catalog, errors, inventory, metrics, orders, payments, reporting, users, webhooks
+from api import cache, carts, catalog, errors, imports, inventory, metrics, orders, payments, reporting, users, webhooks
 from api.config import Settings
 from api.db import Database, Problem
 from api.http import PUBLIC, Front, JsonRequest, document
@@ -60,7 +60,7 @@ def _litestar(settings: Settings) -> Litestar:
 
     return Litestar(
         route_handlers=users.ROUTES + catalog.ROUTES + carts.ROUTES + orders.ROUTES + inventory.ROUTES + payments.ROUTES
-        + webhooks.ROUTES + reporting.ROUTES
+        + webhooks.ROUTES + reporting.ROUTES + imports.ROUTES
         + ([constant] if os.environ.get("PGSHOP_BENCH") == "1" else []),
         dependencies=PUBLIC,
         lifespan=[lifespan],

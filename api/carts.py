@@ -2,6 +2,7 @@
 
 import msgspec
 from litestar import Controller, Response, delete, get, post, put
+from litestar.params import Parameter
 
 from api.db import Caller
 from api.http import ANYONE, CART_TOKEN, errors, ok
@@ -35,19 +36,23 @@ class CartController(Controller):
     @post("/items", status_code=200, responses=errors(401, 404, 409, 415, 422))
     async def cart_add_item(self, data: CartItemIn, caller: Caller,
                             x_cart_token: str | None = CART_TOKEN) -> Response[CartOut]:
-        return cart(await caller.call("api.cart_add_item(%s, %s::bigint, %s::integer)",
-                                      x_cart_token, data.product_id, data.quantity))
+        """Adds to the line of data.variant_id (or of the product's only variant)."""
+        return cart(await caller.call("api.cart_add_item(%s, %s::bigint, %s::integer, %s::bigint)",
+                                      x_cart_token, data.product_id, data.quantity, data.variant_id))
 
     @put("/items/{product_id:int}", responses=errors(401, 404, 409, 415, 422))
     async def cart_set_item(self, product_id: int, data: CartLineIn, caller: Caller,
                             x_cart_token: str | None = CART_TOKEN) -> Response[CartOut]:
-        return cart(await caller.call("api.cart_set_item(%s, %s::bigint, %s::integer)",
-                                      x_cart_token, product_id, data.quantity))
+        return cart(await caller.call("api.cart_set_item(%s, %s::bigint, %s::integer, %s::bigint)",
+                                      x_cart_token, product_id, data.quantity, data.variant_id))
 
     @delete("/items/{product_id:int}", status_code=200, responses=errors(401, 404, 422))
-    async def cart_remove_item(self, product_id: int, caller: Caller,
-                               x_cart_token: str | None = CART_TOKEN) -> Response[CartOut]:
-        return cart(await caller.call("api.cart_remove_item(%s, %s::bigint)", x_cart_token, product_id))
+    async def cart_remove_item(self, product_id: int, caller: Caller, x_cart_token: str | None = CART_TOKEN,
+                               variant_id: int | None = Parameter(
+                                   default=None, description="that variant's line; every line of the product "
+                                   "without it")) -> Response[CartOut]:
+        return cart(await caller.call("api.cart_remove_item(%s, %s::bigint, %s::bigint)",
+                                      x_cart_token, product_id, variant_id))
 
 
 ROUTES = [CartController]

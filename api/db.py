@@ -12,7 +12,8 @@ import asyncio
 import logging
 import select
 from collections import deque
-from collections.abc import Hashable
+from collections.abc import AsyncIterator, Hashable
+from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
@@ -119,7 +120,7 @@ _announcement = msgspec.json.Decoder(Announcement)
 _problem_doc = msgspec.json.Decoder(dict[str, dict])
 
 
-def _answer(body: bytes | None) -> bytes | None:
+def answer(body: bytes | None) -> bytes | None:
     """The JSON a function built, or the Problem it returned ({"problem": ...}) raised."""
     if type(body) is bytes and body.startswith(_PROBLEM):
         problem = _problem_doc.decode(body)["problem"]
@@ -231,7 +232,7 @@ class Database:
                     body = await self._primary(_statement(call), params)
         finally:
             state.db_seconds += perf_counter() - start
-        return _answer(body)
+        return answer(body)
 
     async def fill(self, call: str, *args: object) -> tuple[bytes, int]:
         """A read for the catalog cache: as an anonymous reader, on the primary (a standby behind a change just
@@ -243,15 +244,26 @@ class Database:
             body, horizon = await self._primary(_statement(call, "fill"), ("", *args), row=True)
         finally:
             state.db_seconds += perf_counter() - start
-        return _answer(body), horizon
+        return answer(body), horizon
 
     async def _primary(self, statement: str, params: tuple, row: bool = False):  # noqa: ANN202
+        await self._reachable()
+        return await run(self.pool, statement, params, row)
+
+    async def _reachable(self) -> None:
         if not self.up.is_set():
             try:
                 await asyncio.wait_for(self.up.wait(), self.timeout)
             except TimeoutError:
                 raise Unavailable("the database is not reachable") from None
-        return await run(self.pool, statement, params, row)
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[AsyncConnection]:
+        """A connection to the primary of one's own, for the few calls that are not one statement (an import
+        streams a file with COPY): its transactions set the caller's claims themselves."""
+        await self._reachable()
+        async with self.pool.connection() as conn:
+            yield conn
 
     async def ping(self) -> None:
         await self.call(None, "1")

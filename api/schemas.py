@@ -34,22 +34,33 @@ class CategoryIn(In):
     parent_id: int | None = None
 
 
+Handle = Annotated[str, Meta(description="the product's stable name in files and URLs (trail-tent-2): lower-case "
+                                          "words joined by hyphens, unique; made from the name and id when omitted")]
+
+
 class ProductIn(In):
     """Fields left out take the column defaults of shop.products."""
 
     name: str
     price: Decimal
     sku: str
+    handle: Handle | None = None
     description: str | None = None
     category_id: int | None = None
     stock_quantity: int | None = None
     is_active: bool | None = None
     metadata: dict[str, Any] | None = None
     low_stock_threshold: int | None = None
+    weight_grams: int | None = None
+    compare_at_price: Decimal | None = None
 
 
 class ProductPatch(In):
+    """A product's own fields and its default variant's (price, sku, stock_quantity, low_stock_threshold,
+    weight_grams, compare_at_price)."""
+
     name: str | UnsetType = UNSET
+    handle: Handle | UnsetType = UNSET
     price: Decimal | UnsetType = UNSET
     sku: str | UnsetType = UNSET
     description: str | None | UnsetType = UNSET
@@ -58,6 +69,51 @@ class ProductPatch(In):
     is_active: bool | UnsetType = UNSET
     metadata: dict[str, Any] | UnsetType = UNSET
     low_stock_threshold: int | UnsetType = UNSET
+    weight_grams: int | UnsetType = UNSET
+    compare_at_price: Decimal | None | UnsetType = UNSET
+
+
+Options = Annotated[dict[str, str], Meta(description='one value of each option of the product, by name: '
+                                                      '{"Size": "M", "Colour": "Red"} ({} without options)')]
+
+
+class OptionIn(In):
+    name: str
+    values: Annotated[list[str], Meta(description="the option's values, in order")]
+
+
+class OptionPatch(In):
+    """values replace the option's list, in order (a value a live variant has cannot go: option_value_in_use)."""
+
+    name: str | UnsetType = UNSET
+    position: int | UnsetType = UNSET
+    values: list[str] | UnsetType = UNSET
+
+
+class VariantIn(In):
+    """Fields left out take the column defaults of shop.variants."""
+
+    sku: str
+    price: Decimal
+    stock_quantity: int
+    options: Options = {}
+    compare_at_price: Decimal | None | UnsetType = UNSET
+    weight_grams: int | UnsetType = UNSET
+    low_stock_threshold: int | UnsetType = UNSET
+    is_active: bool | UnsetType = UNSET
+    position: int | UnsetType = UNSET
+
+
+class VariantPatch(In):
+    sku: str | UnsetType = UNSET
+    price: Decimal | UnsetType = UNSET
+    stock_quantity: int | UnsetType = UNSET
+    options: Options | UnsetType = UNSET
+    compare_at_price: Decimal | None | UnsetType = UNSET
+    weight_grams: int | UnsetType = UNSET
+    low_stock_threshold: int | UnsetType = UNSET
+    is_active: bool | UnsetType = UNSET
+    position: int | UnsetType = UNSET
 
 
 # Response shapes: the JSON the database builds, member for member. The bytes come from the database; these
@@ -70,15 +126,16 @@ class Out(Struct):
 
 class ShortLine(Out):
     product_id: int
+    variant_id: int
     sku: str
     requested: int
     available: int
 
 
 class ProblemOut(Out):
-    """application/problem+json (RFC 9457). Some codes add members: errors (validation_failed), products
-    (insufficient_stock), retry_after (too_many_attempts, database_unavailable), constraint (a constraint of
-    the database)."""
+    """application/problem+json (RFC 9457). Some codes add members: errors (validation_failed; invalid_import:
+    [{row, column, code, message}] with import_id), products (insufficient_stock), retry_after
+    (too_many_attempts, database_unavailable), constraint (a constraint of the database)."""
 
     type: str
     title: str
@@ -89,6 +146,7 @@ class ProblemOut(Out):
     products: list[ShortLine] | None = None
     retry_after: int | None = None
     constraint: str | None = None
+    import_id: int | None = None
 
 
 class UserOut(Out):
@@ -116,19 +174,76 @@ class CategoryList(Out):
     next_cursor: str | None
 
 
+class PriceRange(Out):
+    min: str | None
+    max: str | None
+
+
 class ProductOut(Out):
+    """price, sku, stock_quantity and low_stock_threshold are the default variant's (the first live one by
+    position); null when the product has no live variant."""
+
     id: int
+    handle: str
     name: str
     description: str | None
-    price: str
+    price: str | None
     category_id: int | None
-    stock_quantity: int
-    sku: str
+    stock_quantity: int | None
+    sku: str | None
     is_active: bool
     metadata: dict[str, Any]
-    low_stock_threshold: int
+    low_stock_threshold: int | None
+    in_stock: Annotated[bool, Meta(description="some live, active variant has stock")]
+    price_range: Annotated[PriceRange, Meta(description="over the live, active variants")]
     created_at: datetime
     updated_at: datetime
+
+
+class OptionValueOut(Out):
+    id: int
+    value: str
+    position: int
+
+
+class OptionOut(Out):
+    id: int
+    name: str
+    position: int
+    values: list[OptionValueOut]
+
+
+class OptionList(Out):
+    items: list[OptionOut]
+    next_cursor: str | None
+
+
+class VariantOut(Out):
+    id: int
+    product_id: int
+    sku: str
+    price: str
+    compare_at_price: str | None
+    weight_grams: int
+    stock_quantity: int
+    low_stock_threshold: int
+    is_active: bool
+    position: int
+    options: dict[str, str]
+    in_stock: bool
+    deleted_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class VariantList(Out):
+    items: list[VariantOut]
+    next_cursor: str | None
+
+
+class ProductDetail(ProductOut):
+    options: list[OptionOut]
+    variants: Annotated[list[VariantOut], Meta(description="live variants (inactive ones for admins only)")]
 
 
 class ProductList(Out):
@@ -136,17 +251,57 @@ class ProductList(Out):
     next_cursor: str | None
 
 
+class FacetValue(Out):
+    value: str
+    count: int
+
+
+class OptionFacet(Out):
+    name: str
+    values: list[FacetValue]
+
+
+class CategoryFacet(Out):
+    category_id: int
+    name: str
+    parent_id: int | None
+    count: Annotated[int, Meta(description="products in this category or any below it")]
+
+
+class PriceBand(Out):
+    min: str
+    max: Annotated[str | None, Meta(description="exclusive; null for the last band")]
+    count: int
+
+
+class StockFacet(Out):
+    in_stock: int
+    out_of_stock: int
+
+
+class FacetsOut(Out):
+    total: int
+    options: Annotated[list[OptionFacet], Meta(description="products with a live variant of each value")]
+    categories: list[CategoryFacet]
+    price_bands: list[PriceBand]
+    stock: StockFacet
+
+
 class Health(Out):
     status: str
 
 
 class CartItemIn(In):
-    product_id: int
+    """variant_id, or product_id alone for a product with one variant (else 422 variant_required)."""
+
     quantity: int
+    product_id: int | None = None
+    variant_id: int | None = None
 
 
 class CartLineIn(In):
     quantity: int
+    variant_id: Annotated[int | None, Meta(description="required when the product has several variants")] = None
 
 
 class CheckoutIn(In):
@@ -176,8 +331,10 @@ class WebhookIn(In):
 
 class CartLine(Out):
     product_id: int
+    variant_id: int
     name: str
     sku: str
+    options: dict[str, str]
     unit_price: str
     quantity: int
     line_total: str
@@ -192,8 +349,10 @@ class CartOut(Out):
 
 class OrderItem(Out):
     product_id: int
+    variant_id: int
     name: str
     sku: str
+    options: Annotated[dict[str, str], Meta(description="the variant's option values when ordered")]
     quantity: int
     unit_price: str
     total_price: str
@@ -242,8 +401,10 @@ class OrderList(Out):
 
 class LowStockItem(Out):
     product_id: int
+    variant_id: int
     name: str
     sku: str
+    options: dict[str, str]
     stock_quantity: int
     low_stock_threshold: int
     since: datetime
@@ -256,6 +417,7 @@ class LowStockList(Out):
 
 class CartAdjustment(Out):
     product_id: int
+    variant_id: int
     requested: int
     quantity: int
     reason: str
@@ -389,4 +551,43 @@ class DeliveryOut(Out):
 
 class DeliveryList(Out):
     items: list[DeliveryOut]
+    next_cursor: str | None
+
+
+class ImportRowError(Out):
+    row: Annotated[int, Meta(description="the data row, 1 for the first after the header; 0 for the header")]
+    column: str | None
+    code: str
+    message: str
+
+
+class ImportChange(Out):
+    row: int
+    sku: str
+    action: Annotated[str, Meta(description="create or update")]
+    fields: Annotated[dict[str, Any], Meta(description='{"price": {"old": "10.00", "new": "12.00"}, ...}')]
+
+
+class ImportSummary(Out):
+    id: int
+    status: Annotated[str, Meta(description="applied, dry_run, duplicate or refused")]
+    sha256: str
+    filename: str | None
+    user_id: Annotated[int | None, Meta(description="the admin; null for `pgshop import`")]
+    db_role: str
+    rows: int
+    created: int
+    updated: int
+    unchanged: int
+    error_count: int
+    created_at: datetime
+
+
+class ImportOut(ImportSummary):
+    changes: Annotated[list[ImportChange], Meta(description="the first 100 differences")]
+    errors: Annotated[list[ImportRowError], Meta(description="the first 1,000 errors")]
+
+
+class ImportList(Out):
+    items: list[ImportSummary]
     next_cursor: str | None

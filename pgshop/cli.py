@@ -1,13 +1,16 @@
 """`pgshop`: the operations command. Each command states its options and the environment variables it reads
 (`pgshop COMMAND --help`). A failed step stops the command with one line: what happened, what to do, which log."""
 
+import asyncio
 import os
 import secrets
 import sys
+from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from pathlib import Path
 
 import click
+import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from pgshop import backup, bench, checks, packages, scaleout, supervise
@@ -132,6 +135,34 @@ def admin(database_url, directory, pgport, email, password) -> None:  # noqa: AN
     url, _ = target(database_url, directory, pgport)
     deploy(url)
     print(query(url, "select lib.make_admin(%s, %s)", email, password)[0][0])
+
+
+@cli.command("import")
+@database_options
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Report what would change; change nothing.")
+def import_(database_url, directory, pgport, file, dry_run) -> None:  # noqa: ANN001
+    """Import a catalog CSV file (docs/import.md), streamed into the database, as its owner (recorded without a
+    user). Prints the import as JSON; a refused file prints its errors and exits 1."""
+    url, _ = target(database_url, directory, pgport)
+    deploy(url)
+    result = asyncio.run(import_file(url, file, dry_run))
+    if result.startswith(b'{"problem"'):
+        sys.stderr.write(result.decode() + "\n")
+        raise SystemExit(1)
+    print(result.decode())
+
+
+async def import_file(url: str, file: Path, dry_run: bool) -> bytes:
+    async def chunks() -> AsyncIterator[bytes]:
+        with file.open("rb") as f:
+            while chunk := f.read(1 << 20):
+                yield chunk
+
+    from api.imports import run_import  # the API's own module (loaded only for this command)
+
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        return await run_import(conn, "", chunks(), dry_run, file.name)
 
 
 @cli.command()

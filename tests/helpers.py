@@ -52,8 +52,15 @@ def fill_cart(client, headers, *lines):
         assert response.status_code == 200, response.text
 
 
+def default_variant(product) -> int:
+    """The id of a product's default variant (the one a product made by make_product has)."""
+    return product["variants"][0]["id"]
+
+
 def stock(db, product) -> int:
-    return db.execute("select stock_quantity from shop.products where id = %s", (product["id"],)).fetchone()[0]
+    """The stock on hand of a product's default variant."""
+    return db.execute("select stock_quantity from shop.variants where id = %s",
+                      (default_variant(product),)).fetchone()[0]
 
 
 def checkout(client, headers, key=None, address=ADDRESS):

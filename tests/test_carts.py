@@ -3,7 +3,7 @@
 import pytest
 
 from conftest import PASSWORD, assert_problem, bearer, register
-from helpers import make_product
+from helpers import default_variant, make_product
 
 
 def test_guest_cart_gets_a_token_and_keeps_it(client, admin):
@@ -16,8 +16,9 @@ def test_guest_cart_gets_a_token_and_keeps_it(client, admin):
                         headers={"X-Cart-Token": token})
     assert again.headers["X-Cart-Token"] == token
     body = client.get("/api/cart", headers={"X-Cart-Token": token}).json()
-    assert body["items"] == [{"product_id": product["id"], "name": product["name"], "sku": product["sku"],
-                              "unit_price": "2.50", "quantity": 5, "line_total": "12.50"}]
+    assert body["items"] == [{"product_id": product["id"], "variant_id": default_variant(product),
+                              "name": product["name"], "sku": product["sku"], "options": {}, "unit_price": "2.50",
+                              "quantity": 5, "line_total": "12.50"}]
     assert body["total"] == "12.50" and body["item_count"] == 5
 
 
@@ -71,7 +72,8 @@ def test_more_than_in_stock_is_409_and_changes_nothing(client, admin):
     headers = {"X-Cart-Token": token}
     body = assert_problem(client.post("/api/cart/items", json={"product_id": product["id"], "quantity": 2},
                                       headers=headers), 409, "insufficient_stock")
-    assert body["products"] == [{"product_id": product["id"], "sku": product["sku"], "requested": 4, "available": 3}]
+    assert body["products"] == [{"product_id": product["id"], "variant_id": default_variant(product),
+                                 "sku": product["sku"], "requested": 4, "available": 3}]
     assert_problem(client.put(f"/api/cart/items/{product['id']}", json={"quantity": 4}, headers=headers), 409)
     assert client.get("/api/cart", headers=headers).json()["item_count"] == 2
 
@@ -92,7 +94,8 @@ def test_login_merges_the_guest_cart_capped_at_stock(client, admin, db):
     assert response.status_code == 200
     merge = response.json()["cart"]
     assert merge == {"merged": True, "adjustments": [
-        {"product_id": scarce["id"], "requested": 5, "quantity": 4, "reason": "capped_at_stock"}]}
+        {"product_id": scarce["id"], "variant_id": default_variant(scarce), "requested": 5, "quantity": 4,
+         "reason": "capped_at_stock"}]}
     cart = client.get("/api/cart", headers=bearer(response.json()["access_token"])).json()
     assert {i["product_id"]: i["quantity"] for i in cart["items"]} == {plenty["id"]: 2, scarce["id"]: 4}
     # The guest cart is gone.

@@ -38,8 +38,15 @@ def test_product_create_and_get(client, admin):
     assert product["low_stock_threshold"] == 5 and product["is_active"] is True
     fetched = client.get(f"/api/products/{product['id']}")
     assert fetched.status_code == 200 and fetched.json() == product
-    assert set(product) == {"id", "name", "description", "price", "category_id", "stock_quantity", "sku",
-                            "is_active", "metadata", "low_stock_threshold", "created_at", "updated_at"}
+    assert set(product) == {"id", "handle", "name", "description", "price", "category_id", "stock_quantity", "sku",
+                            "is_active", "metadata", "low_stock_threshold", "in_stock", "price_range", "options",
+                            "variants", "created_at", "updated_at"}
+    # One default variant carries the SKU, price and stock the product shows.
+    [variant] = product["variants"]
+    assert (variant["sku"], variant["price"], variant["stock_quantity"], variant["options"]) == (
+        product["sku"], "19.99", product["stock_quantity"], {})
+    assert product["price_range"] == {"min": "19.99", "max": "19.99"} and product["options"] == []
+    assert product["in_stock"] is True
 
 
 def test_price_may_be_a_json_number(client, admin):

@@ -146,7 +146,7 @@ def test_a_lost_listener_empties_and_bypasses_the_cache_until_it_is_back(client,
                             "where query = 'listen pgshop_catalog'").fetchone()[0]
         assert killed == 2  # one per worker
         # A change while nobody listens: no notification reaches the workers, yet nobody reads the old price.
-        db.execute("update shop.products set price = 11.00 where id = %s", (product["id"],))
+        db.execute("update shop.variants set price = 11.00 where product_id = %s", (product["id"],))
     assert all(get(client, path).json()["price"] == "11.00" for _ in range(20))
     cached(client, path)  # once the watchers are back (within a second), the cache is used again
     assert get(client, path).json()["price"] == "11.00"
@@ -170,7 +170,7 @@ def test_an_announcement_the_cache_cannot_read_does_not_leave_it_stale(client, a
     path = f"/api/products/{product['id']}"
     cached(client, path)
     db.execute("select pg_notify('pgshop_catalog', 'not json'), pg_notify('pgshop_catalog', '[1, 2]')")
-    db.execute("update shop.products set price = 12.00 where id = %s", (product["id"],))
+    db.execute("update shop.variants set price = 12.00 where product_id = %s", (product["id"],))
     time.sleep(BOUND)
     assert all(get(client, path).json()["price"] == "12.00" for _ in range(20))
     cached(client, path)  # and it listens again, so the cache is back in use

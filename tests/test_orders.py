@@ -6,7 +6,7 @@ import psycopg
 import pytest
 
 from conftest import assert_problem, bearer, login, register
-from helpers import ADDRESS, checkout, fill_cart, make_product, pay, stock
+from helpers import ADDRESS, checkout, default_variant, fill_cart, make_product, pay, stock
 
 
 def test_checkout_makes_a_pending_order_and_takes_stock(client, admin, customer, db):
@@ -57,10 +57,11 @@ def test_short_stock_is_409_naming_the_products_and_changes_nothing(client, admi
     fine = make_product(client, admin, stock_quantity=5)
     short = make_product(client, admin, stock_quantity=5)
     fill_cart(client, customer["headers"], (fine, 1), (short, 4))
-    db.execute("update shop.products set stock_quantity = 2 where id = %s", (short["id"],))
+    db.execute("update shop.variants set stock_quantity = 2 where id = %s", (default_variant(short),))
     body = assert_problem(checkout(client, customer["headers"]), 409, "insufficient_stock")
     assert short["sku"] in body["detail"] and fine["sku"] not in body["detail"]
-    assert body["products"] == [{"product_id": short["id"], "sku": short["sku"], "requested": 4, "available": 2}]
+    assert body["products"] == [{"product_id": short["id"], "variant_id": default_variant(short), "sku": short["sku"],
+                                 "requested": 4, "available": 2}]
     assert (stock(db, fine), stock(db, short)) == (5, 2)
     assert client.get("/api/cart", headers=customer["headers"]).json()["item_count"] == 5
     assert client.get("/api/orders", headers=customer["headers"]).json()["items"] == []

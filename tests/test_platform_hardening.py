@@ -154,7 +154,7 @@ def test_invalid_prices_are_refused_on_create_and_update(client, admin, db, pric
     sku = f"SKU-{word()}"
     assert_problem(client.post("/api/products", json={"name": "P", "price": price, "sku": sku},
                                headers=admin["headers"]), 422, "invalid_price")
-    assert db.execute("select count(*) from shop.products where sku = %s", (sku,)).fetchone() == (0,)
+    assert db.execute("select count(*) from shop.variants where sku = %s", (sku,)).fetchone() == (0,)
     product = make_product(client, admin, price="10.00")
     assert_problem(client.put(f"/api/products/{product['id']}", json={"price": price}, headers=admin["headers"]),
                    422, "invalid_price")
@@ -168,8 +168,8 @@ def test_price_filters_refuse_nan(client):
 
 def test_the_database_refuses_a_nan_price_even_from_psql(db, client, admin):
     product = make_product(client, admin)
-    with pytest.raises(Exception, match="products_price_finite"):
-        db.execute("update shop.products set price = 'NaN' where id = %s", (product["id"],))
+    with pytest.raises(Exception, match="variants_price_finite"):
+        db.execute("update shop.variants set price = 'NaN' where product_id = %s", (product["id"],))
 
 
 # 5. Content-Type: a JSON endpoint takes JSON only.
