@@ -23,7 +23,7 @@ from litestar.response import Stream
 from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
-from api.db import Caller, answer
+from api.db import REQUEST, Caller, answer
 from api.http import ADMIN, BEARER, LIMIT, errors, ok
 from api.schemas import ImportList, ImportOut
 
@@ -70,9 +70,10 @@ async def _claims(conn: AsyncConnection, claims: str) -> None:
 
 
 async def run_import(conn: AsyncConnection, claims: str, chunks: AsyncIterator[bytes], dry_run: bool,
-                     filename: str | None) -> bytes:
+                     filename: str | None) -> tuple[bytes, int]:
     """Import a CSV file arriving in chunks, as the caller in `claims` (JSON; "" for the database role itself).
-    Returns the JSON the database built: the import, or {"problem": ...} (recorded, so committed)."""
+    Returns the JSON the database built: the import, or {"problem": ...} (recorded, so committed); and the id of
+    the transaction (read-your-writes)."""
     file = _File(chunks)
     columns = await file.header()
     copy_error = None
@@ -88,15 +89,21 @@ async def run_import(conn: AsyncConnection, claims: str, chunks: AsyncIterator[b
                 copy_error = Jsonb({"sqlstate": error.sqlstate, "message": error.diag.message_primary,
                                     "context": error.diag.context})
             else:
-                return await _one(conn, "select api.import_apply(%s, %s, %s)::text", file.digest.hexdigest(),
-                                  dry_run, filename)
+                return await _written(conn, "api.import_apply(%s, %s, %s)", file.digest.hexdigest(), dry_run,
+                                      filename)
         await file.drain()
-        return await _one(conn, "select api.import_refuse(%s, %s, %s, %s)::text", file.digest.hexdigest(), filename,
-                          columns, copy_error)
+        return await _written(conn, "api.import_refuse(%s, %s, %s, %s)", file.digest.hexdigest(), filename, columns,
+                              copy_error)
 
 
 async def _one(conn: AsyncConnection, statement: str, *params: object) -> bytes:
     return (await (await conn.execute(statement, params)).fetchone())[0].encode()
+
+
+async def _written(conn: AsyncConnection, call: str, *params: object) -> tuple[bytes, int]:
+    body, xact = await (await conn.execute(f"select {call}::text, pg_catalog.pg_current_xact_id()::text::bigint",
+                                           params)).fetchone()
+    return body.encode(), xact
 
 
 async def export(conn: AsyncConnection, claims: str) -> AsyncIterator[bytes]:
@@ -140,18 +147,21 @@ class ImportController(Controller):
         if request.content_type[0] != "text/csv":
             raise HTTPException(status_code=415, detail="send the file as text/csv")
         async with caller.db.connection() as conn:
-            body = await run_import(conn, _claims_of(caller), request.stream(), dry_run, None)
+            body, REQUEST.get().wrote = await run_import(conn, _claims_of(caller), request.stream(), dry_run, None)
         return ok(answer(body), 201)
 
     @get("/imports", responses=errors(401, 403, 422))
     async def imports_list(self, caller: Caller, limit: int | None = LIMIT,
                            cursor: str | None = None) -> Response[ImportList]:
         """The imports, newest first (without their changes and errors)."""
-        return ok(await caller.call("api.imports_list(%s::integer, %s)", limit, cursor))
+        return ok(await caller.db.call(caller.claims, "api.imports_list(%s::integer, %s)", limit, cursor,
+                                       primary=True))
 
     @get("/imports/{import_id:int}", responses=errors(401, 403, 404, 422))
     async def import_get(self, import_id: int, caller: Caller) -> Response[ImportOut]:
-        return ok(await caller.call("api.import_get(%s::bigint)", import_id))
+        # On the primary, as the list: a refused import is recorded by a request that failed (422), which gives
+        # no read-your-writes token, and it is read right after.
+        return ok(await caller.db.call(caller.claims, "api.import_get(%s::bigint)", import_id, primary=True))
 
     @get("/exports/products.csv", responses=errors(401, 403), media_type="text/csv")
     async def products_export(self, caller: Caller) -> Stream:

@@ -7697,6 +7697,7 @@ COMMENT ON FUNCTION shop.tg_products__delete_variants() IS 'Trigger: a soft-dele
 
 CREATE FUNCTION shop.tg_products__derived() RETURNS trigger
     LANGUAGE plpgsql
+    SET enable_seqscan TO 'off'
     AS $$
 begin
   new.price := (lib.default_variant(new.id)).price;
@@ -7720,6 +7721,7 @@ COMMENT ON FUNCTION shop.tg_products__derived() IS 'Trigger: shop.products.price
 
 CREATE FUNCTION shop.tg_products__handle() RETURNS trigger
     LANGUAGE plpgsql
+    SET enable_seqscan TO 'off'
     AS $$
 begin
   new.handle := coalesce(nullif(btrim(left(regexp_replace(lower(new.name), '[^a-z0-9]+', '-', 'g'), 200), '-'), ''), 'product')
@@ -7893,6 +7895,7 @@ COMMENT ON FUNCTION shop.tg_variant_option_values__changed() IS 'Trigger (statem
 
 CREATE FUNCTION shop.tg_variants__combination() RETURNS trigger
     LANGUAGE plpgsql
+    SET enable_seqscan TO 'off'
     AS $$
 begin
   new.combination := case when tg_op = 'INSERT' then '' else

@@ -162,7 +162,7 @@ async def import_file(url: str, file: Path, dry_run: bool) -> bytes:
     from api.imports import run_import  # the API's own module (loaded only for this command)
 
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-        return await run_import(conn, "", chunks(), dry_run, file.name)
+        return (await run_import(conn, "", chunks(), dry_run, file.name))[0]
 
 
 @cli.command()

@@ -90,12 +90,18 @@ comment on function lib.default_variant(bigint) is
 
 -- Derived columns ------------------------------------------------------------------------------------------
 
+-- Row triggers look up by key (a variant's values, a product's variants, a handle), and plpgsql keeps the plan
+-- of its first calls in a session: made while the table was small (a new shop, a large import's first rows),
+-- that plan scans it, and an import's statement would then scan, for each row, every row it inserted before
+-- (quadratic). Without sequential scans their plans use the index whatever the table's size was.
+
 -- The combination a variant has: its value ids, in option id order (empty without options). Whatever an
 -- insert or update says, the column is what the option values say: none for a new variant (its values refer
 -- to it, so they come after it).
 create or replace function shop.tg_variants__combination() returns trigger
 language plpgsql
 volatile
+set enable_seqscan = off  -- see "Row triggers look up by key" above
 as $$
 begin
   new.combination := case when tg_op = 'INSERT' then '' else
@@ -253,6 +259,7 @@ comment on function shop.tg_variants__product_summary() is
 create or replace function shop.tg_products__handle() returns trigger
 language plpgsql
 volatile
+set enable_seqscan = off  -- see "Row triggers look up by key" above
 as $$
 begin
   new.handle := coalesce(nullif(btrim(left(regexp_replace(lower(new.name), '[^a-z0-9]+', '-', 'g'), 200), '-'), ''), 'product')
@@ -273,6 +280,7 @@ comment on function shop.tg_products__handle() is
 create or replace function shop.tg_products__derived() returns trigger
 language plpgsql
 volatile
+set enable_seqscan = off  -- see "Row triggers look up by key" above
 as $$
 begin
   new.price := (lib.default_variant(new.id)).price;
