@@ -76,7 +76,8 @@ class ScaleOut(Bench):
         self.generate(10_000, 20_000, 0)
         with psycopg.connect(self.su, autocommit=True) as conn:
             conn.execute("vacuum analyze")
-            first, last = conn.execute("select min(id), max(id) from shop.products where sku like 'GEN-%'").fetchone()
+            first, last = conn.execute("select min(id), max(id) from shop.products where handle like 'gen-%'"
+                                       ).fetchone()
         source = f"host={self.tmp}/run port={PORT} user=postgres dbname=pgshop"
         standby = scaleout.standby(self.tmp / "replica", STANDBY_PORT, source, "pgshop", "pgshop_api")
         direct = f"postgresql://pgshop_api@/pgshop?host={self.tmp}/run&port={PORT}"
