@@ -274,7 +274,14 @@ async def run(pool: AsyncConnectionPool, statement: str, params: tuple, row: boo
     # manager to end, and skipping it is measurably cheaper per request (docs/performance.md).
     conn = await pool.getconn()
     try:
-        cursor = await conn.execute(statement, params)
+        try:
+            cursor = await conn.execute(statement, params)
+        except psycopg.errors.InternalError_ as error:
+            # A deploy (make migrate) replaced a routine between this statement's parse and its plan: it did
+            # nothing (autocommit, one statement), and once more it finds the new routine.
+            if not str(error).startswith("cache lookup failed for function"):
+                raise
+            cursor = await conn.execute(statement, params)
         result = await cursor.fetchone()
     finally:
         await pool.putconn(conn)

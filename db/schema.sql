@@ -3462,12 +3462,17 @@ COMMENT ON FUNCTION lib.cursor_encode(p_sort text, p_key text, p_id bigint) IS '
 --
 
 CREATE FUNCTION lib.default_variant(p_product_id bigint) RETURNS shop.variants
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     AS $$
-  select v.* from shop.variants v
+declare
+  r shop.variants;
+begin
+  select v.* into r from shop.variants v
   where v.product_id = p_product_id and v.deleted_at is null
   order by not v.is_active, v.position, v.id
-  limit 1
+  limit 1;
+  return r;
+end
 $$;
 
 
@@ -4270,11 +4275,15 @@ COMMENT ON FUNCTION lib.option_values_list(p_values jsonb) IS 'An option''s valu
 --
 
 CREATE FUNCTION lib.options_json(p_product_id bigint) RETURNS json
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     AS $$
-  select coalesce(json_agg(lib.option_json(o) order by o.position, o.id), '[]')
-  from shop.product_options o
-  where o.product_id = p_product_id
+begin
+  return (
+    select coalesce(json_agg(lib.option_json(o) order by o.position, o.id), '[]')
+    from shop.product_options o
+    where o.product_id = p_product_id
+  );
+end
 $$;
 
 
@@ -4682,33 +4691,37 @@ COMMENT ON FUNCTION lib.product_for_write(p_product_id bigint) IS 'A live produc
 --
 
 CREATE FUNCTION lib.product_json(p_product shop.products, p_detail boolean DEFAULT false, p_admin boolean DEFAULT false) RETURNS json
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     AS $$
-  select json_build_object(
-    'id', p_product.id,
-    'handle', p_product.handle,
-    'name', p_product.name,
-    'description', p_product.description,
-    'price', p_product.price::text,
-    'category_id', p_product.category_id,
-    'stock_quantity', d.stock_quantity,
-    'sku', d.sku,
-    'is_active', p_product.is_active,
-    'metadata', p_product.metadata,
-    'low_stock_threshold', d.low_stock_threshold,
-    'in_stock', p_product.in_stock,
-    'price_range', (select json_build_object('min', min(v.price)::text, 'max', max(v.price)::text)
-                    from shop.variants v
-                    where v.product_id = p_product.id and v.deleted_at is null and v.is_active),
-    'created_at', p_product.created_at,
-    'updated_at', p_product.updated_at
-  )::jsonb || case when p_detail then jsonb_build_object(
-    'options', lib.options_json(p_product.id),
-    'variants', (select coalesce(jsonb_agg(lib.variant_json(v) order by v.position, v.id), '[]')
-                 from shop.variants v
-                 where v.product_id = p_product.id and v.deleted_at is null and (v.is_active or p_admin)))
-  else '{}' end
-  from lib.default_variant(p_product.id) d
+begin
+  return (
+    select json_build_object(
+      'id', p_product.id,
+      'handle', p_product.handle,
+      'name', p_product.name,
+      'description', p_product.description,
+      'price', p_product.price::text,
+      'category_id', p_product.category_id,
+      'stock_quantity', d.stock_quantity,
+      'sku', d.sku,
+      'is_active', p_product.is_active,
+      'metadata', p_product.metadata,
+      'low_stock_threshold', d.low_stock_threshold,
+      'in_stock', p_product.in_stock,
+      'price_range', (select json_build_object('min', min(v.price)::text, 'max', max(v.price)::text)
+                      from shop.variants v
+                      where v.product_id = p_product.id and v.deleted_at is null and v.is_active),
+      'created_at', p_product.created_at,
+      'updated_at', p_product.updated_at
+    )::jsonb || case when p_detail then jsonb_build_object(
+      'options', lib.options_json(p_product.id),
+      'variants', (select coalesce(jsonb_agg(lib.variant_json(v) order by v.position, v.id), '[]')
+                   from shop.variants v
+                   where v.product_id = p_product.id and v.deleted_at is null and (v.is_active or p_admin)))
+    else '{}' end
+    from lib.default_variant(p_product.id) d
+  );
+end
 $$;
 
 
@@ -5496,13 +5509,17 @@ COMMENT ON FUNCTION lib.variant_json(p_variant shop.variants) IS 'A variant as t
 --
 
 CREATE FUNCTION lib.variant_options(p_variant_id bigint) RETURNS json
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     AS $$
-  select coalesce(json_object_agg(o.name, ov.value order by o.position, o.id), '{}')
-  from shop.variant_option_values vo
-  join shop.product_options o on o.id = vo.option_id
-  join shop.product_option_values ov on ov.id = vo.value_id
-  where vo.variant_id = p_variant_id
+begin
+  return (
+    select coalesce(json_object_agg(o.name, ov.value order by o.position, o.id), '{}')
+    from shop.variant_option_values vo
+    join shop.product_options o on o.id = vo.option_id
+    join shop.product_option_values ov on ov.id = vo.value_id
+    where vo.variant_id = p_variant_id
+  );
+end
 $$;
 
 

@@ -65,37 +65,42 @@ comment on function api.category_create(text, text, bigint) is
 -- A product as lists show it. price, sku, stock_quantity and low_stock_threshold are its default variant's
 -- (the first live one: 21_catalog_variants.sql); price_range spans its live, active variants, in_stock says
 -- whether any of them has stock. p_detail adds its options and live variants (active ones only, but for an
--- admin), as a product's own page shows them.
+-- admin), as a product's own page shows them. PL/pgSQL, as the helpers it calls: their statements are planned
+-- once per session (a SQL function that cannot be inlined is planned again at every call, on every product read).
 create or replace function lib.product_json(p_product shop.products, p_detail boolean default false,
                                             p_admin boolean default false) returns json
-language sql
+language plpgsql
 stable
 as $$
-  select json_build_object(
-    'id', p_product.id,
-    'handle', p_product.handle,
-    'name', p_product.name,
-    'description', p_product.description,
-    'price', p_product.price::text,
-    'category_id', p_product.category_id,
-    'stock_quantity', d.stock_quantity,
-    'sku', d.sku,
-    'is_active', p_product.is_active,
-    'metadata', p_product.metadata,
-    'low_stock_threshold', d.low_stock_threshold,
-    'in_stock', p_product.in_stock,
-    'price_range', (select json_build_object('min', min(v.price)::text, 'max', max(v.price)::text)
-                    from shop.variants v
-                    where v.product_id = p_product.id and v.deleted_at is null and v.is_active),
-    'created_at', p_product.created_at,
-    'updated_at', p_product.updated_at
-  )::jsonb || case when p_detail then jsonb_build_object(
-    'options', lib.options_json(p_product.id),
-    'variants', (select coalesce(jsonb_agg(lib.variant_json(v) order by v.position, v.id), '[]')
-                 from shop.variants v
-                 where v.product_id = p_product.id and v.deleted_at is null and (v.is_active or p_admin)))
-  else '{}' end
-  from lib.default_variant(p_product.id) d
+begin
+  return (
+    select json_build_object(
+      'id', p_product.id,
+      'handle', p_product.handle,
+      'name', p_product.name,
+      'description', p_product.description,
+      'price', p_product.price::text,
+      'category_id', p_product.category_id,
+      'stock_quantity', d.stock_quantity,
+      'sku', d.sku,
+      'is_active', p_product.is_active,
+      'metadata', p_product.metadata,
+      'low_stock_threshold', d.low_stock_threshold,
+      'in_stock', p_product.in_stock,
+      'price_range', (select json_build_object('min', min(v.price)::text, 'max', max(v.price)::text)
+                      from shop.variants v
+                      where v.product_id = p_product.id and v.deleted_at is null and v.is_active),
+      'created_at', p_product.created_at,
+      'updated_at', p_product.updated_at
+    )::jsonb || case when p_detail then jsonb_build_object(
+      'options', lib.options_json(p_product.id),
+      'variants', (select coalesce(jsonb_agg(lib.variant_json(v) order by v.position, v.id), '[]')
+                   from shop.variants v
+                   where v.product_id = p_product.id and v.deleted_at is null and (v.is_active or p_admin)))
+    else '{}' end
+    from lib.default_variant(p_product.id) d
+  );
+end
 $$;
 comment on function lib.product_json(shop.products, boolean, boolean) is
   'The public shape of a product (its default variant''s price, SKU and stock; price_range; in_stock); with '

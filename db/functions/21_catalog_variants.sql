@@ -13,14 +13,18 @@
 
 -- A variant's option values by option name, in option order: {"Size": "M", "Colour": "Red"} ({} without options).
 create or replace function lib.variant_options(p_variant_id bigint) returns json
-language sql
+language plpgsql
 stable
 as $$
-  select coalesce(json_object_agg(o.name, ov.value order by o.position, o.id), '{}')
-  from shop.variant_option_values vo
-  join shop.product_options o on o.id = vo.option_id
-  join shop.product_option_values ov on ov.id = vo.value_id
-  where vo.variant_id = p_variant_id
+begin
+  return (
+    select coalesce(json_object_agg(o.name, ov.value order by o.position, o.id), '{}')
+    from shop.variant_option_values vo
+    join shop.product_options o on o.id = vo.option_id
+    join shop.product_option_values ov on ov.id = vo.value_id
+    where vo.variant_id = p_variant_id
+  );
+end
 $$;
 comment on function lib.variant_options(bigint) is
   'A variant''s option values as {"option name": "value"}, in option order.';
@@ -65,24 +69,33 @@ $$;
 comment on function lib.option_json(shop.product_options) is 'An option with its values, in order.';
 
 create or replace function lib.options_json(p_product_id bigint) returns json
-language sql
+language plpgsql
 stable
 as $$
-  select coalesce(json_agg(lib.option_json(o) order by o.position, o.id), '[]')
-  from shop.product_options o
-  where o.product_id = p_product_id
+begin
+  return (
+    select coalesce(json_agg(lib.option_json(o) order by o.position, o.id), '[]')
+    from shop.product_options o
+    where o.product_id = p_product_id
+  );
+end
 $$;
 comment on function lib.options_json(bigint) is 'A product''s options, in order.';
 
 -- The default variant of a product: its first live variant, active ones first, by position, then id.
 create or replace function lib.default_variant(p_product_id bigint) returns shop.variants
-language sql
+language plpgsql
 stable
 as $$
-  select v.* from shop.variants v
+declare
+  r shop.variants;
+begin
+  select v.* into r from shop.variants v
   where v.product_id = p_product_id and v.deleted_at is null
   order by not v.is_active, v.position, v.id
-  limit 1
+  limit 1;
+  return r;
+end
 $$;
 comment on function lib.default_variant(bigint) is
   'A product''s default variant: its first live one, active ones first (position, id); its price, SKU and stock '
