@@ -4687,6 +4687,25 @@ COMMENT ON FUNCTION lib.product_for_write(p_product_id bigint) IS 'A live produc
 
 
 --
+-- Name: product_in_stock(bigint); Type: FUNCTION; Schema: lib; Owner: -
+--
+
+CREATE FUNCTION lib.product_in_stock(p_product_id bigint) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+  select exists (select from shop.variants a where a.product_id = p_product_id and a.deleted_at is null
+                 and a.is_active and a.stock_quantity > 0)
+$$;
+
+
+--
+-- Name: FUNCTION product_in_stock(p_product_id bigint); Type: COMMENT; Schema: lib; Owner: -
+--
+
+COMMENT ON FUNCTION lib.product_in_stock(p_product_id bigint) IS 'Whether a live, active variant of the product has stock (shop.products.in_stock).';
+
+
+--
 -- Name: product_json(shop.products, boolean, boolean); Type: FUNCTION; Schema: lib; Owner: -
 --
 
@@ -7718,8 +7737,7 @@ CREATE FUNCTION shop.tg_products__derived() RETURNS trigger
     AS $$
 begin
   new.price := (lib.default_variant(new.id)).price;
-  new.in_stock := exists (select from shop.variants a where a.product_id = new.id and a.deleted_at is null
-                          and a.is_active and a.stock_quantity > 0);
+  new.in_stock := lib.product_in_stock(new.id);
   return new;
 end
 $$;
@@ -8005,8 +8023,7 @@ begin
     set price = s.price, in_stock = s.in_stock
     from (select q.id,
                  (lib.default_variant(q.id)).price,
-                 exists (select from shop.variants a where a.product_id = q.id and a.deleted_at is null
-                         and a.is_active and a.stock_quantity > 0) as in_stock
+                 lib.product_in_stock(q.id) as in_stock
           from unnest(v_products) q(id)) s
     where p.id = s.id
       and (p.price is distinct from s.price or p.in_stock <> s.in_stock);

@@ -103,6 +103,17 @@ comment on function lib.default_variant(bigint) is
 
 -- Derived columns ------------------------------------------------------------------------------------------
 
+-- A product is in stock when a live, active variant of it has stock (inlined where it is called).
+create or replace function lib.product_in_stock(p_product_id bigint) returns boolean
+language sql
+stable
+as $$
+  select exists (select from shop.variants a where a.product_id = p_product_id and a.deleted_at is null
+                 and a.is_active and a.stock_quantity > 0)
+$$;
+comment on function lib.product_in_stock(bigint) is
+  'Whether a live, active variant of the product has stock (shop.products.in_stock).';
+
 -- Row triggers look up by key (a variant's values, a product's variants, a handle), and plpgsql keeps the plan
 -- of its first calls in a session: made while the table was small (a new shop, a large import's first rows),
 -- that plan scans it, and an import's statement would then scan, for each row, every row it inserted before
@@ -255,8 +266,7 @@ begin
     set price = s.price, in_stock = s.in_stock
     from (select q.id,
                  (lib.default_variant(q.id)).price,
-                 exists (select from shop.variants a where a.product_id = q.id and a.deleted_at is null
-                         and a.is_active and a.stock_quantity > 0) as in_stock
+                 lib.product_in_stock(q.id) as in_stock
           from unnest(v_products) q(id)) s
     where p.id = s.id
       and (p.price is distinct from s.price or p.in_stock <> s.in_stock);
@@ -297,8 +307,7 @@ set enable_seqscan = off  -- see "Row triggers look up by key" above
 as $$
 begin
   new.price := (lib.default_variant(new.id)).price;
-  new.in_stock := exists (select from shop.variants a where a.product_id = new.id and a.deleted_at is null
-                          and a.is_active and a.stock_quantity > 0);
+  new.in_stock := lib.product_in_stock(new.id);
   return new;
 end
 $$;

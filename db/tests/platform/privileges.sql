@@ -144,7 +144,7 @@ from (values ('setting', array['text']), ('settings_apply', array['jsonb']),
              ('product_write', array['bigint', 'jsonb']), ('variant_write', array['bigint', 'bigint', 'jsonb']),
              ('variant_set_options', array['shop.variants', 'jsonb']), ('variants_check_now', '{}'::text[]),
              ('option_set_values', array['shop.product_options', 'text[]']), ('product_for_write', array['bigint']),
-             ('default_variant', array['bigint']), ('option_filter', array['text[]']),
+             ('default_variant', array['bigint']), ('product_in_stock', array['bigint']), ('option_filter', array['text[]']),
              ('products_where', array['text', 'bigint', 'numeric', 'numeric', 'boolean', 'jsonb'])) v (f, a);
 select function_privs_are('shop', 'jsonb_within', array['jsonb', 'integer', 'integer'], 'pgshop_api', '{}'::text[],
   'pgshop_api cannot execute shop.jsonb_within(jsonb, integer, integer)');
