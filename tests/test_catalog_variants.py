@@ -399,8 +399,10 @@ def test_raw_writers_of_one_combination_at_once_one_commits_the_others_fail_at_c
 
     def begun(i: int) -> bool:
         """Writer i has written, or its write waits for a lock of another open transaction."""
-        return written[i].is_set() or db.execute("select cardinality(pg_blocking_pids(%s)) > 0",
-                                                 (pids[i],)).fetchone()[0]
+        # Asked on the primary (the `db` of the replica pass reads a standby, which sees no primary backend).
+        with psycopg.connect(database_url, autocommit=True) as watcher:
+            return written[i].is_set() or watcher.execute("select cardinality(pg_blocking_pids(%s)) > 0",
+                                                          (pids[i],)).fetchone()[0]
 
     pool = ThreadPoolExecutor(writers)
     try:
